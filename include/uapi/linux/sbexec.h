@@ -1,0 +1,399 @@
+/* SPDX-License-Identifier: ((GPL-2.0 WITH Linux-syscall-note) OR BSD-3-Clause) */
+/*
+ * sbexec: exec sessions for sandbox guests.
+ *
+ * This header is the single source of truth for the sbexec ABI. It has
+ * three parts, one per plane:
+ *
+ *  1. the "sbexec" generic netlink family (clients: exec, stdin, signals,
+ *     queries, and the "events" multicast group);
+ *  2. the upcall protocol spoken on /dev/sbexec by the one registered
+ *     sbexec-helper (spawn requests down, spawn results up);
+ *  3. the session output records a reader gets from a /dev/sbexec file
+ *     attached to a session.
+ *
+ * Every string attribute is a NUL-terminated string without embedded NUL
+ * bytes; every length and count below is enforced by the module and a
+ * violation is answered with -EINVAL (or -E2BIG for sizes) and an extack
+ * message.
+ */
+#ifndef _UAPI_LINUX_SBEXEC_H
+#define _UAPI_LINUX_SBEXEC_H
+
+#include <linux/types.h>
+#include <linux/ioctl.h>
+
+#define SBEXEC_GENL_NAME		"sbexec"
+#define SBEXEC_GENL_VERSION		1
+#define SBEXEC_MCGRP_EVENTS		"events"
+#define SBEXEC_DEVICE_NAME		"sbexec"
+
+/* ---- Limits (uapi constants; module parameters may only lower them) ---- */
+
+/* Longest command path, cwd, single argument or env entry (bytes, no NUL). */
+#define SBEXEC_MAX_PATH_LEN		4095
+#define SBEXEC_MAX_ARG_LEN		65535
+/* Most arguments (after the command) and env entries in one EXEC. */
+#define SBEXEC_MAX_ARGS			1024
+#define SBEXEC_MAX_ENV			1024
+/* Largest total of all argument and env bytes in one EXEC. */
+#define SBEXEC_MAX_ARGV_BYTES		(256 * 1024)
+/* Longest user spec ("name", "uid", "name:group", "uid:gid"). */
+#define SBEXEC_MAX_USER_LEN		255
+/* Most rlimit entries in one EXEC. */
+#define SBEXEC_MAX_RLIMITS		16
+/* Longest rlimit name ("memlock", ...). */
+#define SBEXEC_MAX_RLIMIT_NAME		15
+/* Largest STDIN payload in one message. */
+#define SBEXEC_MAX_STDIN_CHUNK		(64 * 1024)
+/* Longest failure message and errno name. */
+#define SBEXEC_MAX_MESSAGE_LEN		511
+#define SBEXEC_MAX_ERRNO_NAME_LEN	31
+
+/* ---- Plane 1: generic netlink family "sbexec" ---- */
+
+/**
+ * enum sbexec_cmd - generic netlink commands
+ * @SBEXEC_CMD_EXEC: start a session. Request: CMD, ARG*, ENV*, CWD, USER,
+ *	TTY, ROWS, COLS, RLIMIT*, FLAGS. Reply: SESSION_ID and PID. When
+ *	the command cannot be started the reply carries a FAILURE nest
+ *	instead and the request's ack carries the failure's -errno and its
+ *	message in extack.
+ * @SBEXEC_CMD_STDIN: write STDIN_DATA to SESSION_ID's stdin.
+ * @SBEXEC_CMD_CLOSE_STDIN: close SESSION_ID's stdin (EOF for the child).
+ * @SBEXEC_CMD_RESIZE: set SESSION_ID's terminal size to ROWS x COLS.
+ * @SBEXEC_CMD_SIGNAL: send SIGNAL to SESSION_ID's process group.
+ * @SBEXEC_CMD_GET: describe SESSION_ID (same attributes as a LIST entry).
+ * @SBEXEC_CMD_LIST: dump all sessions.
+ * @SBEXEC_CMD_EVENT_STARTED: multicast: SESSION_ID, PID, CMD.
+ * @SBEXEC_CMD_EVENT_EXITED: multicast: SESSION_ID, PID, EXIT nest.
+ * @SBEXEC_CMD_EVENT_FAILED: multicast: CMD, FAILURE nest.
+ */
+enum sbexec_cmd {
+	SBEXEC_CMD_UNSPEC,
+	SBEXEC_CMD_EXEC,
+	SBEXEC_CMD_STDIN,
+	SBEXEC_CMD_CLOSE_STDIN,
+	SBEXEC_CMD_RESIZE,
+	SBEXEC_CMD_SIGNAL,
+	SBEXEC_CMD_GET,
+	SBEXEC_CMD_LIST,
+	SBEXEC_CMD_EVENT_STARTED,
+	SBEXEC_CMD_EVENT_EXITED,
+	SBEXEC_CMD_EVENT_FAILED,
+
+	__SBEXEC_CMD_MAX,
+	SBEXEC_CMD_MAX = __SBEXEC_CMD_MAX - 1
+};
+
+/**
+ * enum sbexec_attr - top-level attributes (also used in spawn upcalls)
+ * @SBEXEC_A_SESSION_ID: u32, session id (never 0)
+ * @SBEXEC_A_PID: u32, pid of the session's process in the helper's pid
+ *	namespace
+ * @SBEXEC_A_CMD: string, command (absolute, relative, or looked up in PATH)
+ * @SBEXEC_A_ARG: string, one argument after the command (repeated, in order)
+ * @SBEXEC_A_ENV: string, one "KEY=VALUE" entry (repeated)
+ * @SBEXEC_A_CWD: string, working directory
+ * @SBEXEC_A_USER: string, "user", "uid", "user:group" or "uid:gid"
+ * @SBEXEC_A_TTY: flag, run on a pseudo terminal instead of pipes
+ * @SBEXEC_A_ROWS: u16, terminal rows (TTY mode; EXEC and RESIZE)
+ * @SBEXEC_A_COLS: u16, terminal columns (TTY mode; EXEC and RESIZE)
+ * @SBEXEC_A_RLIMIT: nest of enum sbexec_rlimit_attr (repeated)
+ * @SBEXEC_A_FAILURE: nest of enum sbexec_failure_attr
+ * @SBEXEC_A_EXIT: nest of enum sbexec_exit_attr
+ * @SBEXEC_A_STDIN_DATA: binary, bytes for the session's stdin
+ * @SBEXEC_A_SIGNAL: u32, signal number (1..64)
+ * @SBEXEC_A_FLAGS: u32, SBEXEC_EXEC_F_* flags
+ * @SBEXEC_A_STATE: u32, enum sbexec_state
+ * @SBEXEC_A_PAD: padding for 64-bit attributes
+ * @SBEXEC_A_BYTES_OUT: u64, output bytes the session has produced
+ */
+enum sbexec_attr {
+	SBEXEC_A_UNSPEC,
+	SBEXEC_A_SESSION_ID,
+	SBEXEC_A_PID,
+	SBEXEC_A_CMD,
+	SBEXEC_A_ARG,
+	SBEXEC_A_ENV,
+	SBEXEC_A_CWD,
+	SBEXEC_A_USER,
+	SBEXEC_A_TTY,
+	SBEXEC_A_ROWS,
+	SBEXEC_A_COLS,
+	SBEXEC_A_RLIMIT,
+	SBEXEC_A_FAILURE,
+	SBEXEC_A_EXIT,
+	SBEXEC_A_STDIN_DATA,
+	SBEXEC_A_SIGNAL,
+	SBEXEC_A_FLAGS,
+	SBEXEC_A_STATE,
+	SBEXEC_A_PAD,
+	SBEXEC_A_BYTES_OUT,
+
+	__SBEXEC_A_MAX,
+	SBEXEC_A_MAX = __SBEXEC_A_MAX - 1
+};
+
+/**
+ * enum sbexec_rlimit_attr - one resource limit
+ * @SBEXEC_RLIMIT_A_NAME: string: cpu, fsize, data, stack, core, rss, nproc,
+ *	nofile, memlock, as, locks, sigpending, msgqueue, nice, rtprio,
+ *	rttime. Any other name is refused.
+ * @SBEXEC_RLIMIT_A_SOFT: u64, soft limit (~0 for unlimited)
+ * @SBEXEC_RLIMIT_A_HARD: u64, hard limit (~0 for unlimited); soft <= hard
+ * @SBEXEC_RLIMIT_A_PAD: padding
+ */
+enum sbexec_rlimit_attr {
+	SBEXEC_RLIMIT_A_UNSPEC,
+	SBEXEC_RLIMIT_A_NAME,
+	SBEXEC_RLIMIT_A_SOFT,
+	SBEXEC_RLIMIT_A_HARD,
+	SBEXEC_RLIMIT_A_PAD,
+
+	__SBEXEC_RLIMIT_A_MAX,
+	SBEXEC_RLIMIT_A_MAX = __SBEXEC_RLIMIT_A_MAX - 1
+};
+
+/**
+ * enum sbexec_failure_attr - why a command could not be started
+ * @SBEXEC_FAILURE_A_KIND: u32, enum sbexec_fail_kind
+ * @SBEXEC_FAILURE_A_ERRNO: u32, positive errno (0 when none applies)
+ * @SBEXEC_FAILURE_A_ERRNO_NAME: string, e.g. "ENOENT" (absent if unknown)
+ * @SBEXEC_FAILURE_A_MESSAGE: string, a sentence a person can act on
+ * @SBEXEC_FAILURE_A_STAGE: u32, enum sbexec_fail_stage
+ */
+enum sbexec_failure_attr {
+	SBEXEC_FAILURE_A_UNSPEC,
+	SBEXEC_FAILURE_A_KIND,
+	SBEXEC_FAILURE_A_ERRNO,
+	SBEXEC_FAILURE_A_ERRNO_NAME,
+	SBEXEC_FAILURE_A_MESSAGE,
+	SBEXEC_FAILURE_A_STAGE,
+
+	__SBEXEC_FAILURE_A_MAX,
+	SBEXEC_FAILURE_A_MAX = __SBEXEC_FAILURE_A_MAX - 1
+};
+
+/**
+ * enum sbexec_exit_attr - how a session's process ended
+ * @SBEXEC_EXIT_A_CODE: u32, exit code 0..255 (absent if killed by a signal)
+ * @SBEXEC_EXIT_A_SIGNAL: u32, terminating signal (absent if it exited)
+ * @SBEXEC_EXIT_A_CORE_DUMPED: flag, the signal produced a core dump
+ */
+enum sbexec_exit_attr {
+	SBEXEC_EXIT_A_UNSPEC,
+	SBEXEC_EXIT_A_CODE,
+	SBEXEC_EXIT_A_SIGNAL,
+	SBEXEC_EXIT_A_CORE_DUMPED,
+
+	__SBEXEC_EXIT_A_MAX,
+	SBEXEC_EXIT_A_MAX = __SBEXEC_EXIT_A_MAX - 1
+};
+
+/**
+ * enum sbexec_fail_kind - classes of spawn failure (as microsandbox's agent)
+ * @SBEXEC_FAIL_NONE: no failure (never sent)
+ * @SBEXEC_FAIL_NOT_FOUND: the command does not exist (ENOENT)
+ * @SBEXEC_FAIL_PERMISSION_DENIED: EACCES, EPERM
+ * @SBEXEC_FAIL_NOT_EXECUTABLE: ENOEXEC, EISDIR, ETXTBSY
+ * @SBEXEC_FAIL_BAD_CWD: the working directory is missing or unusable
+ * @SBEXEC_FAIL_BAD_ARGS: E2BIG, ELOOP, ENAMETOOLONG, EFAULT
+ * @SBEXEC_FAIL_RESOURCE_LIMIT: EMFILE, ENFILE, EAGAIN, or an sbexec limit
+ * @SBEXEC_FAIL_USER_SETUP: the user or group could not be resolved or set
+ * @SBEXEC_FAIL_OUT_OF_MEMORY: ENOMEM
+ * @SBEXEC_FAIL_PTY_SETUP: the pseudo terminal could not be set up
+ * @SBEXEC_FAIL_OTHER: anything else
+ * @SBEXEC_FAIL_HELPER_UNAVAILABLE: no sbexec-helper is registered, or it
+ *	went away before answering
+ */
+enum sbexec_fail_kind {
+	SBEXEC_FAIL_NONE,
+	SBEXEC_FAIL_NOT_FOUND,
+	SBEXEC_FAIL_PERMISSION_DENIED,
+	SBEXEC_FAIL_NOT_EXECUTABLE,
+	SBEXEC_FAIL_BAD_CWD,
+	SBEXEC_FAIL_BAD_ARGS,
+	SBEXEC_FAIL_RESOURCE_LIMIT,
+	SBEXEC_FAIL_USER_SETUP,
+	SBEXEC_FAIL_OUT_OF_MEMORY,
+	SBEXEC_FAIL_PTY_SETUP,
+	SBEXEC_FAIL_OTHER,
+	SBEXEC_FAIL_HELPER_UNAVAILABLE,
+
+	__SBEXEC_FAIL_MAX,
+	SBEXEC_FAIL_MAX = __SBEXEC_FAIL_MAX - 1
+};
+
+/**
+ * enum sbexec_fail_stage - where the spawn failed
+ * @SBEXEC_STAGE_NONE: unknown
+ * @SBEXEC_STAGE_ADMISSION: in the module, before any upcall (limits, helper)
+ * @SBEXEC_STAGE_UPCALL: between the module and the helper
+ * @SBEXEC_STAGE_FORK: creating the process (also pipe creation)
+ * @SBEXEC_STAGE_PTY: opening or configuring the pseudo terminal
+ * @SBEXEC_STAGE_CWD: changing to the working directory
+ * @SBEXEC_STAGE_USER: resolving or switching user and groups
+ * @SBEXEC_STAGE_RLIMIT: applying resource limits
+ * @SBEXEC_STAGE_PRIVILEGES: dropping privileges
+ * @SBEXEC_STAGE_EXEC: execve() of the command
+ */
+enum sbexec_fail_stage {
+	SBEXEC_STAGE_NONE,
+	SBEXEC_STAGE_ADMISSION,
+	SBEXEC_STAGE_UPCALL,
+	SBEXEC_STAGE_FORK,
+	SBEXEC_STAGE_PTY,
+	SBEXEC_STAGE_CWD,
+	SBEXEC_STAGE_USER,
+	SBEXEC_STAGE_RLIMIT,
+	SBEXEC_STAGE_PRIVILEGES,
+	SBEXEC_STAGE_EXEC,
+
+	__SBEXEC_STAGE_MAX,
+	SBEXEC_STAGE_MAX = __SBEXEC_STAGE_MAX - 1
+};
+
+/**
+ * enum sbexec_state - session life cycle
+ * @SBEXEC_STATE_RUNNING: the process runs
+ * @SBEXEC_STATE_EXITED: the process ended; output may still be buffered
+ * @SBEXEC_STATE_DONE: the exit record has been queued to the reader
+ */
+enum sbexec_state {
+	SBEXEC_STATE_RUNNING = 1,
+	SBEXEC_STATE_EXITED,
+	SBEXEC_STATE_DONE,
+};
+
+/* SBEXEC_A_FLAGS bits. None are defined yet; unknown bits are refused. */
+#define SBEXEC_EXEC_F_ALL		0
+
+/* ---- Plane 2: upcall protocol on /dev/sbexec (helper only) ---- */
+
+/*
+ * The helper opens /dev/sbexec and issues SBEXEC_IOC_HELPER_REGISTER
+ * (needs CAP_SYS_ADMIN; one helper at a time, a second gets -EBUSY). It then
+ * read()s spawn requests and write()s one reply per request. Each message is
+ * a struct sbexec_upcall_hdr followed by netlink attributes (struct nlattr,
+ * NLA_ALIGN()ed), hdr.len covering both.
+ *
+ * SBEXEC_UP_SPAWN (module -> helper): SBEXEC_A_CMD, SBEXEC_A_ARG*,
+ *	SBEXEC_A_ENV*, SBEXEC_A_CWD, SBEXEC_A_USER, SBEXEC_A_TTY,
+ *	SBEXEC_A_ROWS, SBEXEC_A_COLS, SBEXEC_A_RLIMIT* exactly as validated
+ *	from the client's EXEC request.
+ * SBEXEC_UP_SPAWNED (helper -> module), same id: either SBEXEC_UA_PID plus
+ *	SBEXEC_UA_STDIN_FD, SBEXEC_UA_STDOUT_FD, SBEXEC_UA_STDERR_FD (pipe mode)
+ *	or SBEXEC_UA_PTY_FD (tty mode), fds in the helper's fd table that the
+ *	module takes references on during write(); or SBEXEC_UA_FAILURE. The
+ *	pid must be a child of the helper. The helper must not reap the child
+ *	before the write() returns.
+ *
+ * A read() buffer smaller than the next message gets -EMSGSIZE and the
+ * message stays queued; SBEXEC_UPCALL_MAX_MSG always suffices.
+ */
+#define SBEXEC_UPCALL_MAX_MSG		(512 * 1024)
+
+struct sbexec_upcall_hdr {
+	__u32 len;
+	__u16 type;
+	__u16 flags;
+	__u64 id;
+};
+
+enum sbexec_upcall_type {
+	SBEXEC_UP_UNSPEC,
+	SBEXEC_UP_SPAWN,
+	SBEXEC_UP_SPAWNED,
+};
+
+/**
+ * enum sbexec_upcall_attr - attributes of SBEXEC_UP_SPAWNED
+ * @SBEXEC_UA_PID: u32, the child's pid in the helper's pid namespace
+ * @SBEXEC_UA_STDIN_FD: u32, write end of the child's stdin pipe
+ * @SBEXEC_UA_STDOUT_FD: u32, read end of the child's stdout pipe
+ * @SBEXEC_UA_STDERR_FD: u32, read end of the child's stderr pipe
+ * @SBEXEC_UA_PTY_FD: u32, pseudo terminal master
+ * @SBEXEC_UA_FAILURE: nest of enum sbexec_failure_attr
+ */
+enum sbexec_upcall_attr {
+	SBEXEC_UA_UNSPEC,
+	SBEXEC_UA_PID,
+	SBEXEC_UA_STDIN_FD,
+	SBEXEC_UA_STDOUT_FD,
+	SBEXEC_UA_STDERR_FD,
+	SBEXEC_UA_PTY_FD,
+	SBEXEC_UA_FAILURE,
+
+	__SBEXEC_UA_MAX,
+	SBEXEC_UA_MAX = __SBEXEC_UA_MAX - 1
+};
+
+/* ---- Plane 3: session output records ---- */
+
+/**
+ * struct sbexec_attach - argument of SBEXEC_IOC_ATTACH
+ * @session_id: the session to read
+ * @flags: must be 0
+ *
+ * Turns an open /dev/sbexec file into the reader of one session (needs
+ * CAP_SYS_ADMIN; one reader per session, a second gets -EBUSY). read() then
+ * returns whole records (struct sbexec_record, payload, padding to 8 bytes),
+ * as many as fit; a buffer smaller than the next record gets -EMSGSIZE.
+ * read() blocks until a record is there (or -EAGAIN with O_NONBLOCK) and
+ * returns 0 after the final record. poll() reports EPOLLIN for a record and
+ * EPOLLHUP after the final one.
+ */
+struct sbexec_attach {
+	__u32 session_id;
+	__u32 flags;
+};
+
+#define SBEXEC_IOC_MAGIC		0xB5
+#define SBEXEC_IOC_HELPER_REGISTER	_IO(SBEXEC_IOC_MAGIC, 0x01)
+#define SBEXEC_IOC_ATTACH		_IOW(SBEXEC_IOC_MAGIC, 0x02, struct sbexec_attach)
+
+/**
+ * enum sbexec_stream - what a record carries
+ * @SBEXEC_STREAM_STDOUT: bytes the process wrote to stdout (or the pty)
+ * @SBEXEC_STREAM_STDERR: bytes the process wrote to stderr
+ * @SBEXEC_STREAM_EXIT: final record: struct sbexec_exit_info
+ */
+enum sbexec_stream {
+	SBEXEC_STREAM_STDOUT = 1,
+	SBEXEC_STREAM_STDERR = 2,
+	SBEXEC_STREAM_EXIT = 3,
+};
+
+/**
+ * struct sbexec_record - header of one output record
+ * @len: payload bytes that follow (the record takes
+ *	sizeof(struct sbexec_record) + len rounded up to 8)
+ * @stream: enum sbexec_stream
+ * @flags: 0
+ * @seq: record sequence number, from 0, no gaps
+ */
+struct sbexec_record {
+	__u32 len;
+	__u16 stream;
+	__u16 flags;
+	__u64 seq;
+};
+
+#define SBEXEC_RECORD_ALIGN		8
+
+/**
+ * struct sbexec_exit_info - payload of the SBEXEC_STREAM_EXIT record
+ * @exited: 1 if the process exited (see @code), 0 if a signal killed it
+ * @code: exit code 0..255 when @exited
+ * @signal: terminating signal when !@exited
+ * @core_dumped: 1 if that signal dumped core
+ */
+struct sbexec_exit_info {
+	__u32 exited;
+	__u32 code;
+	__u32 signal;
+	__u32 core_dumped;
+};
+
+#endif /* _UAPI_LINUX_SBEXEC_H */
