@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * failure.c - classification and wording of spawn failures.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "failure.h"
+
+uint32_t classify_spawn_errno(int err)
+{
+	switch (err) {
+	case ENOENT:
+		return SBEXEC_FAIL_NOT_FOUND;
+	case ENOTDIR:
+		return SBEXEC_FAIL_BAD_CWD;
+	case EACCES:
+	case EPERM:
+		return SBEXEC_FAIL_PERMISSION_DENIED;
+	case ENOEXEC:
+	case EISDIR:
+	case ETXTBSY:
+		return SBEXEC_FAIL_NOT_EXECUTABLE;
+	case E2BIG:
+	case ELOOP:
+	case ENAMETOOLONG:
+	case EFAULT:
+		return SBEXEC_FAIL_BAD_ARGS;
+	case EMFILE:
+	case ENFILE:
+	case EAGAIN:
+		return SBEXEC_FAIL_RESOURCE_LIMIT;
+	case ENOMEM:
+		return SBEXEC_FAIL_OUT_OF_MEMORY;
+	default:
+		return SBEXEC_FAIL_OTHER;
+	}
+}
+
+uint32_t classify_failure(uint32_t stage, int err)
+{
+	switch (stage) {
+	case SBEXEC_STAGE_CWD:
+		return SBEXEC_FAIL_BAD_CWD;
+	case SBEXEC_STAGE_USER:
+		return SBEXEC_FAIL_USER_SETUP;
+	case SBEXEC_STAGE_PTY:
+		return SBEXEC_FAIL_PTY_SETUP;
+	default:
+		return classify_spawn_errno(err);
+	}
+}
+
+const char *errno_name(int err)
+{
+	switch (err) {
+	case E2BIG:		return "E2BIG";
+	case EACCES:		return "EACCES";
+	case EAGAIN:		return "EAGAIN";
+	case EBUSY:		return "EBUSY";
+	case EFAULT:		return "EFAULT";
+	case EINVAL:		return "EINVAL";
+	case EIO:		return "EIO";
+	case EISDIR:		return "EISDIR";
+	case ELOOP:		return "ELOOP";
+	case EMFILE:		return "EMFILE";
+	case ENAMETOOLONG:	return "ENAMETOOLONG";
+	case ENFILE:		return "ENFILE";
+	case ENOENT:		return "ENOENT";
+	case ENOEXEC:		return "ENOEXEC";
+	case ENOMEM:		return "ENOMEM";
+	case ENOSYS:		return "ENOSYS";
+	case ENOTDIR:		return "ENOTDIR";
+	case ENXIO:		return "ENXIO";
+	case EPERM:		return "EPERM";
+	case ETXTBSY:		return "ETXTBSY";
+	default:		return NULL;
+	}
+}
+
+void failure_set(struct spawn_failure *f, uint32_t stage, int err,
+		 const char *fmt, ...)
+{
+	va_list ap;
+
+	f->stage = stage;
+	f->err = err;
+	f->kind = classify_failure(stage, err);
+	va_start(ap, fmt);
+	vsnprintf(f->message, sizeof(f->message), fmt, ap);
+	va_end(ap);
+}
+
+void quote_str(char *buf, size_t size, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+
+	if (size < 6) {
+		if (size)
+			buf[0] = '\0';
+		return;
+	}
+	buf[o++] = '"';
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		char tmp[4];
+		size_t n = 0;
+
+		if (c == '"' || c == '\\') {
+			tmp[n++] = '\\';
+			tmp[n++] = (char)c;
+		} else if (c < 0x20 || c == 0x7f) {
+			tmp[n++] = '\\';
+			tmp[n++] = 'x';
+			tmp[n++] = hex[c >> 4];
+			tmp[n++] = hex[c & 15];
+		} else {
+			tmp[n++] = (char)c;
+		}
+		/* Keep room for "...", the closing quote and the NUL. */
+		if (o + n + 5 > size) {
+			memcpy(buf + o, "...", 3);
+			o += 3;
+			break;
+		}
+		memcpy(buf + o, tmp, n);
+		o += n;
+	}
+	buf[o++] = '"';
+	buf[o] = '\0';
+}

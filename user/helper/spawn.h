@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * spawn.h - start one session's process (see the rules in spawn.c).
+ */
+#ifndef SBEXEC_HELPER_SPAWN_H
+#define SBEXEC_HELPER_SPAWN_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "failure.h"
+#include "request.h"
+
+/*
+ * A started process and the helper's ends of its stdio. All fds are
+ * O_CLOEXEC; unused ones are -1.
+ */
+struct spawn_result {
+	pid_t pid;		/* also its session and process group id */
+	int stdin_fd;		/* pipe mode: write end of the child's stdin */
+	int stdout_fd;		/* pipe mode: read end of the child's stdout */
+	int stderr_fd;		/* pipe mode: read end of the child's stderr */
+	int pty_fd;		/* tty mode: the pty master */
+};
+
+/*
+ * Start @req's command. @default_user (may be NULL) applies when the
+ * request names no user. Returns 0 with @res filled, or -1 with @f filled
+ * (any failed child has been reaped). The child is never reaped on
+ * success: that is the caller's job, after it has told the module.
+ */
+int spawn_session(const struct spawn_request *req, const char *default_user,
+		  struct spawn_result *res, struct spawn_failure *f);
+/* Close the helper's ends of the stdio (the fds only, the pid stays). */
+void spawn_result_close(struct spawn_result *res);
+
+#endif /* SBEXEC_HELPER_SPAWN_H */

@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * upcall.c - decode a spawn upcall, run it, encode the reply.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+
+#include "attr.h"
+#include "upcall.h"
+
+static int encode_hdr(struct attr_buf *b, void *buf, size_t cap)
+{
+	attr_buf_init(b, buf, cap);
+	return attr_buf_reserve(b, sizeof(struct sbexec_upcall_hdr), NULL);
+}
+
+static void finish_hdr(struct attr_buf *b, uint64_t id, size_t *len)
+{
+	struct sbexec_upcall_hdr hdr = {
+		.len = (uint32_t)b->len,
+		.type = SBEXEC_UP_SPAWNED,
+		.flags = 0,
+		.id = id,
+	};
+
+	memcpy(b->data, &hdr, sizeof(hdr));
+	*len = b->len;
+}
+
+int upcall_encode_spawned(void *buf, size_t cap, uint64_t id,
+			  const struct spawn_result *res, size_t *len)
+{
+	struct attr_buf b;
+	int rc;
+
+	rc = encode_hdr(&b, buf, cap);
+	if (!rc)
+		rc = attr_put_u32(&b, SBEXEC_UA_PID, (uint32_t)res->pid);
+	if (!rc && res->pty_fd >= 0) {
+		rc = attr_put_u32(&b, SBEXEC_UA_PTY_FD, (uint32_t)res->pty_fd);
+	} else if (!rc) {
+		rc = attr_put_u32(&b, SBEXEC_UA_STDIN_FD,
+				  (uint32_t)res->stdin_fd);
+		if (!rc)
+			rc = attr_put_u32(&b, SBEXEC_UA_STDOUT_FD,
+					  (uint32_t)res->stdout_fd);
+		if (!rc)
+			rc = attr_put_u32(&b, SBEXEC_UA_STDERR_FD,
+					  (uint32_t)res->stderr_fd);
+	}
+	if (rc)
+		return rc;
+	finish_hdr(&b, id, len);
+	return 0;
+}
+
+int upcall_encode_failure(void *buf, size_t cap, uint64_t id,
+			  const struct spawn_failure *f, size_t *len)
+{
+	const char *name = errno_name(f->err);
+	char msg[SBEXEC_MAX_MESSAGE_LEN + 1];
+	struct attr_buf b;
+	long nest;
+	int rc;
+
+	/* The struct's buffer is always terminated; copy to be sure. */
+	memcpy(msg, f->message, sizeof(msg) - 1);
+	msg[sizeof(msg) - 1] = '\0';
+	rc = encode_hdr(&b, buf, cap);
+	if (rc)
+		return rc;
+	nest = attr_nest_start(&b, SBEXEC_UA_FAILURE);
+	if (nest < 0)
+		return (int)nest;
+	rc = attr_put_u32(&b, SBEXEC_FAILURE_A_KIND, f->kind);
+	if (!rc)
+		rc = attr_put_u32(&b, SBEXEC_FAILURE_A_ERRNO,
+				  (uint32_t)(f->err > 0 ? f->err : 0));
+	if (!rc && name)
+		rc = attr_put_str(&b, SBEXEC_FAILURE_A_ERRNO_NAME, name);
+	if (!rc)
+		rc = attr_put_str(&b, SBEXEC_FAILURE_A_MESSAGE, msg);
+	if (!rc)
+		rc = attr_put_u32(&b, SBEXEC_FAILURE_A_STAGE, f->stage);
+	if (!rc)
+		rc = attr_nest_end(&b, nest);
+	if (rc)
+		return rc;
+	finish_hdr(&b, id, len);
+	return 0;
+}
+
+static int handle_spawn(const struct sbexec_upcall_hdr *hdr, const void *msg,
+			const char *default_user, struct upcall_outcome *out)
+{
+	struct spawn_request req;
+
+	if (hdr->type != SBEXEC_UP_SPAWN) {
+		failure_set(&out->failure, SBEXEC_STAGE_UPCALL, EINVAL,
+			    "bad spawn request: unknown upcall type %u",
+			    hdr->type);
+		return -1;
+	}
+	if (spawn_request_parse(&req, (const unsigned char *)msg + sizeof(*hdr),
+				hdr->len - sizeof(*hdr), &out->failure))
+		return -1;
+	if (spawn_session(&req, default_user, &out->res, &out->failure)) {
+		spawn_request_free(&req);
+		return -1;
+	}
+	spawn_request_free(&req);
+	return 0;
+}
+
+int upcall_handle(const void *msg, size_t n, const char *default_user,
+		  struct upcall_outcome *out)
+{
+	struct sbexec_upcall_hdr hdr;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	out->res = (struct spawn_result){ .pid = -1, .stdin_fd = -1,
+		.stdout_fd = -1, .stderr_fd = -1, .pty_fd = -1 };
+	if (n < sizeof(hdr))
+		return -1;
+	memcpy(&hdr, msg, sizeof(hdr));
+	out->id = hdr.id;
+	if (hdr.len != n) {
+		failure_set(&out->failure, SBEXEC_STAGE_UPCALL, EINVAL,
+			    "bad spawn request: length %u, read %zu",
+			    hdr.len, n);
+	} else if (handle_spawn(&hdr, msg, default_user, out) == 0) {
+		out->spawned = true;
+		rc = upcall_encode_spawned(out->reply, sizeof(out->reply),
+					   out->id, &out->res,
+					   &out->reply_len);
+		if (rc == 0)
+			return 0;
+		/* Cannot happen with UPCALL_REPLY_MAX; never leak the child. */
+		kill(-out->res.pid, SIGKILL);
+		spawn_result_close(&out->res);
+		out->spawned = false;
+		failure_set(&out->failure, SBEXEC_STAGE_UPCALL, -rc,
+			    "reply does not fit");
+	}
+	rc = upcall_encode_failure(out->reply, sizeof(out->reply), out->id,
+				   &out->failure, &out->reply_len);
+	return rc ? -1 : 0;
+}

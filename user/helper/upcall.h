@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * upcall.h - one SBEXEC_UP_SPAWN request in, one SBEXEC_UP_SPAWNED out.
+ *
+ * Reply attributes (all u32 unless noted), after a struct
+ * sbexec_upcall_hdr {len, SBEXEC_UP_SPAWNED, 0, id}:
+ *  success, pipe mode: SBEXEC_UA_PID, SBEXEC_UA_STDIN_FD,
+ *	SBEXEC_UA_STDOUT_FD, SBEXEC_UA_STDERR_FD;
+ *  success, tty mode: SBEXEC_UA_PID, SBEXEC_UA_PTY_FD;
+ *  failure: SBEXEC_UA_FAILURE (NLA_F_NESTED) with SBEXEC_FAILURE_A_KIND,
+ *	SBEXEC_FAILURE_A_ERRNO, SBEXEC_FAILURE_A_ERRNO_NAME (string, only
+ *	when known), SBEXEC_FAILURE_A_MESSAGE (string), SBEXEC_FAILURE_A_STAGE.
+ */
+#ifndef SBEXEC_HELPER_UPCALL_H
+#define SBEXEC_HELPER_UPCALL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "failure.h"
+#include "spawn.h"
+
+/* Big enough for any reply (the failure message is the largest part). */
+#define UPCALL_REPLY_MAX	2048
+
+struct upcall_outcome {
+	uint64_t id;
+	bool spawned;			/* res holds a live child and fds */
+	struct spawn_result res;
+	struct spawn_failure failure;	/* when !spawned */
+	size_t reply_len;
+	unsigned char reply[UPCALL_REPLY_MAX];
+};
+
+/* Encode a success reply for @res; -EMSGSIZE if @cap is too small. */
+int upcall_encode_spawned(void *buf, size_t cap, uint64_t id,
+			  const struct spawn_result *res, size_t *len);
+/* Encode a failure reply for @f; -EMSGSIZE if @cap is too small. */
+int upcall_encode_failure(void *buf, size_t cap, uint64_t id,
+			  const struct spawn_failure *f, size_t *len);
+
+/*
+ * Handle one message read from the device (@msg, @n bytes): check the
+ * header, parse the request, spawn, and encode the reply into @out.
+ * Returns 0 when @out holds a reply to write (success or failure), -1
+ * when the message is too short to carry an id (nothing can be answered).
+ * When out->spawned, the caller owns out->res (fds and the child).
+ */
+int upcall_handle(const void *msg, size_t n, const char *default_user,
+		  struct upcall_outcome *out);
+
+#endif /* SBEXEC_HELPER_UPCALL_H */
