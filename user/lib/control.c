@@ -1,0 +1,238 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * control.c - STDIN, CLOSE_STDIN, RESIZE, SIGNAL, GET and LIST.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <netlink/attr.h>
+#include <netlink/genl/genl.h>
+
+#include "internal.h"
+
+/* A request that names only a session; @msg_out lets the caller add more. */
+static int session_msg(struct sbexec *h, uint8_t cmd, uint32_t id,
+		       size_t extra, struct nl_msg **msg_out)
+{
+	struct nl_msg *msg = NULL;
+
+	msg = sbx_msg_new(h, cmd, NLA_HDRLEN + sizeof(uint32_t) + extra, false);
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put_u32(msg, SBEXEC_A_SESSION_ID, id) < 0) {
+		nlmsg_free(msg);
+		return sbx_fail(h, -EMSGSIZE, "request does not fit in a message");
+	}
+	*msg_out = msg;
+	return 0;
+}
+
+int sbexec_stdin(struct sbexec *h, uint32_t id, const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+	struct nl_msg *msg = NULL;
+	int err;
+
+	sbx_clear_error(h);
+	while (len) {
+		size_t chunk = len < SBEXEC_MAX_STDIN_CHUNK ? len : SBEXEC_MAX_STDIN_CHUNK;
+
+		err = session_msg(h, SBEXEC_CMD_STDIN, id,
+				  NLA_HDRLEN + NLA_ALIGN(chunk), &msg);
+		if (err < 0)
+			return err;
+		if (nla_put(msg, SBEXEC_A_STDIN_DATA, (int)chunk, p) < 0) {
+			nlmsg_free(msg);
+			return sbx_fail(h, -EMSGSIZE, "request does not fit in a message");
+		}
+		err = sbx_request(h, msg, NULL, NULL);
+		if (err < 0)
+			return err;
+		p += chunk;
+		len -= chunk;
+	}
+	return 0;
+}
+
+int sbexec_close_stdin(struct sbexec *h, uint32_t id)
+{
+	struct nl_msg *msg = NULL;
+	int err;
+
+	sbx_clear_error(h);
+	err = session_msg(h, SBEXEC_CMD_CLOSE_STDIN, id, 0, &msg);
+	if (err < 0)
+		return err;
+	return sbx_request(h, msg, NULL, NULL);
+}
+
+int sbexec_resize(struct sbexec *h, uint32_t id, uint16_t rows, uint16_t cols)
+{
+	struct nl_msg *msg = NULL;
+	int err;
+
+	sbx_clear_error(h);
+	err = session_msg(h, SBEXEC_CMD_RESIZE, id, 2 * (NLA_HDRLEN + 4), &msg);
+	if (err < 0)
+		return err;
+	if (nla_put_u16(msg, SBEXEC_A_ROWS, rows) < 0 ||
+	    nla_put_u16(msg, SBEXEC_A_COLS, cols) < 0) {
+		nlmsg_free(msg);
+		return sbx_fail(h, -EMSGSIZE, "request does not fit in a message");
+	}
+	return sbx_request(h, msg, NULL, NULL);
+}
+
+int sbexec_signal(struct sbexec *h, uint32_t id, int sig)
+{
+	struct nl_msg *msg = NULL;
+	int err;
+
+	sbx_clear_error(h);
+	err = session_msg(h, SBEXEC_CMD_SIGNAL, id, NLA_HDRLEN + 4, &msg);
+	if (err < 0)
+		return err;
+	/* Sent as is, also when out of range: the kernel judges it. */
+	if (nla_put_u32(msg, SBEXEC_A_SIGNAL, (uint32_t)sig) < 0) {
+		nlmsg_free(msg);
+		return sbx_fail(h, -EMSGSIZE, "request does not fit in a message");
+	}
+	return sbx_request(h, msg, NULL, NULL);
+}
+
+int sbx_parse_exit(const struct nlattr *nest, struct sbexec_exit_info *ei)
+{
+	struct nlattr *tb[SBEXEC_EXIT_A_MAX + 1];
+
+	memset(ei, 0, sizeof(*ei));
+	if (nla_parse_nested(tb, SBEXEC_EXIT_A_MAX, (struct nlattr *)nest, NULL))
+		return -EPROTO;
+	if (tb[SBEXEC_EXIT_A_CODE]) {
+		if (!sbx_nla_is_u32(tb[SBEXEC_EXIT_A_CODE]))
+			return -EPROTO;
+		ei->exited = 1;
+		ei->code = nla_get_u32(tb[SBEXEC_EXIT_A_CODE]);
+	}
+	if (tb[SBEXEC_EXIT_A_SIGNAL]) {
+		if (!sbx_nla_is_u32(tb[SBEXEC_EXIT_A_SIGNAL]))
+			return -EPROTO;
+		ei->signal = nla_get_u32(tb[SBEXEC_EXIT_A_SIGNAL]);
+	}
+	ei->core_dumped = tb[SBEXEC_EXIT_A_CORE_DUMPED] ? 1 : 0;
+	if (!tb[SBEXEC_EXIT_A_CODE] && !tb[SBEXEC_EXIT_A_SIGNAL])
+		return -EPROTO;
+	return 0;
+}
+
+static int parse_info(struct nlattr **tb, struct sbexec_session_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	if (!sbx_nla_is_u32(tb[SBEXEC_A_SESSION_ID]))
+		return -EPROTO;
+	info->session_id = nla_get_u32(tb[SBEXEC_A_SESSION_ID]);
+	if (tb[SBEXEC_A_PID]) {
+		if (!sbx_nla_is_u32(tb[SBEXEC_A_PID]))
+			return -EPROTO;
+		info->pid = nla_get_u32(tb[SBEXEC_A_PID]);
+	}
+	if (tb[SBEXEC_A_CMD])
+		sbx_nla_strcpy(info->cmd, sizeof(info->cmd), tb[SBEXEC_A_CMD]);
+	if (tb[SBEXEC_A_STATE]) {
+		if (!sbx_nla_is_u32(tb[SBEXEC_A_STATE]))
+			return -EPROTO;
+		info->state = nla_get_u32(tb[SBEXEC_A_STATE]);
+	}
+	info->tty = tb[SBEXEC_A_TTY] != NULL;
+	if (tb[SBEXEC_A_BYTES_OUT]) {
+		if (!sbx_nla_is_u64(tb[SBEXEC_A_BYTES_OUT]))
+			return -EPROTO;
+		info->bytes_out = nla_get_u64(tb[SBEXEC_A_BYTES_OUT]);
+	}
+	if (tb[SBEXEC_A_EXIT]) {
+		if (sbx_parse_exit(tb[SBEXEC_A_EXIT], &info->exit) < 0)
+			return -EPROTO;
+		info->has_exit = true;
+	}
+	return 0;
+}
+
+struct get_ctx {
+	struct sbexec *h;
+	struct sbexec_session_info *info;
+	bool got;
+};
+
+static int get_reply(struct nlattr **tb, void *arg)
+{
+	struct get_ctx *c = arg;
+
+	if (parse_info(tb, c->info) < 0)
+		return sbx_fail(c->h, -EPROTO, "malformed GET reply");
+	c->got = true;
+	return 0;
+}
+
+int sbexec_get(struct sbexec *h, uint32_t id, struct sbexec_session_info *info)
+{
+	struct get_ctx c = { .h = h, .info = info };
+	struct nl_msg *msg = NULL;
+	int err;
+
+	sbx_clear_error(h);
+	memset(info, 0, sizeof(*info));
+	err = session_msg(h, SBEXEC_CMD_GET, id, 0, &msg);
+	if (err < 0)
+		return err;
+	err = sbx_request(h, msg, get_reply, &c);
+	if (err < 0)
+		return err;
+	if (!c.got)
+		return sbx_fail(h, -EPROTO, "GET was acknowledged without a reply");
+	return 0;
+}
+
+struct list_ctx {
+	struct sbexec *h;
+	sbexec_list_cb cb;
+	void *arg;
+	int stop;	/* the callback's non-zero value, once it gave one */
+	struct sbexec_session_info info;
+};
+
+static int list_reply(struct nlattr **tb, void *arg)
+{
+	struct list_ctx *c = arg;
+
+	if (parse_info(tb, &c->info) < 0)
+		return sbx_fail(c->h, -EPROTO, "malformed LIST entry");
+	if (!c->stop)
+		c->stop = c->cb(&c->info, c->arg);
+	return 0;
+}
+
+int sbexec_list(struct sbexec *h, sbexec_list_cb cb, void *arg)
+{
+	struct list_ctx *c;
+	struct nl_msg *msg = NULL;
+	int err;
+
+	sbx_clear_error(h);
+	/* The entry buffer is large (cmd); keep it off the stack. */
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return sbx_fail(h, -ENOMEM, "out of memory");
+	c->h = h;
+	c->cb = cb;
+	c->arg = arg;
+	msg = sbx_msg_new(h, SBEXEC_CMD_LIST, 0, true);
+	if (!msg) {
+		free(c);
+		return -ENOMEM;
+	}
+	err = sbx_request(h, msg, list_reply, c);
+	if (!err)
+		err = c->stop;
+	free(c);
+	return err;
+}

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * internal.h - libsbexec's private declarations.
+ */
+#ifndef SBEXEC_LIB_INTERNAL_H
+#define SBEXEC_LIB_INTERNAL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <netlink/attr.h>
+#include <netlink/msg.h>
+
+#include "sbexec.h"
+
+/*
+ * struct sbexec - one client connection.
+ *
+ * Everything a call needs lives here, so two handles never share state;
+ * a handle is used by one thread at a time.
+ */
+struct sbexec {
+	struct nl_sock *sk;		/* generic netlink socket */
+	int family;			/* resolved id of "sbexec" */
+	int last_err;			/* last call's result, 0 or -errno */
+	bool have_extack;		/* extack[] holds the kernel's message */
+	char extack[SBEXEC_ERRMSG_LEN];	/* NLMSGERR_ATTR_MSG of the last ack */
+	char bad_attr[64];		/* name of the attribute it blamed */
+	char errmsg[SBEXEC_ERRMSG_LEN + 96]; /* sbexec_strerror_last() */
+};
+
+/*
+ * Handler for each reply message of a request (EXEC reply, GET reply,
+ * every LIST entry). @tb is indexed by enum sbexec_attr. A negative return
+ * is remembered as the request's result (the ack is still consumed).
+ */
+typedef int (*sbx_reply_fn)(struct nlattr **tb, void *arg);
+
+/*
+ * Allocate a request for @cmd with room for @payload bytes of attributes;
+ * @dump adds NLM_F_DUMP. NLM_F_ACK is always set. NULL on ENOMEM (the
+ * handle's error is set).
+ */
+struct nl_msg *sbx_msg_new(struct sbexec *h, uint8_t cmd, size_t payload,
+			   bool dump);
+
+/*
+ * Send @msg (always freed) and read replies until its ack (or, for a
+ * dump, NLMSG_DONE) arrives; call @reply for each reply message.
+ *
+ * Return: 0 or the first negative errno among: the kernel's ack, a
+ * reply handler, the transport. The handle's error state is updated.
+ */
+int sbx_request(struct sbexec *h, struct nl_msg *msg, sbx_reply_fn reply,
+		void *arg);
+
+/* Reset the handle's error state before a call. */
+void sbx_clear_error(struct sbexec *h);
+
+/*
+ * Record @err (negative errno) with a printf-style message; returns @err.
+ * Does not replace an extack message already recorded for this call.
+ */
+int sbx_fail(struct sbexec *h, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Map a (negative) libnl error code to a negative errno. */
+int sbx_nlerr_to_errno(int nlerr);
+
+/* Copy a string attribute into @dst (size @n), NUL-terminated, truncating. */
+void sbx_nla_strcpy(char *dst, size_t n, const struct nlattr *a);
+
+/* True when @a is a u32 / u16 / u64 attribute of exactly that size. */
+bool sbx_nla_is_u32(const struct nlattr *a);
+bool sbx_nla_is_u16(const struct nlattr *a);
+bool sbx_nla_is_u64(const struct nlattr *a);
+
+/* Name of a top-level attribute type, "SBEXEC_A_<n>" for unknown ones. */
+const char *sbx_attr_name(unsigned int type, char *buf, size_t n);
+
+/* Parse an SBEXEC_A_EXIT nest into @ei; -EPROTO when malformed. */
+int sbx_parse_exit(const struct nlattr *nest, struct sbexec_exit_info *ei);
+
+/* Append @len bytes to @b (keeping it NUL-terminated); -ENOMEM. */
+int sbx_buf_append(struct sbexec_buf *b, const void *data, size_t len);
+
+#endif /* SBEXEC_LIB_INTERNAL_H */

@@ -1,0 +1,491 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * libsbexec: client library for the sbexec kernel module.
+ *
+ * The module exposes two interfaces, and this library wraps both:
+ *
+ *  - the "sbexec" generic netlink family (control: exec, stdin, resize,
+ *    signal, get, list), reached through a handle, struct sbexec, that owns
+ *    one netlink socket. A handle is not thread safe: use one per thread.
+ *  - the /dev/sbexec character device, which a reader attaches to one
+ *    session and then read()s output records from (stdout, stderr, and one
+ *    final exit record).
+ *
+ * Conventions: every function that can fail returns 0 (or a non-negative
+ * value documented with it) on success and a negative errno on failure.
+ * After a failure, sbexec_strerror_last() gives a sentence a person can
+ * read: the kernel's extack message when it sent one, otherwise one made by
+ * the library. The library keeps no global state and installs no signal
+ * handlers.
+ *
+ * The ABI itself (attribute numbers, record layout, limits) is in
+ * <linux/sbexec.h>, which this header includes.
+ */
+#ifndef SBEXEC_LIB_H
+#define SBEXEC_LIB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <linux/sbexec.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Path of the character device. */
+#define SBEXEC_DEVICE_PATH	"/dev/sbexec"
+
+/* An rlimit value meaning "no limit" (RLIM_INFINITY on the wire). */
+#define SBEXEC_RLIM_INFINITY	UINT64_MAX
+
+/* Size of the buffer that holds the last error message. */
+#define SBEXEC_ERRMSG_LEN	512
+
+/* Opaque handle: one generic netlink socket plus the last error. */
+struct sbexec;
+
+/* ------------------------------------------------------------------ */
+/* Handle                                                               */
+/* ------------------------------------------------------------------ */
+
+/**
+ * sbexec_open() - connect to the sbexec generic netlink family
+ * @out: receives the new handle on success
+ *
+ * Opens a generic netlink socket with NETLINK_EXT_ACK and NETLINK_CAP_ACK
+ * enabled and resolves the family "sbexec".
+ *
+ * Return: 0, -ENOENT when the module is not loaded (the message, available
+ * through sbexec_open_error() since there is no handle, is "sbexec module
+ * not loaded (no generic netlink family 'sbexec')"), or another negative
+ * errno.
+ */
+int sbexec_open(struct sbexec **out);
+
+/**
+ * sbexec_open_error() - message for a failed sbexec_open()
+ * @err: the negative errno sbexec_open() returned
+ *
+ * Return: a static string describing why the open failed.
+ */
+const char *sbexec_open_error(int err);
+
+/**
+ * sbexec_close() - close the socket and free the handle (NULL is fine)
+ * @h: handle
+ */
+void sbexec_close(struct sbexec *h);
+
+/**
+ * sbexec_family_id() - the resolved generic netlink family id
+ * @h: handle
+ */
+int sbexec_family_id(const struct sbexec *h);
+
+/**
+ * sbexec_strerror_last() - a readable message for the last failed call
+ * @h: handle
+ *
+ * The kernel's extack message when the last error carried one (with the
+ * offending attribute named when the kernel pointed at one), otherwise a
+ * message made by the library (usually strerror() of the error). Empty
+ * string when the last call succeeded. Valid until the next call on @h.
+ */
+const char *sbexec_strerror_last(const struct sbexec *h);
+
+/**
+ * sbexec_last_errno() - the negative errno of the last call (0: success)
+ * @h: handle
+ */
+int sbexec_last_errno(const struct sbexec *h);
+
+/**
+ * sbexec_last_extack() - the kernel's extack message, verbatim
+ * @h: handle
+ *
+ * Return: the NLMSGERR_ATTR_MSG string of the last ack, or NULL when the
+ * last ack had none.
+ */
+const char *sbexec_last_extack(const struct sbexec *h);
+
+/**
+ * sbexec_last_bad_attr() - attribute the kernel rejected in the last call
+ * @h: handle
+ *
+ * Return: a name such as "SBEXEC_A_ENV" or "SBEXEC_A_RLIMIT/NAME" when the
+ * kernel's ack pointed at an attribute (NLMSGERR_ATTR_OFFS) or named a
+ * missing one (NLMSGERR_ATTR_MISS_TYPE), else NULL.
+ */
+const char *sbexec_last_bad_attr(const struct sbexec *h);
+
+/* ------------------------------------------------------------------ */
+/* EXEC                                                                 */
+/* ------------------------------------------------------------------ */
+
+/**
+ * struct sbexec_rlimit - one resource limit for the session
+ * @name: "cpu", "fsize", "data", "stack", "core", "rss", "nproc",
+ *	"nofile", "memlock", "as", "locks", "sigpending", "msgqueue", "nice",
+ *	"rtprio" or "rttime" (the kernel refuses any other name)
+ * @soft: soft limit, SBEXEC_RLIM_INFINITY for none
+ * @hard: hard limit, SBEXEC_RLIM_INFINITY for none (soft <= hard)
+ */
+struct sbexec_rlimit {
+	const char *name;
+	uint64_t soft;
+	uint64_t hard;
+};
+
+/**
+ * struct sbexec_exec_req - what to start
+ * @cmd: command: absolute, relative, or a name looked up in PATH (required)
+ * @argv: arguments after the command, NULL-terminated; NULL for none
+ * @env: "KEY=VALUE" entries, NULL-terminated; NULL for none
+ * @cwd: working directory; NULL for the helper's default
+ * @user: "user", "uid", "user:group" or "uid:gid"; NULL for the default
+ * @tty: run on a pseudo terminal instead of pipes
+ * @rows: terminal rows (sent when non-zero)
+ * @cols: terminal columns (sent when non-zero)
+ * @rlimits: array of @n_rlimits limits (may be NULL when 0)
+ * @n_rlimits: number of entries in @rlimits
+ * @flags: SBEXEC_EXEC_F_* bits (sent when non-zero)
+ *
+ * Strings are sent as they are: the kernel, not the library, validates
+ * them (so a test can check that bad input is refused).
+ */
+struct sbexec_exec_req {
+	const char *cmd;
+	const char *const *argv;
+	const char *const *env;
+	const char *cwd;
+	const char *user;
+	bool tty;
+	uint16_t rows;
+	uint16_t cols;
+	const struct sbexec_rlimit *rlimits;
+	size_t n_rlimits;
+	uint32_t flags;
+};
+
+/**
+ * struct sbexec_failure - why a command could not be started
+ * @kind: enum sbexec_fail_kind; SBEXEC_FAIL_NONE when there is no failure
+ * @errnum: positive errno, 0 when none applies
+ * @errno_name: e.g. "ENOENT"; from the kernel, or filled in by the library
+ *	from @errnum when the kernel sent none; "" when unknown
+ * @message: the failure's message, e.g. `spawn "x": No such file or ...`
+ * @stage: enum sbexec_fail_stage
+ */
+struct sbexec_failure {
+	uint32_t kind;
+	uint32_t errnum;
+	char errno_name[SBEXEC_MAX_ERRNO_NAME_LEN + 1];
+	char message[SBEXEC_MAX_MESSAGE_LEN + 1];
+	uint32_t stage;
+};
+
+/**
+ * struct sbexec_exec_result - outcome of sbexec_exec()
+ * @session_id: the new session (0 on failure)
+ * @pid: its process id in the helper's pid namespace (0 on failure)
+ * @failure: set (kind != SBEXEC_FAIL_NONE) when the command could not be
+ *	started; zeroed otherwise
+ * @extack: the kernel's extack message for any error ("" when none)
+ */
+struct sbexec_exec_result {
+	uint32_t session_id;
+	uint32_t pid;
+	struct sbexec_failure failure;
+	char extack[SBEXEC_ERRMSG_LEN];
+};
+
+/**
+ * sbexec_exec() - start a session
+ * @h: handle
+ * @req: the request
+ * @res: the result (always written, also on failure)
+ *
+ * Return: 0 with @res->session_id and @res->pid set; or a negative errno.
+ * When the command could not be started the kernel sends a typed failure:
+ * then @res->failure.kind != SBEXEC_FAIL_NONE and the return value is the
+ * failure's -errno (or -EINVAL when it has none). When the request itself
+ * was refused (bad input, no permission) @res->failure.kind is
+ * SBEXEC_FAIL_NONE and @res->extack says why.
+ */
+int sbexec_exec(struct sbexec *h, const struct sbexec_exec_req *req,
+		struct sbexec_exec_result *res);
+
+/* ------------------------------------------------------------------ */
+/* Session control                                                      */
+/* ------------------------------------------------------------------ */
+
+/**
+ * sbexec_stdin() - write bytes to a session's stdin
+ * @h: handle
+ * @id: session id
+ * @buf: bytes
+ * @len: byte count; split into SBEXEC_MAX_STDIN_CHUNK messages, each
+ *	acknowledged before the next is sent. 0 sends nothing.
+ *
+ * Return: 0 when all bytes were accepted, else a negative errno (bytes of
+ * earlier chunks may have been accepted).
+ */
+int sbexec_stdin(struct sbexec *h, uint32_t id, const void *buf, size_t len);
+
+/**
+ * sbexec_close_stdin() - close a session's stdin (EOF for the process)
+ * @h: handle
+ * @id: session id
+ */
+int sbexec_close_stdin(struct sbexec *h, uint32_t id);
+
+/**
+ * sbexec_resize() - set a PTY session's terminal size
+ * @h: handle
+ * @id: session id
+ * @rows: rows
+ * @cols: columns
+ */
+int sbexec_resize(struct sbexec *h, uint32_t id, uint16_t rows, uint16_t cols);
+
+/**
+ * sbexec_signal() - send a signal to a session's process group
+ * @h: handle
+ * @id: session id
+ * @sig: signal number (1..64)
+ */
+int sbexec_signal(struct sbexec *h, uint32_t id, int sig);
+
+/**
+ * struct sbexec_session_info - one session as GET and LIST describe it
+ * @session_id: session id
+ * @pid: process id (0 if the kernel did not say)
+ * @cmd: command ("" if the kernel did not say)
+ * @state: enum sbexec_state (0 if the kernel did not say)
+ * @tty: PTY session
+ * @bytes_out: output bytes produced so far
+ * @has_exit: @exit is valid (the process has ended)
+ * @exit: how it ended
+ */
+struct sbexec_session_info {
+	uint32_t session_id;
+	uint32_t pid;
+	char cmd[SBEXEC_MAX_PATH_LEN + 1];
+	uint32_t state;
+	bool tty;
+	uint64_t bytes_out;
+	bool has_exit;
+	struct sbexec_exit_info exit;
+};
+
+/**
+ * sbexec_get() - describe one session
+ * @h: handle
+ * @id: session id
+ * @info: receives the description
+ */
+int sbexec_get(struct sbexec *h, uint32_t id, struct sbexec_session_info *info);
+
+/**
+ * typedef sbexec_list_cb - called once per session by sbexec_list()
+ *
+ * Return 0 to go on; any other value stops the callbacks (the dump is still
+ * read to its end) and becomes sbexec_list()'s return value.
+ */
+typedef int (*sbexec_list_cb)(const struct sbexec_session_info *info,
+			      void *arg);
+
+/**
+ * sbexec_list() - dump all sessions
+ * @h: handle
+ * @cb: callback per session
+ * @arg: passed to @cb
+ *
+ * Return: 0, a callback's non-zero value, or a negative errno.
+ */
+int sbexec_list(struct sbexec *h, sbexec_list_cb cb, void *arg);
+
+/* ------------------------------------------------------------------ */
+/* Reading output records                                               */
+/* ------------------------------------------------------------------ */
+
+/**
+ * sbexec_attach() - become the reader of a session
+ * @h: handle, used only to record the error message (may be NULL)
+ * @id: session id
+ *
+ * Opens SBEXEC_DEVICE_PATH (O_RDWR | O_CLOEXEC) and issues
+ * SBEXEC_IOC_ATTACH. The caller reads the returned descriptor with
+ * sbexec_read_records() (poll() it for POLLIN / POLLHUP) and close()s it.
+ *
+ * Return: the file descriptor, or a negative errno.
+ */
+int sbexec_attach(struct sbexec *h, uint32_t id);
+
+/**
+ * sbexec_read_records() - read whole records from an attached descriptor
+ * @fd: descriptor from sbexec_attach()
+ * @buf: buffer
+ * @len: its size
+ *
+ * Retries on EINTR.
+ *
+ * Return: bytes read (whole records), 0 after the final record, -EMSGSIZE
+ * when @buf cannot hold the next record (retry with a larger one),
+ * -EAGAIN on a non-blocking descriptor with nothing to read, or another
+ * negative errno.
+ */
+ssize_t sbexec_read_records(int fd, void *buf, size_t len);
+
+/* Bytes a record with @payload_len payload bytes takes in a read buffer. */
+static inline size_t sbexec_record_size(uint32_t payload_len)
+{
+	size_t n = sizeof(struct sbexec_record) + (size_t)payload_len;
+
+	return (n + SBEXEC_RECORD_ALIGN - 1) & ~(size_t)(SBEXEC_RECORD_ALIGN - 1);
+}
+
+/**
+ * struct sbexec_record_iter - walks the records in a read buffer
+ *
+ * Fields are private; set up with sbexec_record_iter_init().
+ */
+struct sbexec_record_iter {
+	const unsigned char *pos;
+	const unsigned char *end;
+};
+
+/**
+ * sbexec_record_iter_init() - start walking @len bytes at @buf
+ * @it: iterator
+ * @buf: bytes returned by sbexec_read_records()
+ * @len: their count
+ */
+void sbexec_record_iter_init(struct sbexec_record_iter *it, const void *buf,
+			     size_t len);
+
+/**
+ * sbexec_record_next() - the next record
+ * @it: iterator
+ * @rec: receives the record header
+ * @payload: receives the payload (rec->len bytes)
+ *
+ * Checks that the header, payload and padding lie within the buffer, that
+ * the stream is known, and that an exit record carries a whole struct
+ * sbexec_exit_info.
+ *
+ * Return: 1 with a record, 0 at the end of the buffer, -EBADMSG when the
+ * buffer does not hold well-formed records.
+ */
+int sbexec_record_next(struct sbexec_record_iter *it,
+		       const struct sbexec_record **rec, const void **payload);
+
+/**
+ * struct sbexec_buf - a growable byte buffer
+ * @data: bytes (NUL-terminated for convenience; may be NULL while empty)
+ * @len: byte count (excluding the terminating NUL)
+ * @cap: allocated size
+ */
+struct sbexec_buf {
+	char *data;
+	size_t len;
+	size_t cap;
+};
+
+/**
+ * struct sbexec_output - everything a session produced
+ * @out: stdout bytes
+ * @err: stderr bytes
+ * @exit: the exit record's payload (valid when @have_exit)
+ * @have_exit: the exit record arrived
+ * @records: records seen
+ * @next_seq: sequence number the next record must have
+ */
+struct sbexec_output {
+	struct sbexec_buf out;
+	struct sbexec_buf err;
+	struct sbexec_exit_info exit;
+	bool have_exit;
+	uint64_t records;
+	uint64_t next_seq;
+};
+
+/**
+ * sbexec_output_feed() - add the records of one read to @o
+ * @o: output being collected (start zeroed)
+ * @buf: bytes returned by sbexec_read_records()
+ * @len: their count
+ *
+ * Return: 0; -EBADMSG for malformed records; -EPROTO when a sequence number
+ * is skipped or repeated or a record follows the exit record; -ENOMEM.
+ */
+int sbexec_output_feed(struct sbexec_output *o, const void *buf, size_t len);
+
+/**
+ * sbexec_collect() - read an attached descriptor to its end
+ * @fd: descriptor from sbexec_attach()
+ * @o: output being collected (start zeroed)
+ * @timeout_ms: overall limit in milliseconds, -1 for none
+ *
+ * Return: 0 when the final record arrived and read() then returned 0;
+ * -ETIMEDOUT; -EPROTO when the descriptor ended without an exit record;
+ * or an error of sbexec_output_feed() or sbexec_read_records().
+ */
+int sbexec_collect(int fd, struct sbexec_output *o, int timeout_ms);
+
+/**
+ * sbexec_output_free() - free the buffers of @o and zero it
+ * @o: output
+ */
+void sbexec_output_free(struct sbexec_output *o);
+
+/**
+ * sbexec_run_capture() - exec, attach, feed stdin, collect everything
+ * @h: handle
+ * @req: what to run
+ * @stdin_data: bytes for stdin (may be NULL)
+ * @stdin_len: their count; stdin is closed after them in any case
+ * @timeout_ms: limit for collecting the output, -1 for none
+ * @res: the exec result
+ * @o: the output (start zeroed; free with sbexec_output_free())
+ *
+ * The stdin bytes are written before any output is read, so keep them
+ * smaller than what the session buffers.
+ *
+ * Return: 0 when the session ran and its exit record arrived, else a
+ * negative errno (see sbexec_exec() and sbexec_collect()).
+ */
+int sbexec_run_capture(struct sbexec *h, const struct sbexec_exec_req *req,
+		       const void *stdin_data, size_t stdin_len, int timeout_ms,
+		       struct sbexec_exec_result *res, struct sbexec_output *o);
+
+/**
+ * sbexec_exit_status() - shell-style status of an exit record
+ * @ei: the exit info
+ *
+ * Return: the exit code when the process exited, 128 + signal when a
+ * signal killed it.
+ */
+int sbexec_exit_status(const struct sbexec_exit_info *ei);
+
+/* ------------------------------------------------------------------ */
+/* Names                                                                */
+/* ------------------------------------------------------------------ */
+
+/* Reference name of a failure kind: "NotFound", ..., "Unknown". */
+const char *sbexec_fail_kind_name(uint32_t kind);
+/* Stage name: "admission", "upcall", ..., "exec"; "unknown" for others. */
+const char *sbexec_stage_name(uint32_t stage);
+/* Session state name: "running", "exited", "done"; "unknown" for others. */
+const char *sbexec_state_name(uint32_t state);
+/* Stream name: "stdout", "stderr", "exit"; "unknown" for others. */
+const char *sbexec_stream_name(uint32_t stream);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SBEXEC_LIB_H */
