@@ -45,7 +45,7 @@
 /* Longest rlimit name ("memlock", ...). */
 #define SBEXEC_MAX_RLIMIT_NAME		15
 /* Largest STDIN payload in one message. */
-#define SBEXEC_MAX_STDIN_CHUNK		(64 * 1024)
+#define SBEXEC_MAX_STDIN_CHUNK		(32 * 1024)
 /* Longest failure message and errno name. */
 #define SBEXEC_MAX_MESSAGE_LEN		511
 #define SBEXEC_MAX_ERRNO_NAME_LEN	31

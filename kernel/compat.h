@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Differences between the kernels sbexec builds for (Debian 6.1 and 6.12,
+ * and custom guest kernels in between). Every entry is decided by a feature
+ * test on a header macro, never by a version number.
+ */
+#ifndef _SBEXEC_COMPAT_H
+#define _SBEXEC_COMPAT_H
+
+#include <net/genetlink.h>
+#include <linux/netlink.h>
+
+/*
+ * Formatted extack messages (6.2+). Older kernels keep only a pointer to
+ * the message, so they get the fixed fallback text; the formatted detail
+ * is still in the reply's attributes where there is one.
+ */
+#ifdef NL_SET_ERR_MSG_FMT
+#define SBEXEC_ERR_MSG_FMT(extack, fallback, fmt, ...) \
+	NL_SET_ERR_MSG_FMT(extack, fmt, ##__VA_ARGS__)
+#else
+#define SBEXEC_ERR_MSG_FMT(extack, fallback, fmt, ...) \
+	NL_SET_ERR_MSG(extack, fallback)
+#endif
+
+/*
+ * Multicast groups restricted to CAP_SYS_ADMIN (6.7, backported to stable
+ * kernels). Without it the group is open to every listener, so events then
+ * carry no command line.
+ */
+#ifdef GENL_MCAST_CAP_SYS_ADMIN
+#define SBEXEC_MCGRP_FLAGS	GENL_MCAST_CAP_SYS_ADMIN
+#define SBEXEC_EVENTS_PRIVATE	1
+#else
+#define SBEXEC_MCGRP_FLAGS	0
+#define SBEXEC_EVENTS_PRIVATE	0
+#endif
+
+#endif /* _SBEXEC_COMPAT_H */

@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /dev/sbexec: a misc device whose open files take one of two roles,
+ * chosen once by ioctl: the helper (SBEXEC_IOC_HELPER_REGISTER), which
+ * reads spawn requests and writes results, or the reader of one session
+ * (SBEXEC_IOC_ATTACH), which reads its output records. Both need
+ * CAP_SYS_ADMIN; the device node is also mode 0600.
+ */
+
+#include <linux/capability.h>
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "sbexec.h"
+
+enum sbexec_role {
+	SBEXEC_ROLE_NONE,
+	SBEXEC_ROLE_HELPER,
+	SBEXEC_ROLE_READER,
+};
+
+/**
+ * struct sbexec_devfile - private data of an open /dev/sbexec
+ * @lock: protects @role and the role's pointer while the role is chosen
+ * @role: enum sbexec_role; set once, never changes afterwards
+ * @helper: the helper state (helper role)
+ * @sess: the session, with a reference (reader role)
+ */
+struct sbexec_devfile {
+	struct mutex lock;
+	int role;
+	struct sbexec_helper *helper;
+	struct sbexec_session *sess;
+};
+
+static int sbexec_dev_open(struct inode *inode, struct file *file)
+{
+	struct sbexec_devfile *df;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	df = kzalloc(sizeof(*df), GFP_KERNEL);
+	if (!df)
+		return -ENOMEM;
+	mutex_init(&df->lock);
+	file->private_data = df;
+	return stream_open(inode, file);
+}
+
+static int sbexec_dev_release(struct inode *inode, struct file *file)
+{
+	struct sbexec_devfile *df = file->private_data;
+
+	if (df->role == SBEXEC_ROLE_HELPER) {
+		sbexec_helper_unregister(df->helper);
+	} else if (df->role == SBEXEC_ROLE_READER) {
+		sbexec_session_detach(df->sess);
+		sbexec_session_put(df->sess);
+	}
+	kfree(df);
+	return 0;
+}
+
+/* The role, once chosen; readers of the role pointers need no lock. */
+static int sbexec_dev_role(struct sbexec_devfile *df)
+{
+	return smp_load_acquire(&df->role);
+}
+
+static ssize_t sbexec_dev_read(struct file *file, char __user *buf,
+			       size_t count, loff_t *ppos)
+{
+	struct sbexec_devfile *df = file->private_data;
+	bool nonblock = file->f_flags & O_NONBLOCK;
+
+	switch (sbexec_dev_role(df)) {
+	case SBEXEC_ROLE_HELPER:
+		return sbexec_helper_read(df->helper, buf, count, nonblock);
+	case SBEXEC_ROLE_READER:
+		return sbexec_session_read(df->sess, buf, count, nonblock);
+	}
+	return -EBADFD;
+}
+
+static ssize_t sbexec_dev_write(struct file *file, const char __user *buf,
+				size_t count, loff_t *ppos)
+{
+	struct sbexec_devfile *df = file->private_data;
+
+	if (sbexec_dev_role(df) != SBEXEC_ROLE_HELPER)
+		return -EBADFD;
+	return sbexec_helper_write(df->helper, buf, count);
+}
+
+static __poll_t sbexec_dev_poll(struct file *file, poll_table *wait)
+{
+	struct sbexec_devfile *df = file->private_data;
+
+	switch (sbexec_dev_role(df)) {
+	case SBEXEC_ROLE_HELPER:
+		return sbexec_helper_poll(df->helper, file, wait);
+	case SBEXEC_ROLE_READER:
+		return sbexec_session_poll(df->sess, file, wait);
+	}
+	return EPOLLERR;
+}
+
+static long sbexec_ioc_attach(struct sbexec_devfile *df, void __user *argp)
+{
+	struct sbexec_session *s;
+	struct sbexec_attach arg;
+	int ret;
+
+	if (copy_from_user(&arg, argp, sizeof(arg)))
+		return -EFAULT;
+	if (arg.flags)
+		return -EINVAL;
+	s = sbexec_session_lookup(arg.session_id);
+	if (!s)
+		return -ENOENT;
+	ret = sbexec_session_attach(s);
+	if (ret) {
+		sbexec_session_put(s);
+		return ret;
+	}
+	df->sess = s;
+	smp_store_release(&df->role, SBEXEC_ROLE_READER);
+	return 0;
+}
+
+static long sbexec_dev_ioctl(struct file *file, unsigned int cmd,
+			     unsigned long arg)
+{
+	struct sbexec_devfile *df = file->private_data;
+	long ret;
+
+	if (cmd != SBEXEC_IOC_HELPER_REGISTER && cmd != SBEXEC_IOC_ATTACH)
+		return -ENOTTY;
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+
+	mutex_lock(&df->lock);
+	if (df->role != SBEXEC_ROLE_NONE) {
+		ret = -EBUSY;
+		goto out;
+	}
+	if (cmd == SBEXEC_IOC_HELPER_REGISTER) {
+		ret = sbexec_helper_register(file, &df->helper);
+		if (!ret)
+			smp_store_release(&df->role, SBEXEC_ROLE_HELPER);
+	} else {
+		ret = sbexec_ioc_attach(df, (void __user *)arg);
+	}
+out:
+	mutex_unlock(&df->lock);
+	return ret;
+}
+
+static const struct file_operations sbexec_dev_fops = {
+	.owner = THIS_MODULE,
+	.open = sbexec_dev_open,
+	.release = sbexec_dev_release,
+	.read = sbexec_dev_read,
+	.write = sbexec_dev_write,
+	.poll = sbexec_dev_poll,
+	.unlocked_ioctl = sbexec_dev_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.llseek = noop_llseek,
+};
+
+static struct miscdevice sbexec_misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = SBEXEC_DEVICE_NAME,
+	.fops = &sbexec_dev_fops,
+	.mode = 0600,
+};
+
+/**
+ * sbexec_dev_init - register /dev/sbexec
+ *
+ * Return: 0 or -errno.
+ */
+int sbexec_dev_init(void)
+{
+	return misc_register(&sbexec_misc);
+}
+
+/**
+ * sbexec_dev_exit - unregister /dev/sbexec
+ */
+void sbexec_dev_exit(void)
+{
+	misc_deregister(&sbexec_misc);
+}

@@ -1,0 +1,780 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The "sbexec" generic netlink family: the control plane.
+ *
+ * Every operation needs CAP_SYS_ADMIN (on top of GENL_ADMIN_PERM's
+ * CAP_NET_ADMIN). Every attribute is bounded by the per-op policies below;
+ * what a policy cannot say (no embedded NUL in strings, counts of repeated
+ * attributes, total argument bytes, known rlimit names) is checked in
+ * sbexec_exec_validate() before anything is allocated or spawned.
+ *
+ * EXEC blocks in its doit until the helper answered, so the family uses
+ * parallel_ops: one slow spawn does not hold up any other genl user.
+ */
+
+#include <linux/capability.h>
+#include <linux/pid.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/tty.h>
+#include <linux/vmalloc.h>
+#include <net/genetlink.h>
+
+#include "compat.h"
+#include "sbexec.h"
+
+static const char * const sbexec_rlimit_names[] = {
+	"cpu", "fsize", "data", "stack", "core", "rss", "nproc", "nofile",
+	"memlock", "as", "locks", "sigpending", "msgqueue", "nice", "rtprio",
+	"rttime",
+};
+
+static const struct nla_policy sbexec_rlimit_policy[SBEXEC_RLIMIT_A_MAX + 1] = {
+	[SBEXEC_RLIMIT_A_NAME] = { .type = NLA_NUL_STRING,
+				   .len = SBEXEC_MAX_RLIMIT_NAME },
+	[SBEXEC_RLIMIT_A_SOFT] = { .type = NLA_U64 },
+	[SBEXEC_RLIMIT_A_HARD] = { .type = NLA_U64 },
+};
+
+static const struct nla_policy sbexec_exec_policy[SBEXEC_A_MAX + 1] = {
+	[SBEXEC_A_CMD] = { .type = NLA_NUL_STRING, .len = SBEXEC_MAX_PATH_LEN },
+	[SBEXEC_A_ARG] = { .type = NLA_NUL_STRING, .len = SBEXEC_MAX_ARG_LEN },
+	[SBEXEC_A_ENV] = { .type = NLA_NUL_STRING, .len = SBEXEC_MAX_ARG_LEN },
+	[SBEXEC_A_CWD] = { .type = NLA_NUL_STRING, .len = SBEXEC_MAX_PATH_LEN },
+	[SBEXEC_A_USER] = { .type = NLA_NUL_STRING,
+			    .len = SBEXEC_MAX_USER_LEN },
+	[SBEXEC_A_TTY] = { .type = NLA_FLAG },
+	[SBEXEC_A_ROWS] = NLA_POLICY_MIN(NLA_U16, 1),
+	[SBEXEC_A_COLS] = NLA_POLICY_MIN(NLA_U16, 1),
+	[SBEXEC_A_RLIMIT] = NLA_POLICY_NESTED(sbexec_rlimit_policy),
+	[SBEXEC_A_FLAGS] = NLA_POLICY_MASK(NLA_U32, SBEXEC_EXEC_F_ALL),
+};
+
+static const struct nla_policy sbexec_stdin_policy[SBEXEC_A_MAX + 1] = {
+	[SBEXEC_A_SESSION_ID] = NLA_POLICY_MIN(NLA_U32, 1),
+	[SBEXEC_A_STDIN_DATA] = { .type = NLA_BINARY,
+				  .len = SBEXEC_MAX_STDIN_CHUNK },
+};
+
+static const struct nla_policy sbexec_id_policy[SBEXEC_A_MAX + 1] = {
+	[SBEXEC_A_SESSION_ID] = NLA_POLICY_MIN(NLA_U32, 1),
+};
+
+static const struct nla_policy sbexec_resize_policy[SBEXEC_A_MAX + 1] = {
+	[SBEXEC_A_SESSION_ID] = NLA_POLICY_MIN(NLA_U32, 1),
+	[SBEXEC_A_ROWS] = NLA_POLICY_MIN(NLA_U16, 1),
+	[SBEXEC_A_COLS] = NLA_POLICY_MIN(NLA_U16, 1),
+};
+
+static const struct nla_policy sbexec_signal_policy[SBEXEC_A_MAX + 1] = {
+	[SBEXEC_A_SESSION_ID] = NLA_POLICY_MIN(NLA_U32, 1),
+	[SBEXEC_A_SIGNAL] = NLA_POLICY_RANGE(NLA_U32, 1, _NSIG),
+};
+
+static const struct genl_multicast_group sbexec_mcgrps[] = {
+	{ .name = SBEXEC_MCGRP_EVENTS, .flags = SBEXEC_MCGRP_FLAGS },
+};
+
+static struct genl_family sbexec_family;
+
+/* Set while events may be sent; cleared (then an RCU grace period) first
+ * thing on unload so no event races with the family's unregistration.
+ */
+static bool sbexec_events_on;
+
+/* A string attribute must hold exactly one NUL, at its end. */
+static bool sbexec_nla_str_ok(const struct nlattr *nla)
+{
+	int len = nla_len(nla);
+
+	return len > 0 && strnlen(nla_data(nla), len) == len - 1;
+}
+
+static int sbexec_rlimit_validate(struct nlattr *nest,
+				  struct netlink_ext_ack *extack)
+{
+	struct nlattr *tb[SBEXEC_RLIMIT_A_MAX + 1];
+	const char *name;
+	unsigned int i;
+	int err;
+
+	err = nla_parse_nested(tb, SBEXEC_RLIMIT_A_MAX, nest,
+			       sbexec_rlimit_policy, extack);
+	if (err)
+		return err;
+	if (!tb[SBEXEC_RLIMIT_A_NAME] || !tb[SBEXEC_RLIMIT_A_SOFT] ||
+	    !tb[SBEXEC_RLIMIT_A_HARD]) {
+		NL_SET_ERR_MSG_ATTR(extack, nest,
+				    "an rlimit needs NAME, SOFT and HARD");
+		return -EINVAL;
+	}
+	if (!sbexec_nla_str_ok(tb[SBEXEC_RLIMIT_A_NAME])) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[SBEXEC_RLIMIT_A_NAME],
+				    "rlimit name contains a NUL byte");
+		return -EINVAL;
+	}
+	name = nla_data(tb[SBEXEC_RLIMIT_A_NAME]);
+	for (i = 0; i < ARRAY_SIZE(sbexec_rlimit_names); i++)
+		if (!strcmp(name, sbexec_rlimit_names[i]))
+			break;
+	if (i == ARRAY_SIZE(sbexec_rlimit_names)) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[SBEXEC_RLIMIT_A_NAME],
+				    "unknown rlimit name (known: cpu fsize data stack core rss nproc nofile memlock as locks sigpending msgqueue nice rtprio rttime)");
+		return -EINVAL;
+	}
+	if (nla_get_u64(tb[SBEXEC_RLIMIT_A_SOFT]) >
+	    nla_get_u64(tb[SBEXEC_RLIMIT_A_HARD])) {
+		NL_SET_ERR_MSG_ATTR(extack, nest,
+				    "rlimit soft limit is above its hard limit");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * Checks what the policy cannot. Walks every attribute of the request
+ * once; the policy has already bounded each one's type and length.
+ */
+static int sbexec_exec_validate(struct genl_info *info)
+{
+	struct netlink_ext_ack *extack = info->extack;
+	unsigned int nargs = 0, nenv = 0, nrlim = 0;
+	size_t bytes = 0;
+	struct nlattr *nla;
+	int rem, err;
+
+	nlmsg_for_each_attr(nla, info->nlhdr, GENL_HDRLEN, rem) {
+		int type = nla_type(nla);
+
+		switch (type) {
+		case SBEXEC_A_CMD:
+		case SBEXEC_A_ARG:
+		case SBEXEC_A_ENV:
+		case SBEXEC_A_CWD:
+		case SBEXEC_A_USER:
+			if (!sbexec_nla_str_ok(nla)) {
+				NL_SET_ERR_MSG_ATTR(extack, nla,
+						    "string contains a NUL byte");
+				return -EINVAL;
+			}
+			break;
+		}
+		switch (type) {
+		case SBEXEC_A_CMD:
+			if (nla_len(nla) < 2) {
+				NL_SET_ERR_MSG_ATTR(extack, nla,
+						    "empty command");
+				return -EINVAL;
+			}
+			break;
+		case SBEXEC_A_ARG:
+			if (++nargs > SBEXEC_MAX_ARGS) {
+				NL_SET_ERR_MSG_ATTR(extack, nla,
+						    "too many arguments (max 1024)");
+				return -E2BIG;
+			}
+			bytes += nla_len(nla);
+			break;
+		case SBEXEC_A_ENV: {
+			const char *kv = nla_data(nla);
+			const char *eq = strchr(kv, '=');
+
+			if (++nenv > SBEXEC_MAX_ENV) {
+				NL_SET_ERR_MSG_ATTR(extack, nla,
+						    "too many environment entries (max 1024)");
+				return -E2BIG;
+			}
+			if (!eq || eq == kv) {
+				NL_SET_ERR_MSG_ATTR(extack, nla,
+						    "environment entry must be KEY=VALUE with a non-empty KEY");
+				return -EINVAL;
+			}
+			bytes += nla_len(nla);
+			break;
+		}
+		case SBEXEC_A_RLIMIT:
+			if (++nrlim > SBEXEC_MAX_RLIMITS) {
+				NL_SET_ERR_MSG_ATTR(extack, nla,
+						    "too many rlimits (max 16)");
+				return -E2BIG;
+			}
+			err = sbexec_rlimit_validate(nla, extack);
+			if (err)
+				return err;
+			break;
+		}
+		if (bytes > SBEXEC_MAX_ARGV_BYTES) {
+			NL_SET_ERR_MSG_ATTR(extack, nla,
+					    "arguments and environment exceed 256 KiB in total");
+			return -E2BIG;
+		}
+	}
+	return 0;
+}
+
+/* Forwarded to the helper as validated, in the client's order. */
+static bool sbexec_forwarded(int type)
+{
+	switch (type) {
+	case SBEXEC_A_CMD:
+	case SBEXEC_A_ARG:
+	case SBEXEC_A_ENV:
+	case SBEXEC_A_CWD:
+	case SBEXEC_A_USER:
+	case SBEXEC_A_TTY:
+	case SBEXEC_A_ROWS:
+	case SBEXEC_A_COLS:
+	case SBEXEC_A_RLIMIT:
+		return true;
+	}
+	return false;
+}
+
+static void *sbexec_build_upcall(struct genl_info *info, size_t *len)
+{
+	struct sbexec_upcall_hdr *hdr;
+	struct nlattr *nla;
+	size_t off;
+	void *msg;
+	int rem;
+
+	*len = sizeof(*hdr) + genlmsg_len(info->genlhdr);
+	if (*len > SBEXEC_UPCALL_MAX_MSG)
+		return ERR_PTR(-E2BIG);
+	msg = kvzalloc(*len, GFP_KERNEL);
+	if (!msg)
+		return ERR_PTR(-ENOMEM);
+	off = sizeof(*hdr);
+	nlmsg_for_each_attr(nla, info->nlhdr, GENL_HDRLEN, rem) {
+		if (!sbexec_forwarded(nla_type(nla)))
+			continue;
+		memcpy(msg + off, nla, nla->nla_len);
+		off += NLA_ALIGN(nla->nla_len);
+	}
+	hdr = msg;
+	hdr->len = off;
+	hdr->type = SBEXEC_UP_SPAWN;
+	*len = off;
+	return msg;
+}
+
+/**
+ * sbexec_exit_nla_put - put an SBEXEC_A_EXIT nest for a wait(2) status
+ * @skb: message
+ * @status: wait(2) status
+ *
+ * Return: 0 or -EMSGSIZE.
+ */
+int sbexec_exit_nla_put(struct sk_buff *skb, int status)
+{
+	struct nlattr *nest = nla_nest_start(skb, SBEXEC_A_EXIT);
+
+	if (!nest)
+		return -EMSGSIZE;
+	if ((status & 0x7f) == 0) {
+		if (nla_put_u32(skb, SBEXEC_EXIT_A_CODE, (status >> 8) & 0xff))
+			goto cancel;
+	} else {
+		if (nla_put_u32(skb, SBEXEC_EXIT_A_SIGNAL, status & 0x7f))
+			goto cancel;
+		if ((status & 0x80) &&
+		    nla_put_flag(skb, SBEXEC_EXIT_A_CORE_DUMPED))
+			goto cancel;
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+cancel:
+	nla_nest_cancel(skb, nest);
+	return -EMSGSIZE;
+}
+
+/**
+ * sbexec_failure_nla_put - put a failure nest
+ * @skb: message
+ * @attr: nest type (SBEXEC_A_FAILURE)
+ * @f: the failure
+ *
+ * Return: 0 or -EMSGSIZE.
+ */
+int sbexec_failure_nla_put(struct sk_buff *skb, int attr,
+			   const struct sbexec_failure *f)
+{
+	struct nlattr *nest = nla_nest_start(skb, attr);
+
+	if (!nest)
+		return -EMSGSIZE;
+	if (nla_put_u32(skb, SBEXEC_FAILURE_A_KIND, f->kind) ||
+	    nla_put_u32(skb, SBEXEC_FAILURE_A_ERRNO, f->err) ||
+	    nla_put_u32(skb, SBEXEC_FAILURE_A_STAGE, f->stage) ||
+	    nla_put_string(skb, SBEXEC_FAILURE_A_MESSAGE, f->message) ||
+	    (f->errno_name[0] &&
+	     nla_put_string(skb, SBEXEC_FAILURE_A_ERRNO_NAME, f->errno_name))) {
+		nla_nest_cancel(skb, nest);
+		return -EMSGSIZE;
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+static void sbexec_multicast(struct sk_buff *skb)
+{
+	rcu_read_lock();
+	if (READ_ONCE(sbexec_events_on))
+		genlmsg_multicast(&sbexec_family, skb, 0, 0, GFP_ATOMIC);
+	else
+		nlmsg_free(skb);
+	rcu_read_unlock();
+}
+
+static struct sk_buff *sbexec_event_new(u8 cmd, void **hdr)
+{
+	struct sk_buff *skb;
+
+	if (!READ_ONCE(sbexec_events_on) ||
+	    !genl_has_listeners(&sbexec_family, &init_net, 0))
+		return NULL;
+	skb = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!skb)
+		return NULL;
+	*hdr = genlmsg_put(skb, 0, 0, &sbexec_family, 0, cmd);
+	if (!*hdr) {
+		nlmsg_free(skb);
+		return NULL;
+	}
+	return skb;
+}
+
+static void sbexec_event_started(struct sbexec_session *s)
+{
+	struct sk_buff *skb;
+	void *hdr;
+
+	skb = sbexec_event_new(SBEXEC_CMD_EVENT_STARTED, &hdr);
+	if (!skb)
+		return;
+	if (nla_put_u32(skb, SBEXEC_A_SESSION_ID, s->id) ||
+	    nla_put_u32(skb, SBEXEC_A_PID, pid_nr(s->pid)) ||
+	    (SBEXEC_EVENTS_PRIVATE &&
+	     nla_put_string(skb, SBEXEC_A_CMD, s->cmd))) {
+		nlmsg_free(skb);
+		return;
+	}
+	genlmsg_end(skb, hdr);
+	sbexec_multicast(skb);
+}
+
+static void sbexec_event_failed(const char *cmd, const struct sbexec_failure *f)
+{
+	struct sk_buff *skb;
+	void *hdr;
+
+	skb = sbexec_event_new(SBEXEC_CMD_EVENT_FAILED, &hdr);
+	if (!skb)
+		return;
+	if ((SBEXEC_EVENTS_PRIVATE && nla_put_string(skb, SBEXEC_A_CMD, cmd)) ||
+	    sbexec_failure_nla_put(skb, SBEXEC_A_FAILURE, f)) {
+		nlmsg_free(skb);
+		return;
+	}
+	genlmsg_end(skb, hdr);
+	sbexec_multicast(skb);
+}
+
+/**
+ * sbexec_event_exited - multicast that a session's process ended
+ * @s: the session, its exit status known
+ */
+void sbexec_event_exited(struct sbexec_session *s)
+{
+	struct sk_buff *skb;
+	void *hdr;
+
+	skb = sbexec_event_new(SBEXEC_CMD_EVENT_EXITED, &hdr);
+	if (!skb)
+		return;
+	if (nla_put_u32(skb, SBEXEC_A_SESSION_ID, s->id) ||
+	    nla_put_u32(skb, SBEXEC_A_PID, pid_nr(s->pid)) ||
+	    sbexec_exit_nla_put(skb, READ_ONCE(s->exit_status))) {
+		nlmsg_free(skb);
+		return;
+	}
+	genlmsg_end(skb, hdr);
+	sbexec_multicast(skb);
+}
+
+static int sbexec_reply_failure(struct genl_info *info,
+				const struct sbexec_failure *f)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &sbexec_family, 0, SBEXEC_CMD_EXEC);
+	if (!hdr || sbexec_failure_nla_put(msg, SBEXEC_A_FAILURE, f)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+}
+
+/* Report a command that could not be started: reply, event, extack. */
+static int sbexec_exec_failed(struct genl_info *info, const char *cmd,
+			      const struct sbexec_failure *f)
+{
+	sbexec_reply_failure(info, f);
+	sbexec_event_failed(cmd, f);
+	SBEXEC_ERR_MSG_FMT(info->extack,
+			   "the command could not be started; the reply's FAILURE attribute says why",
+			   "%s", f->message);
+	return f->err ? -(int)f->err : -EINVAL;
+}
+
+static int sbexec_nl_exec_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct sbexec_failure fail;
+	struct sbexec_session *s;
+	struct sk_buff *msg;
+	const char *cmd;
+	void *hdr, *up;
+	size_t len;
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, SBEXEC_A_CMD))
+		return -EINVAL;
+	err = sbexec_exec_validate(info);
+	if (err)
+		return err;
+	cmd = nla_data(info->attrs[SBEXEC_A_CMD]);
+
+	s = sbexec_session_new(cmd, nla_get_flag(info->attrs[SBEXEC_A_TTY]),
+			       &fail);
+	if (IS_ERR(s)) {
+		if (PTR_ERR(s) == -EAGAIN)
+			return sbexec_exec_failed(info, cmd, &fail);
+		return PTR_ERR(s);
+	}
+
+	up = sbexec_build_upcall(info, &len);
+	if (IS_ERR(up)) {
+		err = PTR_ERR(up);
+		goto err_remove;
+	}
+	err = sbexec_upcall_spawn(s, up, len, &fail);
+	if (err == -EINTR || err == -ENOMEM)
+		goto err_remove;
+	if (err) {
+		sbexec_session_remove(s);
+		sbexec_session_put(s);
+		return sbexec_exec_failed(info, cmd, &fail);
+	}
+
+	sbexec_event_started(s);
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg) {
+		err = -ENOMEM;
+		goto err_kill;
+	}
+	hdr = genlmsg_put_reply(msg, info, &sbexec_family, 0, SBEXEC_CMD_EXEC);
+	if (!hdr || nla_put_u32(msg, SBEXEC_A_SESSION_ID, s->id) ||
+	    nla_put_u32(msg, SBEXEC_A_PID, pid_vnr(s->pid))) {
+		nlmsg_free(msg);
+		err = -EMSGSIZE;
+		goto err_kill;
+	}
+	genlmsg_end(msg, hdr);
+	sbexec_session_put(s);
+	return genlmsg_reply(msg, info);
+
+err_kill:
+	/* The client never learns the id: do not leave the process behind. */
+	sbexec_session_kill(s, SIGKILL);
+err_remove:
+	sbexec_session_remove(s);
+	sbexec_session_put(s);
+	return err;
+}
+
+static struct sbexec_session *sbexec_nl_session(struct genl_info *info)
+{
+	struct sbexec_session *s;
+
+	if (GENL_REQ_ATTR_CHECK(info, SBEXEC_A_SESSION_ID))
+		return ERR_PTR(-EINVAL);
+	s = sbexec_session_lookup(nla_get_u32(info->attrs[SBEXEC_A_SESSION_ID]));
+	if (!s) {
+		NL_SET_ERR_MSG_ATTR(info->extack,
+				    info->attrs[SBEXEC_A_SESSION_ID],
+				    "no such session");
+		return ERR_PTR(-ENOENT);
+	}
+	return s;
+}
+
+static int sbexec_nl_stdin_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct sbexec_session *s;
+	struct nlattr *data;
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, SBEXEC_A_STDIN_DATA))
+		return -EINVAL;
+	s = sbexec_nl_session(info);
+	if (IS_ERR(s))
+		return PTR_ERR(s);
+	data = info->attrs[SBEXEC_A_STDIN_DATA];
+	err = sbexec_session_write_stdin(s, nla_data(data), nla_len(data),
+					 info->extack);
+	sbexec_session_put(s);
+	return err;
+}
+
+static int sbexec_nl_close_stdin_doit(struct sk_buff *skb,
+				      struct genl_info *info)
+{
+	struct sbexec_session *s = sbexec_nl_session(info);
+	int err;
+
+	if (IS_ERR(s))
+		return PTR_ERR(s);
+	err = sbexec_session_close_stdin(s, info->extack);
+	sbexec_session_put(s);
+	return err;
+}
+
+static int sbexec_nl_resize_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct sbexec_session *s;
+	struct tty_struct *tty;
+	struct winsize ws = {};
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, SBEXEC_A_ROWS) ||
+	    GENL_REQ_ATTR_CHECK(info, SBEXEC_A_COLS))
+		return -EINVAL;
+	s = sbexec_nl_session(info);
+	if (IS_ERR(s))
+		return PTR_ERR(s);
+	if (!s->tty) {
+		NL_SET_ERR_MSG(info->extack,
+			       "the session has no terminal (started without TTY)");
+		err = -ENOTTY;
+		goto out;
+	}
+	ws.ws_row = nla_get_u16(info->attrs[SBEXEC_A_ROWS]);
+	ws.ws_col = nla_get_u16(info->attrs[SBEXEC_A_COLS]);
+	/* The master's private data is its tty; resize the pair's slave. */
+	tty = ((struct tty_file_private *)
+	       s->port[SBEXEC_PORT_OUT].file->private_data)->tty;
+	tty = tty->link;
+	if (tty->ops->resize)
+		err = tty->ops->resize(tty, &ws);
+	else
+		err = tty_do_resize(tty, &ws);
+	if (err)
+		NL_SET_ERR_MSG(info->extack, "the terminal refused the new size");
+out:
+	sbexec_session_put(s);
+	return err;
+}
+
+static int sbexec_nl_signal_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct sbexec_session *s;
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, SBEXEC_A_SIGNAL))
+		return -EINVAL;
+	s = sbexec_nl_session(info);
+	if (IS_ERR(s))
+		return PTR_ERR(s);
+	err = sbexec_session_signal(s, nla_get_u32(info->attrs[SBEXEC_A_SIGNAL]),
+				    info->extack);
+	sbexec_session_put(s);
+	return err;
+}
+
+static int sbexec_fill_session(struct sk_buff *msg, struct sbexec_session *s,
+			       u32 portid, u32 seq, int flags, u8 cmd)
+{
+	int status = READ_ONCE(s->exit_status);
+	void *hdr;
+
+	hdr = genlmsg_put(msg, portid, seq, &sbexec_family, flags, cmd);
+	if (!hdr)
+		return -EMSGSIZE;
+	if (nla_put_u32(msg, SBEXEC_A_SESSION_ID, s->id) ||
+	    nla_put_u32(msg, SBEXEC_A_PID, pid_vnr(s->pid)) ||
+	    nla_put_string(msg, SBEXEC_A_CMD, s->cmd) ||
+	    nla_put_u32(msg, SBEXEC_A_STATE,
+			status >= 0 && READ_ONCE(s->state) ==
+			SBEXEC_STATE_RUNNING ? SBEXEC_STATE_EXITED :
+			READ_ONCE(s->state)) ||
+	    (s->tty && nla_put_flag(msg, SBEXEC_A_TTY)) ||
+	    nla_put_u64_64bit(msg, SBEXEC_A_BYTES_OUT,
+			      atomic64_read(&s->bytes_out), SBEXEC_A_PAD) ||
+	    (status >= 0 && sbexec_exit_nla_put(msg, status))) {
+		genlmsg_cancel(msg, hdr);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(msg, hdr);
+	return 0;
+}
+
+static int sbexec_nl_get_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct sbexec_session *s = sbexec_nl_session(info);
+	struct sk_buff *msg;
+	int err;
+
+	if (IS_ERR(s))
+		return PTR_ERR(s);
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg) {
+		err = -ENOMEM;
+		goto out;
+	}
+	err = sbexec_fill_session(msg, s, info->snd_portid, info->snd_seq, 0,
+				  SBEXEC_CMD_GET);
+	if (err) {
+		nlmsg_free(msg);
+		goto out;
+	}
+	err = genlmsg_reply(msg, info);
+out:
+	sbexec_session_put(s);
+	return err;
+}
+
+static int sbexec_nl_list_dumpit(struct sk_buff *skb,
+				 struct netlink_callback *cb)
+{
+	unsigned long id = cb->args[0];
+	struct sbexec_session *s;
+
+	if (!netlink_capable(cb->skb, CAP_SYS_ADMIN))
+		return -EPERM;
+	while ((s = sbexec_session_next(&id))) {
+		int err = sbexec_fill_session(skb, s,
+					      NETLINK_CB(cb->skb).portid,
+					      cb->nlh->nlmsg_seq, NLM_F_MULTI,
+					      SBEXEC_CMD_LIST);
+
+		sbexec_session_put(s);
+		if (err)
+			break;
+		id++;
+	}
+	cb->args[0] = id;
+	return skb->len;
+}
+
+static int sbexec_pre_doit(const struct genl_ops *ops, struct sk_buff *skb,
+			   struct genl_info *info)
+{
+	if (!netlink_capable(skb, CAP_SYS_ADMIN)) {
+		NL_SET_ERR_MSG(info->extack, "sbexec needs CAP_SYS_ADMIN");
+		return -EPERM;
+	}
+	return 0;
+}
+
+static const struct genl_ops sbexec_ops[] = {
+	{
+		.cmd = SBEXEC_CMD_EXEC,
+		.flags = GENL_ADMIN_PERM,
+		.doit = sbexec_nl_exec_doit,
+		.policy = sbexec_exec_policy,
+		.maxattr = SBEXEC_A_MAX,
+	},
+	{
+		.cmd = SBEXEC_CMD_STDIN,
+		.flags = GENL_ADMIN_PERM,
+		.doit = sbexec_nl_stdin_doit,
+		.policy = sbexec_stdin_policy,
+		.maxattr = SBEXEC_A_MAX,
+	},
+	{
+		.cmd = SBEXEC_CMD_CLOSE_STDIN,
+		.flags = GENL_ADMIN_PERM,
+		.doit = sbexec_nl_close_stdin_doit,
+		.policy = sbexec_id_policy,
+		.maxattr = SBEXEC_A_MAX,
+	},
+	{
+		.cmd = SBEXEC_CMD_RESIZE,
+		.flags = GENL_ADMIN_PERM,
+		.doit = sbexec_nl_resize_doit,
+		.policy = sbexec_resize_policy,
+		.maxattr = SBEXEC_A_MAX,
+	},
+	{
+		.cmd = SBEXEC_CMD_SIGNAL,
+		.flags = GENL_ADMIN_PERM,
+		.doit = sbexec_nl_signal_doit,
+		.policy = sbexec_signal_policy,
+		.maxattr = SBEXEC_A_MAX,
+	},
+	{
+		.cmd = SBEXEC_CMD_GET,
+		.flags = GENL_ADMIN_PERM,
+		.doit = sbexec_nl_get_doit,
+		.policy = sbexec_id_policy,
+		.maxattr = SBEXEC_A_MAX,
+	},
+	{
+		.cmd = SBEXEC_CMD_LIST,
+		.flags = GENL_ADMIN_PERM,
+		.dumpit = sbexec_nl_list_dumpit,
+		.policy = sbexec_id_policy,
+		.maxattr = SBEXEC_A_MAX,
+	},
+};
+
+static struct genl_family sbexec_family = {
+	.name = SBEXEC_GENL_NAME,
+	.version = SBEXEC_GENL_VERSION,
+	.netnsok = false,
+	.parallel_ops = true,
+	.pre_doit = sbexec_pre_doit,
+	.ops = sbexec_ops,
+	.n_ops = ARRAY_SIZE(sbexec_ops),
+	.resv_start_op = SBEXEC_CMD_LIST + 1,
+	.mcgrps = sbexec_mcgrps,
+	.n_mcgrps = ARRAY_SIZE(sbexec_mcgrps),
+	.module = THIS_MODULE,
+};
+
+/**
+ * sbexec_genl_init - register the family
+ *
+ * Return: 0 or -errno.
+ */
+int sbexec_genl_init(void)
+{
+	int err = genl_register_family(&sbexec_family);
+
+	if (!err)
+		WRITE_ONCE(sbexec_events_on, true);
+	return err;
+}
+
+/**
+ * sbexec_genl_stop_events - no more events from here on
+ */
+void sbexec_genl_stop_events(void)
+{
+	WRITE_ONCE(sbexec_events_on, false);
+	synchronize_rcu();
+}
+
+/**
+ * sbexec_genl_exit - unregister the family (waits for running doits)
+ */
+void sbexec_genl_exit(void)
+{
+	genl_unregister_family(&sbexec_family);
+}

@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sbexec: exec sessions for sandbox guests.
+ *
+ * Module parameters, and the order in which the planes come up and go
+ * down. On unload every remaining session's process group is killed and
+ * every session freed; the helper and readers hold module references
+ * through their open files, so unload waits for them to close.
+ */
+
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/workqueue.h>
+
+#include "sbexec.h"
+
+unsigned int sbexec_max_sessions = 1024;
+module_param_named(max_sessions, sbexec_max_sessions, uint, 0644);
+MODULE_PARM_DESC(max_sessions, "Most sessions at once (default 1024)");
+
+unsigned int sbexec_ring_size = 256 * 1024;
+module_param_named(ring_size, sbexec_ring_size, uint, 0644);
+MODULE_PARM_DESC(ring_size,
+		 "Output ring bytes per session, rounded up to a power of two pages (default 256 KiB)");
+
+unsigned int sbexec_max_pending = 64;
+module_param_named(max_pending, sbexec_max_pending, uint, 0644);
+MODULE_PARM_DESC(max_pending,
+		 "Most spawn requests queued for or held by the helper (default 64)");
+
+unsigned int sbexec_upcall_timeout_ms = 30000;
+module_param_named(upcall_timeout_ms, sbexec_upcall_timeout_ms, uint, 0644);
+MODULE_PARM_DESC(upcall_timeout_ms,
+		 "How long EXEC waits for the helper's answer (default 30000)");
+
+struct workqueue_struct *sbexec_wq;
+
+static int __init sbexec_init(void)
+{
+	int err;
+
+	sbexec_wq = alloc_workqueue("sbexec", WQ_UNBOUND, 0);
+	if (!sbexec_wq)
+		return -ENOMEM;
+	err = sbexec_exitwatch_init();
+	if (err)
+		goto err_destroy_wq;
+	err = sbexec_dev_init();
+	if (err)
+		goto err_exitwatch;
+	err = sbexec_genl_init();
+	if (err)
+		goto err_dev;
+	return 0;
+
+err_dev:
+	sbexec_dev_exit();
+err_exitwatch:
+	sbexec_exitwatch_exit();
+err_destroy_wq:
+	destroy_workqueue(sbexec_wq);
+	return err;
+}
+
+static void __exit sbexec_exit(void)
+{
+	sbexec_genl_stop_events();
+	sbexec_genl_exit();
+	sbexec_dev_exit();
+	sbexec_exitwatch_exit();
+	sbexec_sessions_exit();
+	destroy_workqueue(sbexec_wq);
+}
+
+module_init(sbexec_init);
+module_exit(sbexec_exit);
+
+MODULE_DESCRIPTION("sbexec: exec sessions for sandbox guests");
+MODULE_AUTHOR("sbexec developers");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * sbexec internal interfaces.
+ *
+ * The module is split by concern:
+ *   main.c      module parameters, init and exit ordering
+ *   genl.c      the "sbexec" generic netlink family (control plane)
+ *   upcall.c    the helper channel on /dev/sbexec (upcall plane)
+ *   dev.c       the misc device: helper and reader roles of an open file
+ *   session.c   the session table, life cycle and the session's I/O work
+ *   ring.c      the per-session output ring (data plane)
+ *   exitwatch.c the sched_process_exit probe that learns exit statuses
+ */
+#ifndef _SBEXEC_H
+#define _SBEXEC_H
+
+#include <linux/kref.h>
+#include <linux/mutex.h>
+#include <linux/poll.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+#include <net/netlink.h>
+#include <uapi/linux/sbexec.h>
+
+/* Module parameters (main.c); read with READ_ONCE(), they may change. */
+extern unsigned int sbexec_max_sessions;
+extern unsigned int sbexec_ring_size;
+extern unsigned int sbexec_max_pending;
+extern unsigned int sbexec_upcall_timeout_ms;
+
+/* Unbound workqueue that runs session I/O and deferred frees. */
+extern struct workqueue_struct *sbexec_wq;
+
+/**
+ * struct sbexec_failure - why a command could not be started
+ * @kind: enum sbexec_fail_kind
+ * @stage: enum sbexec_fail_stage
+ * @err: positive errno, 0 if none applies
+ * @errno_name: symbolic errno name, "" if unknown
+ * @message: human readable sentence
+ */
+struct sbexec_failure {
+	u32 kind;
+	u32 stage;
+	u32 err;
+	char errno_name[SBEXEC_MAX_ERRNO_NAME_LEN + 1];
+	char message[SBEXEC_MAX_MESSAGE_LEN + 1];
+};
+
+void sbexec_failure_set(struct sbexec_failure *f, u32 kind, u32 stage,
+			u32 err, const char *fmt, ...) __printf(5, 6);
+
+/*
+ * Output ring: a power-of-two number of pages, mapped twice back to back in
+ * the kernel so that a record never wraps. Positions are free-running u64
+ * byte counters. There is one producer (the session's io_work) and one
+ * consumer (the attached reader, serialised by the session's read_lock).
+ * @prod is published with smp_store_release() after a record is complete
+ * and read with smp_load_acquire() by the consumer; @cons likewise the
+ * other way round, so the producer never overwrites unread bytes.
+ */
+struct sbexec_ring {
+	void *data;
+	struct page **pages;
+	unsigned int nr_pages;
+	u64 size;
+	u64 prod;
+	u64 cons;
+	u64 seq;	/* producer only */
+};
+
+int sbexec_ring_init(struct sbexec_ring *r, size_t size);
+void sbexec_ring_destroy(struct sbexec_ring *r);
+void *sbexec_ring_reserve(struct sbexec_ring *r, size_t *room);
+void sbexec_ring_commit(struct sbexec_ring *r, u16 stream, u32 len);
+bool sbexec_ring_empty(struct sbexec_ring *r);
+ssize_t sbexec_ring_read_user(struct sbexec_ring *r, char __user *buf,
+			      size_t count);
+
+/* One file the session's io_work waits on (an output source or stdin). */
+struct sbexec_waiter {
+	wait_queue_head_t *head;
+	wait_queue_entry_t entry;
+	struct sbexec_session *sess;
+};
+
+#define SBEXEC_MAX_WAITERS	2
+
+struct sbexec_port {
+	struct file *file;
+	poll_table pt;
+	unsigned int nr_waiters;
+	struct sbexec_waiter waiters[SBEXEC_MAX_WAITERS];
+	u16 stream;
+	bool eof;		/* io_work only */
+};
+
+enum {
+	SBEXEC_PORT_OUT,	/* stdout pipe, or the pty master */
+	SBEXEC_PORT_ERR,	/* stderr pipe (pipe mode only) */
+	SBEXEC_PORT_IN,		/* stdin pipe (pipe mode only) */
+	SBEXEC_NR_PORTS
+};
+
+/*
+ * An exec session. Created by EXEC before the upcall (so that admission
+ * and memory are settled before anything is spawned), started when the
+ * helper hands over the process, and freed after its last reference is
+ * dropped and an RCU grace period has passed (the exit probe looks
+ * sessions up under RCU).
+ *
+ * References: the session table holds one until the session is removed;
+ * the attached reader holds one; every lookup takes one.
+ */
+struct sbexec_session {
+	u32 id;
+	struct kref ref;
+	bool tty;
+	char *cmd;
+	u64 start_ns;
+
+	/* Set once by sbexec_session_start(), then read-only. */
+	struct pid *pid;
+	pid_t helper_pid_nr;
+
+	struct sbexec_ring ring;
+	struct work_struct io_work;
+	atomic64_t bytes_out;
+
+	/* Ports are set up by sbexec_session_start() and used by io_work. */
+	struct sbexec_port port[SBEXEC_NR_PORTS];
+
+	/*
+	 * Exit status as wait(2) would report it, -1 until known. Set once
+	 * with cmpxchg() by the exit probe or by sbexec_session_start().
+	 */
+	int exit_status;
+
+	/* Pending stdin bytes; protected by in_lock. */
+	struct mutex in_lock;
+	u8 *in_buf;
+	size_t in_len;
+	bool in_close;		/* close requested: close once drained */
+	bool in_closed;		/* stdin file released or broken */
+	int in_err;		/* first write error, reported to writers */
+	wait_queue_head_t in_wait;
+
+	/* Reader side. read_lock serialises consumers of the ring. */
+	struct mutex read_lock;
+	wait_queue_head_t rwait;
+
+	/* lock protects the fields below. */
+	spinlock_t lock;
+	u32 state;		/* enum sbexec_state, 0 while starting */
+	bool final_queued;	/* the exit record is in the ring */
+	bool reader;		/* a reader is attached */
+	bool in_table;		/* the table's reference is held */
+	bool in_pids;		/* registered in the pid table */
+
+	struct rcu_work free_rwork;
+};
+
+int sbexec_sessions_init(void);
+void sbexec_sessions_exit(void);
+
+struct sbexec_session *sbexec_session_new(const char *cmd, bool tty,
+					  struct sbexec_failure *fail);
+int sbexec_session_start(struct sbexec_session *s, struct pid *pid,
+			 pid_t helper_pid_nr, struct file *in,
+			 struct file *out, struct file *err);
+void sbexec_session_remove(struct sbexec_session *s);
+struct sbexec_session *sbexec_session_lookup(u32 id);
+struct sbexec_session *sbexec_session_next(unsigned long *id);
+void sbexec_session_put(struct sbexec_session *s);
+void sbexec_session_exited(struct sbexec_session *s, int status);
+struct sbexec_session *sbexec_session_by_task_rcu(struct task_struct *tsk);
+void sbexec_session_kill(struct sbexec_session *s, int sig);
+
+int sbexec_session_write_stdin(struct sbexec_session *s, const void *data,
+			       size_t len, struct netlink_ext_ack *extack);
+int sbexec_session_close_stdin(struct sbexec_session *s,
+			       struct netlink_ext_ack *extack);
+int sbexec_session_signal(struct sbexec_session *s, int sig,
+			  struct netlink_ext_ack *extack);
+
+int sbexec_session_attach(struct sbexec_session *s);
+void sbexec_session_detach(struct sbexec_session *s);
+ssize_t sbexec_session_read(struct sbexec_session *s, char __user *buf,
+			    size_t count, bool nonblock);
+__poll_t sbexec_session_poll(struct sbexec_session *s, struct file *file,
+			     poll_table *wait);
+
+int sbexec_upcall_spawn(struct sbexec_session *s, void *msg, size_t len,
+			struct sbexec_failure *fail);
+
+struct sbexec_helper;
+int sbexec_helper_register(struct file *file, struct sbexec_helper **out);
+void sbexec_helper_unregister(struct sbexec_helper *h);
+ssize_t sbexec_helper_read(struct sbexec_helper *h, char __user *buf,
+			   size_t count, bool nonblock);
+ssize_t sbexec_helper_write(struct sbexec_helper *h, const char __user *buf,
+			    size_t count);
+__poll_t sbexec_helper_poll(struct sbexec_helper *h, struct file *file,
+			    poll_table *wait);
+
+int sbexec_dev_init(void);
+void sbexec_dev_exit(void);
+
+int sbexec_genl_init(void);
+void sbexec_genl_exit(void);
+void sbexec_genl_stop_events(void);
+void sbexec_event_exited(struct sbexec_session *s);
+
+int sbexec_exitwatch_init(void);
+void sbexec_exitwatch_exit(void);
+
+int sbexec_exit_nla_put(struct sk_buff *skb, int status);
+int sbexec_failure_nla_put(struct sk_buff *skb, int attr,
+			   const struct sbexec_failure *f);
+
+#endif /* _SBEXEC_H */

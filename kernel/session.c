@@ -1,0 +1,830 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sbexec sessions: the table, the life cycle, and the I/O work that moves
+ * a child's output into the session's ring and queued stdin bytes into the
+ * child.
+ *
+ * All I/O on the child's pipes (or pty master) happens in one work item per
+ * session, io_work, running on sbexec_wq with the files in non-blocking
+ * mode. io_work is queued by wait queue callbacks on those files, by the
+ * reader after it consumed records (the ring had room again), by STDIN and
+ * CLOSE_STDIN, and by the exit probe. When the ring is full io_work simply
+ * stops reading: the pipe fills and the child blocks in write(), so output
+ * is never dropped.
+ */
+
+#include <linux/delay.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/pid.h>
+#include <linux/rcupdate.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
+#include <linux/slab.h>
+#include <linux/timekeeping.h>
+#include <linux/vmalloc.h>
+#include <linux/xarray.h>
+
+#include "sbexec.h"
+
+/* Bytes of stdin a session buffers before STDIN callers wait. */
+#define SBEXEC_STDIN_BUF	(64 * 1024)
+/* Largest payload io_work moves in one record. */
+#define SBEXEC_READ_CHUNK	(64 * 1024)
+/* Records io_work produces before it yields the worker. */
+#define SBEXEC_IO_BUDGET	64
+
+/*
+ * Session ids to sessions. Entries are inserted by sbexec_session_new()
+ * and erased by sbexec_session_remove(); the xarray's own lock serialises
+ * both. Lookups run under RCU and take a reference.
+ */
+static DEFINE_XARRAY_ALLOC1(sbexec_sessions);
+static u32 sbexec_next_id;	/* protected by the xa_lock of sbexec_sessions */
+static atomic_t sbexec_nr_sessions = ATOMIC_INIT(0);
+
+/*
+ * Global (init namespace) tgid of a started session's process to the
+ * session, for the exit probe. Lookups run under RCU from the probe;
+ * entries are erased before a session's free is queued behind a grace
+ * period.
+ */
+static DEFINE_XARRAY(sbexec_pids);
+
+static void sbexec_io_work(struct work_struct *work);
+
+void sbexec_failure_set(struct sbexec_failure *f, u32 kind, u32 stage,
+			u32 err, const char *fmt, ...)
+{
+	va_list ap;
+
+	f->kind = kind;
+	f->stage = stage;
+	f->err = err;
+	f->errno_name[0] = '\0';
+	va_start(ap, fmt);
+	vscnprintf(f->message, sizeof(f->message), fmt, ap);
+	va_end(ap);
+}
+
+/**
+ * sbexec_session_new - admit and allocate a session for an EXEC request
+ * @cmd: the command, kept for LIST
+ * @tty: pty mode
+ * @fail: filled in when the session limit is reached
+ *
+ * Return: the session (one reference for the caller, one for the table),
+ * ERR_PTR(-EAGAIN) with @fail set at the limit, or ERR_PTR(-ENOMEM).
+ */
+struct sbexec_session *sbexec_session_new(const char *cmd, bool tty,
+					  struct sbexec_failure *fail)
+{
+	unsigned int max = READ_ONCE(sbexec_max_sessions);
+	struct sbexec_session *s;
+	int err;
+
+	if (atomic_inc_return(&sbexec_nr_sessions) > max) {
+		atomic_dec(&sbexec_nr_sessions);
+		sbexec_failure_set(fail, SBEXEC_FAIL_RESOURCE_LIMIT,
+				   SBEXEC_STAGE_ADMISSION, EAGAIN,
+				   "sbexec session limit reached (max_sessions=%u); wait for sessions to end or raise the module parameter",
+				   max);
+		strscpy(fail->errno_name, "EAGAIN", sizeof(fail->errno_name));
+		return ERR_PTR(-EAGAIN);
+	}
+
+	s = kzalloc(sizeof(*s), GFP_KERNEL_ACCOUNT);
+	if (!s) {
+		err = -ENOMEM;
+		goto err_uncount;
+	}
+	s->cmd = kstrdup(cmd, GFP_KERNEL_ACCOUNT);
+	if (!s->cmd) {
+		err = -ENOMEM;
+		goto err_free;
+	}
+	err = sbexec_ring_init(&s->ring, READ_ONCE(sbexec_ring_size));
+	if (err)
+		goto err_free_cmd;
+
+	kref_init(&s->ref);
+	kref_get(&s->ref);	/* the table's */
+	s->tty = tty;
+	s->exit_status = -1;
+	s->start_ns = ktime_get_boottime_ns();
+	atomic64_set(&s->bytes_out, 0);
+	INIT_WORK(&s->io_work, sbexec_io_work);
+	mutex_init(&s->in_lock);
+	init_waitqueue_head(&s->in_wait);
+	mutex_init(&s->read_lock);
+	init_waitqueue_head(&s->rwait);
+	spin_lock_init(&s->lock);
+	s->in_table = true;
+
+	err = xa_alloc_cyclic(&sbexec_sessions, &s->id, s, xa_limit_32b,
+			      &sbexec_next_id, GFP_KERNEL);
+	if (err < 0)
+		goto err_free_ring;
+	return s;
+
+err_free_ring:
+	sbexec_ring_destroy(&s->ring);
+err_free_cmd:
+	kfree(s->cmd);
+err_free:
+	kfree(s);
+err_uncount:
+	atomic_dec(&sbexec_nr_sessions);
+	return ERR_PTR(err);
+}
+
+static void sbexec_port_unwatch(struct sbexec_port *p)
+{
+	unsigned int i;
+
+	for (i = 0; i < p->nr_waiters; i++)
+		remove_wait_queue(p->waiters[i].head, &p->waiters[i].entry);
+	p->nr_waiters = 0;
+}
+
+static void sbexec_session_free_rwork(struct work_struct *work)
+{
+	struct sbexec_session *s =
+		container_of(to_rcu_work(work), struct sbexec_session,
+			     free_rwork);
+	unsigned int i;
+
+	/* No waiter, probe, reader or table can queue io_work any more. */
+	cancel_work_sync(&s->io_work);
+	for (i = 0; i < SBEXEC_NR_PORTS; i++)
+		if (s->port[i].file)
+			fput(s->port[i].file);
+	put_pid(s->pid);
+	sbexec_ring_destroy(&s->ring);
+	kvfree(s->in_buf);
+	kfree(s->cmd);
+	kfree(s);
+	atomic_dec(&sbexec_nr_sessions);
+}
+
+static void sbexec_session_release(struct kref *ref)
+{
+	struct sbexec_session *s = container_of(ref, struct sbexec_session,
+						ref);
+
+	/*
+	 * Waiter callbacks may requeue io_work until they are unhooked, and
+	 * io_work unhooks the stdin port itself under in_lock; after this no
+	 * callback can run. The exit probe may still queue io_work until a
+	 * grace period after the pid entry is erased: the free work cancels
+	 * it again before anything is freed.
+	 */
+	cancel_work_sync(&s->io_work);
+	sbexec_port_unwatch(&s->port[SBEXEC_PORT_OUT]);
+	sbexec_port_unwatch(&s->port[SBEXEC_PORT_ERR]);
+	mutex_lock(&s->in_lock);
+	sbexec_port_unwatch(&s->port[SBEXEC_PORT_IN]);
+	mutex_unlock(&s->in_lock);
+	if (s->in_pids)
+		xa_erase(&sbexec_pids, pid_nr(s->pid));
+	INIT_RCU_WORK(&s->free_rwork, sbexec_session_free_rwork);
+	queue_rcu_work(sbexec_wq, &s->free_rwork);
+}
+
+/**
+ * sbexec_session_put - drop a reference
+ * @s: the session (may be NULL)
+ *
+ * Must be called from process context.
+ */
+void sbexec_session_put(struct sbexec_session *s)
+{
+	if (s)
+		kref_put(&s->ref, sbexec_session_release);
+}
+
+/**
+ * sbexec_session_lookup - find a started session by id
+ * @id: session id
+ *
+ * Return: the session with a reference taken, or NULL.
+ */
+struct sbexec_session *sbexec_session_lookup(u32 id)
+{
+	struct sbexec_session *s;
+
+	rcu_read_lock();
+	s = xa_load(&sbexec_sessions, id);
+	if (s && (!READ_ONCE(s->state) || !kref_get_unless_zero(&s->ref)))
+		s = NULL;
+	rcu_read_unlock();
+	return s;
+}
+
+/**
+ * sbexec_session_next - iterate started sessions in id order
+ * @id: in: first id to consider; out: the id of the returned session
+ *
+ * Return: the session with a reference taken, or NULL at the end.
+ */
+struct sbexec_session *sbexec_session_next(unsigned long *id)
+{
+	struct sbexec_session *s;
+
+	rcu_read_lock();
+	xa_for_each_start(&sbexec_sessions, *id, s, *id) {
+		if (READ_ONCE(s->state) && kref_get_unless_zero(&s->ref))
+			break;
+	}
+	rcu_read_unlock();
+	return s;
+}
+
+/**
+ * sbexec_session_remove - take a session out of the table
+ * @s: the session
+ *
+ * Drops the table's reference. Idempotent.
+ */
+void sbexec_session_remove(struct sbexec_session *s)
+{
+	bool was;
+
+	spin_lock(&s->lock);
+	was = s->in_table;
+	s->in_table = false;
+	spin_unlock(&s->lock);
+	if (!was)
+		return;
+	xa_erase(&sbexec_sessions, s->id);
+	sbexec_session_put(s);
+}
+
+static int sbexec_waiter_wake(wait_queue_entry_t *wq, unsigned int mode,
+			      int sync, void *key)
+{
+	struct sbexec_waiter *w = container_of(wq, struct sbexec_waiter, entry);
+
+	queue_work(sbexec_wq, &w->sess->io_work);
+	return 0;
+}
+
+static void sbexec_port_qproc(struct file *file, wait_queue_head_t *head,
+			      poll_table *pt)
+{
+	struct sbexec_port *p = container_of(pt, struct sbexec_port, pt);
+	struct sbexec_waiter *w;
+
+	if (WARN_ON_ONCE(p->nr_waiters >= SBEXEC_MAX_WAITERS))
+		return;
+	w = &p->waiters[p->nr_waiters++];
+	w->head = head;
+	init_waitqueue_func_entry(&w->entry, sbexec_waiter_wake);
+	add_wait_queue(head, &w->entry);
+}
+
+static void sbexec_port_init(struct sbexec_session *s, unsigned int idx,
+			     struct file *file, u16 stream)
+{
+	struct sbexec_port *p = &s->port[idx];
+	unsigned int i;
+
+	p->file = file;
+	p->stream = stream;
+	p->eof = !file;
+	for (i = 0; i < SBEXEC_MAX_WAITERS; i++)
+		p->waiters[i].sess = s;
+}
+
+static void sbexec_port_watch(struct sbexec_port *p)
+{
+	if (!p->file)
+		return;
+	init_poll_funcptr(&p->pt, sbexec_port_qproc);
+	vfs_poll(p->file, &p->pt);
+}
+
+static void sbexec_file_set_nonblock(struct file *file)
+{
+	spin_lock(&file->f_lock);
+	file->f_flags |= O_NONBLOCK;
+	spin_unlock(&file->f_lock);
+}
+
+/*
+ * The wait(2) status of a thread group whose last thread is exiting (or
+ * has exited), as wait_task_zombie() computes it.
+ */
+static int sbexec_group_status(struct task_struct *tsk)
+{
+	struct signal_struct *sig = tsk->signal;
+
+	if (READ_ONCE(sig->flags) & SIGNAL_GROUP_EXIT)
+		return READ_ONCE(sig->group_exit_code) & 0xffff;
+	return READ_ONCE(tsk->group_leader->exit_code) & 0xffff;
+}
+
+/*
+ * The probe may have missed a process that exited before the session
+ * registered its pid. After registering (with a full barrier), a thread
+ * group whose live count is already zero had its last thread past the
+ * decrement; wait until its leader is a zombie, when the status is final,
+ * and record it ourselves. The helper guarantees the child is not reaped
+ * before the reply that brought us here has been processed.
+ */
+static void sbexec_session_catch_early_exit(struct sbexec_session *s)
+{
+	struct task_struct *tsk;
+	int tries;
+
+	smp_mb();	/* Pairs with atomic_dec_and_test() of signal->live. */
+	tsk = get_pid_task(s->pid, PIDTYPE_PID);
+	if (!tsk)
+		return;
+	if (atomic_read(&tsk->signal->live))
+		goto out;
+	for (tries = 0; tries < 2000 && !READ_ONCE(tsk->exit_state); tries++)
+		usleep_range(500, 1000);
+	sbexec_session_exited(s, sbexec_group_status(tsk));
+out:
+	put_task_struct(tsk);
+}
+
+/**
+ * sbexec_session_start - hand a spawned process over to its session
+ * @s: the session, not yet started
+ * @pid: the process (the session takes this reference)
+ * @helper_pid_nr: its pid number in the helper's namespace
+ * @in: stdin pipe write end (pipe mode) or NULL; reference taken over
+ * @out: stdout pipe read end or pty master; reference taken over
+ * @err: stderr pipe read end (pipe mode) or NULL; reference taken over
+ *
+ * Called in the helper's write() context. Cannot fail once the arguments
+ * are valid, so the process is never left without an owner.
+ *
+ * Return: 0.
+ */
+int sbexec_session_start(struct sbexec_session *s, struct pid *pid,
+			 pid_t helper_pid_nr, struct file *in,
+			 struct file *out, struct file *err)
+{
+	int ret;
+
+	s->pid = pid;
+	s->helper_pid_nr = helper_pid_nr;
+	sbexec_port_init(s, SBEXEC_PORT_OUT, out, SBEXEC_STREAM_STDOUT);
+	sbexec_port_init(s, SBEXEC_PORT_ERR, err, SBEXEC_STREAM_STDERR);
+	sbexec_port_init(s, SBEXEC_PORT_IN, in, 0);
+	sbexec_file_set_nonblock(out);
+	if (err)
+		sbexec_file_set_nonblock(err);
+	if (in)
+		sbexec_file_set_nonblock(in);
+	s->in_closed = !in && !s->tty;
+
+	ret = xa_insert(&sbexec_pids, pid_nr(pid), s, GFP_KERNEL);
+	if (!ret) {
+		s->in_pids = true;
+		sbexec_session_catch_early_exit(s);
+	} else {
+		/* A stale entry can only mean a reused pid: not ours. */
+		pr_warn_ratelimited("sbexec: session %u: pid %d already tracked (%d)\n",
+				    s->id, pid_nr(pid), ret);
+	}
+
+	sbexec_port_watch(&s->port[SBEXEC_PORT_OUT]);
+	sbexec_port_watch(&s->port[SBEXEC_PORT_ERR]);
+	sbexec_port_watch(&s->port[SBEXEC_PORT_IN]);
+
+	spin_lock(&s->lock);
+	WRITE_ONCE(s->state, SBEXEC_STATE_RUNNING);
+	spin_unlock(&s->lock);
+	queue_work(sbexec_wq, &s->io_work);
+	return 0;
+}
+
+/**
+ * sbexec_session_exited - record a session's exit status (first one wins)
+ * @s: the session
+ * @status: wait(2) status
+ *
+ * May be called from the exit probe (atomic context, under RCU).
+ */
+void sbexec_session_exited(struct sbexec_session *s, int status)
+{
+	if (cmpxchg(&s->exit_status, -1, status) != -1)
+		return;
+	queue_work(sbexec_wq, &s->io_work);
+}
+
+/**
+ * sbexec_session_by_task_rcu - the session whose process @tsk belongs to
+ * @tsk: an exiting task
+ *
+ * Caller holds rcu_read_lock() (or runs with preemption disabled); the
+ * session stays valid until that ends.
+ *
+ * Return: the session or NULL.
+ */
+struct sbexec_session *sbexec_session_by_task_rcu(struct task_struct *tsk)
+{
+	struct sbexec_session *s = xa_load(&sbexec_pids, tsk->tgid);
+
+	if (s && s->pid != task_tgid(tsk))
+		return NULL;
+	return s;
+}
+
+/**
+ * sbexec_session_kill - signal a started session's process group
+ * @s: the session
+ * @sig: signal number
+ */
+void sbexec_session_kill(struct sbexec_session *s, int sig)
+{
+	if (s->pid)
+		kill_pgrp(s->pid, sig, 1);
+}
+
+/**
+ * sbexec_session_signal - SIGNAL: signal the session's process group
+ * @s: the session
+ * @sig: signal number, already range checked
+ * @extack: for the error message
+ *
+ * Goes through the session's struct pid, never a pid number.
+ *
+ * Return: 0, or -ESRCH when the process already exited.
+ */
+int sbexec_session_signal(struct sbexec_session *s, int sig,
+			  struct netlink_ext_ack *extack)
+{
+	int ret;
+
+	if (READ_ONCE(s->exit_status) != -1) {
+		NL_SET_ERR_MSG(extack, "the session's process has already exited");
+		return -ESRCH;
+	}
+	ret = kill_pgrp(s->pid, sig, 1);
+	if (ret == -ESRCH)
+		ret = kill_pid(s->pid, sig, 1);
+	if (ret)
+		NL_SET_ERR_MSG(extack, "could not signal the session's process");
+	return ret;
+}
+
+/* Move as much output as the ring takes; false when the ring is full. */
+static bool sbexec_drain_port(struct sbexec_session *s, struct sbexec_port *p,
+			      int *budget)
+{
+	while (!p->eof && *budget > 0) {
+		size_t room;
+		loff_t pos = 0;
+		ssize_t n;
+		void *dst;
+
+		dst = sbexec_ring_reserve(&s->ring, &room);
+		if (!dst)
+			return false;
+		n = kernel_read(p->file, dst, min_t(size_t, room,
+						    SBEXEC_READ_CHUNK), &pos);
+		if (n > 0) {
+			sbexec_ring_commit(&s->ring, p->stream, n);
+			atomic64_add(n, &s->bytes_out);
+			wake_up_interruptible_poll(&s->rwait, EPOLLIN);
+			(*budget)--;
+			continue;
+		}
+		if (n == -EAGAIN)
+			break;
+		/* 0 is EOF; -EIO is a pty whose slave side is gone. */
+		p->eof = true;
+	}
+	return true;
+}
+
+static void sbexec_release_stdin(struct sbexec_session *s)
+{
+	struct sbexec_port *p = &s->port[SBEXEC_PORT_IN];
+
+	lockdep_assert_held(&s->in_lock);
+	s->in_closed = true;
+	s->in_len = 0;
+	if (p->file && !s->tty) {
+		sbexec_port_unwatch(p);
+		fput(p->file);
+		p->file = NULL;
+	}
+	wake_up_interruptible(&s->in_wait);
+}
+
+static void sbexec_push_stdin(struct sbexec_session *s)
+{
+	struct file *file = s->tty ? s->port[SBEXEC_PORT_OUT].file :
+				     s->port[SBEXEC_PORT_IN].file;
+
+	mutex_lock(&s->in_lock);
+	while (!s->in_closed && s->in_len) {
+		loff_t pos = 0;
+		ssize_t n = kernel_write(file, s->in_buf, s->in_len, &pos);
+
+		if (n == -EAGAIN)
+			break;
+		if (n <= 0) {
+			s->in_err = n ? (int)n : -EPIPE;
+			sbexec_release_stdin(s);
+			break;
+		}
+		memmove(s->in_buf, s->in_buf + n, s->in_len - n);
+		s->in_len -= n;
+		wake_up_interruptible(&s->in_wait);
+	}
+	if (!s->in_closed && s->in_close && !s->in_len)
+		sbexec_release_stdin(s);
+	mutex_unlock(&s->in_lock);
+}
+
+static bool sbexec_put_exit_record(struct sbexec_session *s, int status)
+{
+	struct sbexec_exit_info *info;
+	size_t room;
+
+	info = sbexec_ring_reserve(&s->ring, &room);
+	if (!info || room < sizeof(*info))
+		return false;
+	memset(info, 0, sizeof(*info));
+	if ((status & 0x7f) == 0) {
+		info->exited = 1;
+		info->code = (status >> 8) & 0xff;
+	} else {
+		info->signal = status & 0x7f;
+		info->core_dumped = !!(status & 0x80);
+	}
+	sbexec_ring_commit(&s->ring, SBEXEC_STREAM_EXIT, sizeof(*info));
+	return true;
+}
+
+static void sbexec_io_work(struct work_struct *work)
+{
+	struct sbexec_session *s = container_of(work, struct sbexec_session,
+						io_work);
+	int budget = SBEXEC_IO_BUDGET;
+	bool room, done;
+	int status;
+
+	if (!READ_ONCE(s->state))
+		return;
+
+	sbexec_push_stdin(s);
+
+	room = sbexec_drain_port(s, &s->port[SBEXEC_PORT_OUT], &budget) &&
+	       sbexec_drain_port(s, &s->port[SBEXEC_PORT_ERR], &budget);
+	if (!budget) {
+		queue_work(sbexec_wq, &s->io_work);
+		return;
+	}
+	if (!room)
+		return;	/* the reader requeues us once it made room */
+
+	status = READ_ONCE(s->exit_status);
+	if (status < 0 || !s->port[SBEXEC_PORT_OUT].eof ||
+	    !s->port[SBEXEC_PORT_ERR].eof)
+		return;
+
+	spin_lock(&s->lock);
+	done = s->final_queued;
+	spin_unlock(&s->lock);
+	if (done || !sbexec_put_exit_record(s, status))
+		return;
+
+	spin_lock(&s->lock);
+	s->final_queued = true;
+	WRITE_ONCE(s->state, SBEXEC_STATE_DONE);
+	spin_unlock(&s->lock);
+	wake_up_interruptible_poll(&s->rwait, EPOLLIN | EPOLLHUP);
+
+	mutex_lock(&s->in_lock);
+	if (!s->in_closed)
+		sbexec_release_stdin(s);
+	mutex_unlock(&s->in_lock);
+
+	sbexec_event_exited(s);
+}
+
+/**
+ * sbexec_session_write_stdin - STDIN: queue bytes for the child's stdin
+ * @s: the session
+ * @data: bytes
+ * @len: how many (at most SBEXEC_MAX_STDIN_CHUNK)
+ * @extack: for the error message
+ *
+ * Waits (interruptibly) while the session's stdin buffer is full; the
+ * bytes are written by io_work in order. Nothing is dropped: either all of
+ * @data is queued or an error is returned and none of it is.
+ *
+ * Return: 0, -EPIPE when stdin is closed, -EINTR.
+ */
+int sbexec_session_write_stdin(struct sbexec_session *s, const void *data,
+			       size_t len, struct netlink_ext_ack *extack)
+{
+	int ret;
+
+	if (mutex_lock_interruptible(&s->in_lock))
+		return -EINTR;
+	if (!s->in_buf) {
+		s->in_buf = kvmalloc(SBEXEC_STDIN_BUF, GFP_KERNEL_ACCOUNT);
+		if (!s->in_buf) {
+			ret = -ENOMEM;
+			goto out_unlock;
+		}
+	}
+	for (;;) {
+		if (s->in_closed || s->in_close) {
+			if (s->in_err)
+				NL_SET_ERR_MSG(extack,
+					       "the session's process no longer reads its stdin");
+			else
+				NL_SET_ERR_MSG(extack,
+					       "the session's stdin is closed");
+			ret = -EPIPE;
+			goto out_unlock;
+		}
+		if (SBEXEC_STDIN_BUF - s->in_len >= len)
+			break;
+		mutex_unlock(&s->in_lock);
+		queue_work(sbexec_wq, &s->io_work);
+		ret = wait_event_interruptible(s->in_wait,
+					       READ_ONCE(s->in_closed) ||
+					       SBEXEC_STDIN_BUF -
+					       READ_ONCE(s->in_len) >= len);
+		if (ret)
+			return -EINTR;
+		if (mutex_lock_interruptible(&s->in_lock))
+			return -EINTR;
+	}
+	memcpy(s->in_buf + s->in_len, data, len);
+	s->in_len += len;
+	ret = 0;
+out_unlock:
+	mutex_unlock(&s->in_lock);
+	if (!ret)
+		queue_work(sbexec_wq, &s->io_work);
+	return ret;
+}
+
+/**
+ * sbexec_session_close_stdin - CLOSE_STDIN: EOF after the queued bytes
+ * @s: the session
+ * @extack: for the error message
+ *
+ * Return: 0, or -EPIPE when stdin was already closed.
+ */
+int sbexec_session_close_stdin(struct sbexec_session *s,
+			       struct netlink_ext_ack *extack)
+{
+	int ret = 0;
+
+	mutex_lock(&s->in_lock);
+	if (s->in_close || s->in_closed) {
+		NL_SET_ERR_MSG(extack, "the session's stdin is already closed");
+		ret = -EPIPE;
+	} else {
+		s->in_close = true;
+	}
+	mutex_unlock(&s->in_lock);
+	queue_work(sbexec_wq, &s->io_work);
+	return ret;
+}
+
+/**
+ * sbexec_session_attach - make the caller the session's only reader
+ * @s: the session
+ *
+ * Return: 0, or -EBUSY when another reader is attached.
+ */
+int sbexec_session_attach(struct sbexec_session *s)
+{
+	int ret = 0;
+
+	spin_lock(&s->lock);
+	if (s->reader)
+		ret = -EBUSY;
+	else
+		s->reader = true;
+	spin_unlock(&s->lock);
+	return ret;
+}
+
+/**
+ * sbexec_session_detach - the reader goes away
+ * @s: the session
+ *
+ * A session whose final record was read is removed from the table; one
+ * that still runs or has unread output stays and can be attached again.
+ */
+void sbexec_session_detach(struct sbexec_session *s)
+{
+	bool finished;
+
+	spin_lock(&s->lock);
+	s->reader = false;
+	finished = s->final_queued;
+	spin_unlock(&s->lock);
+	if (finished && sbexec_ring_empty(&s->ring))
+		sbexec_session_remove(s);
+}
+
+/**
+ * sbexec_session_read - read() of an attached reader
+ * @s: the session
+ * @buf: user buffer
+ * @count: its size
+ * @nonblock: O_NONBLOCK
+ *
+ * Return: bytes of whole records, 0 after the final record, or -errno.
+ */
+ssize_t sbexec_session_read(struct sbexec_session *s, char __user *buf,
+			    size_t count, bool nonblock)
+{
+	ssize_t n;
+
+	if (mutex_lock_interruptible(&s->read_lock))
+		return -ERESTARTSYS;
+	for (;;) {
+		bool final;
+
+		n = sbexec_ring_read_user(&s->ring, buf, count);
+		if (n)
+			break;
+		spin_lock(&s->lock);
+		final = s->final_queued;
+		spin_unlock(&s->lock);
+		if (final && sbexec_ring_empty(&s->ring))
+			break;
+		if (final)
+			continue;
+		n = -EAGAIN;
+		if (nonblock)
+			break;
+		n = wait_event_interruptible(s->rwait,
+					     !sbexec_ring_empty(&s->ring) ||
+					     READ_ONCE(s->final_queued));
+		if (n)
+			break;
+	}
+	mutex_unlock(&s->read_lock);
+	if (n > 0)
+		queue_work(sbexec_wq, &s->io_work);
+	return n;
+}
+
+/**
+ * sbexec_session_poll - poll() of an attached reader
+ * @s: the session
+ * @file: the reader's file
+ * @wait: poll table
+ *
+ * Return: EPOLLIN when a record is there, EPOLLHUP after the final one.
+ */
+__poll_t sbexec_session_poll(struct sbexec_session *s, struct file *file,
+			     poll_table *wait)
+{
+	__poll_t mask = 0;
+	bool final;
+
+	poll_wait(file, &s->rwait, wait);
+	spin_lock(&s->lock);
+	final = s->final_queued;
+	spin_unlock(&s->lock);
+	if (!sbexec_ring_empty(&s->ring))
+		mask |= EPOLLIN | EPOLLRDNORM;
+	else if (final)
+		mask |= EPOLLHUP;
+	return mask;
+}
+
+int sbexec_sessions_init(void)
+{
+	return 0;
+}
+
+/**
+ * sbexec_sessions_exit - module unload: kill and free every session
+ *
+ * Called after the genl family, the device and the exit probe are gone,
+ * so nothing can look sessions up or create them any more.
+ */
+void sbexec_sessions_exit(void)
+{
+	struct sbexec_session *s;
+	unsigned long id;
+
+	xa_for_each(&sbexec_sessions, id, s) {
+		if (READ_ONCE(s->exit_status) == -1)
+			sbexec_session_kill(s, SIGKILL);
+		sbexec_session_remove(s);
+	}
+	rcu_barrier();
+	flush_workqueue(sbexec_wq);
+	WARN_ON(!xa_empty(&sbexec_pids));
+}

@@ -1,0 +1,574 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The upcall plane: spawn requests queued for the one registered
+ * sbexec-helper, read by it from /dev/sbexec, and answered by its write().
+ *
+ * Each request has exactly one outcome: it is completed once, by the
+ * helper's reply or by the helper's unregistration, or it is taken off its
+ * list by its waiter (timeout, fatal signal). Whoever takes it off a list
+ * under sbexec_chan_lock decides the outcome; a reply that finds its
+ * request gone gets -ENOENT and the helper kills the child it made.
+ */
+
+#include <linux/capability.h>
+#include <linux/fdtable.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/list.h>
+#include <linux/major.h>
+#include <linux/pid.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/wait.h>
+
+#include "sbexec.h"
+
+/* Largest reply a helper may write. */
+#define SBEXEC_REPLY_MAX	4096
+
+/**
+ * struct sbexec_upcall - one spawn request on its way through the helper
+ * @node: on sbexec_pending or on the helper's inflight list
+ * @ref: held by the waiter, by list membership and by a reading helper
+ * @id: request id, copied into the message header
+ * @msg: the encoded request (header and attributes); owned
+ * @len: its length
+ * @sess: the session being started; a reference is held
+ * @done: completed once, with the outcome in @result and @fail
+ * @result: 0 when started, -errno otherwise
+ * @fail: why not, when @result is not 0
+ */
+struct sbexec_upcall {
+	struct list_head node;
+	struct kref ref;
+	u64 id;
+	void *msg;
+	size_t len;
+	struct sbexec_session *sess;
+	struct completion done;
+	int result;
+	struct sbexec_failure fail;
+};
+
+static void sbexec_upcall_release(struct kref *ref)
+{
+	struct sbexec_upcall *up = container_of(ref, struct sbexec_upcall, ref);
+
+	sbexec_session_put(up->sess);
+	kvfree(up->msg);
+	kfree(up);
+}
+
+static void sbexec_upcall_put(struct sbexec_upcall *up)
+{
+	kref_put(&up->ref, sbexec_upcall_release);
+}
+
+/**
+ * struct sbexec_helper - the registered helper
+ * @file: its /dev/sbexec file (not a reference; the file owns us)
+ * @inflight: requests it has read but not answered
+ * @dead: unregistered; no more requests for it
+ * @read_lock: serialises its readers
+ */
+struct sbexec_helper {
+	struct file *file;
+	struct list_head inflight;
+	bool dead;
+	struct mutex read_lock;
+};
+
+/*
+ * sbexec_chan_lock protects sbexec_cur_helper, sbexec_pending,
+ * sbexec_nr_upcalls, sbexec_next_upcall_id and every helper's inflight
+ * list and dead flag.
+ */
+static DEFINE_SPINLOCK(sbexec_chan_lock);
+static struct sbexec_helper *sbexec_cur_helper;
+static LIST_HEAD(sbexec_pending);
+static unsigned int sbexec_nr_upcalls;	/* pending + inflight */
+static u64 sbexec_next_upcall_id = 1;
+static DECLARE_WAIT_QUEUE_HEAD(sbexec_helper_wq);
+
+static const struct nla_policy sbexec_failure_policy[SBEXEC_FAILURE_A_MAX + 1] = {
+	[SBEXEC_FAILURE_A_KIND] = NLA_POLICY_RANGE(NLA_U32, 1, SBEXEC_FAIL_MAX),
+	[SBEXEC_FAILURE_A_ERRNO] = NLA_POLICY_MAX(NLA_U32, MAX_ERRNO),
+	[SBEXEC_FAILURE_A_ERRNO_NAME] = { .type = NLA_NUL_STRING,
+					  .len = SBEXEC_MAX_ERRNO_NAME_LEN },
+	[SBEXEC_FAILURE_A_MESSAGE] = { .type = NLA_NUL_STRING,
+				       .len = SBEXEC_MAX_MESSAGE_LEN },
+	[SBEXEC_FAILURE_A_STAGE] = NLA_POLICY_MAX(NLA_U32, SBEXEC_STAGE_MAX),
+};
+
+static const struct nla_policy sbexec_reply_policy[SBEXEC_UA_MAX + 1] = {
+	[SBEXEC_UA_PID] = NLA_POLICY_MIN(NLA_U32, 1),
+	[SBEXEC_UA_STDIN_FD] = { .type = NLA_U32 },
+	[SBEXEC_UA_STDOUT_FD] = { .type = NLA_U32 },
+	[SBEXEC_UA_STDERR_FD] = { .type = NLA_U32 },
+	[SBEXEC_UA_PTY_FD] = { .type = NLA_U32 },
+	[SBEXEC_UA_FAILURE] = NLA_POLICY_NESTED(sbexec_failure_policy),
+};
+
+static void sbexec_fail_helper_gone(struct sbexec_upcall *up, bool sent)
+{
+	sbexec_failure_set(&up->fail, SBEXEC_FAIL_HELPER_UNAVAILABLE,
+			   SBEXEC_STAGE_UPCALL, ENOTCONN,
+			   sent ? "sbexec-helper went away before answering the spawn request" :
+				  "sbexec-helper went away before taking the spawn request");
+	strscpy(up->fail.errno_name, "ENOTCONN", sizeof(up->fail.errno_name));
+	up->result = -ENOTCONN;
+}
+
+/**
+ * sbexec_upcall_spawn - ask the helper to start @s's process
+ * @s: the session, not started yet
+ * @msg: encoded request (header and attributes); ownership passes here
+ * @len: its length
+ * @fail: why the process was not started, when the return is not 0
+ *
+ * Waits for the helper's answer, at most upcall_timeout_ms.
+ *
+ * Return: 0 when the session was started; -EINTR on a fatal signal
+ * (nothing was started on our behalf: a late reply is refused and the
+ * helper kills the child); any other -errno with @fail filled in.
+ */
+int sbexec_upcall_spawn(struct sbexec_session *s, void *msg, size_t len,
+			struct sbexec_failure *fail)
+{
+	struct sbexec_upcall_hdr *hdr = msg;
+	struct sbexec_upcall *up;
+	bool owned;
+	long left;
+	int ret;
+
+	up = kzalloc(sizeof(*up), GFP_KERNEL);
+	if (!up) {
+		kvfree(msg);
+		return -ENOMEM;
+	}
+	kref_init(&up->ref);
+	kref_get(&s->ref);
+	up->sess = s;
+	up->msg = msg;
+	up->len = len;
+	init_completion(&up->done);
+	INIT_LIST_HEAD(&up->node);
+
+	spin_lock(&sbexec_chan_lock);
+	if (!sbexec_cur_helper) {
+		spin_unlock(&sbexec_chan_lock);
+		sbexec_failure_set(fail, SBEXEC_FAIL_HELPER_UNAVAILABLE,
+				   SBEXEC_STAGE_ADMISSION, ENOTCONN,
+				   "no sbexec-helper is registered on /dev/sbexec; start sbexec-helper");
+		strscpy(fail->errno_name, "ENOTCONN", sizeof(fail->errno_name));
+		ret = -ENOTCONN;
+		goto out_put;
+	}
+	if (sbexec_nr_upcalls >= READ_ONCE(sbexec_max_pending)) {
+		spin_unlock(&sbexec_chan_lock);
+		sbexec_failure_set(fail, SBEXEC_FAIL_RESOURCE_LIMIT,
+				   SBEXEC_STAGE_ADMISSION, EAGAIN,
+				   "too many spawn requests waiting for sbexec-helper (max_pending=%u); retry later or raise the module parameter",
+				   READ_ONCE(sbexec_max_pending));
+		strscpy(fail->errno_name, "EAGAIN", sizeof(fail->errno_name));
+		ret = -EAGAIN;
+		goto out_put;
+	}
+	up->id = sbexec_next_upcall_id++;
+	hdr->id = up->id;
+	sbexec_nr_upcalls++;
+	kref_get(&up->ref);	/* the list's */
+	list_add_tail(&up->node, &sbexec_pending);
+	spin_unlock(&sbexec_chan_lock);
+	wake_up_interruptible(&sbexec_helper_wq);
+
+	left = wait_for_completion_killable_timeout(&up->done,
+		msecs_to_jiffies(READ_ONCE(sbexec_upcall_timeout_ms)));
+	if (left <= 0) {
+		/* Timed out or killed: take the request back unless done. */
+		spin_lock(&sbexec_chan_lock);
+		owned = !list_empty(&up->node);
+		if (owned) {
+			list_del_init(&up->node);
+			sbexec_nr_upcalls--;
+		}
+		spin_unlock(&sbexec_chan_lock);
+		if (owned) {
+			sbexec_upcall_put(up);	/* the list's */
+			ret = -EINTR;
+			if (left == 0) {
+				sbexec_failure_set(fail,
+						   SBEXEC_FAIL_HELPER_UNAVAILABLE,
+						   SBEXEC_STAGE_UPCALL, ETIMEDOUT,
+						   "sbexec-helper did not answer within %u ms",
+						   READ_ONCE(sbexec_upcall_timeout_ms));
+				strscpy(fail->errno_name, "ETIMEDOUT",
+					sizeof(fail->errno_name));
+				ret = -ETIMEDOUT;
+			}
+			goto out_put;
+		}
+		/* A reply or the helper's exit is completing it right now. */
+		wait_for_completion(&up->done);
+	}
+	ret = up->result;
+	if (ret)
+		*fail = up->fail;
+out_put:
+	sbexec_upcall_put(up);
+	return ret;
+}
+
+/**
+ * sbexec_helper_register - make @file the helper
+ * @file: an open /dev/sbexec
+ * @out: the helper state, on success
+ *
+ * Return: 0, -EPERM without CAP_SYS_ADMIN, -EBUSY if a helper is
+ * registered, -ENOMEM.
+ */
+int sbexec_helper_register(struct file *file, struct sbexec_helper **out)
+{
+	struct sbexec_helper *h;
+	int ret = 0;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	h = kzalloc(sizeof(*h), GFP_KERNEL);
+	if (!h)
+		return -ENOMEM;
+	h->file = file;
+	INIT_LIST_HEAD(&h->inflight);
+	mutex_init(&h->read_lock);
+
+	spin_lock(&sbexec_chan_lock);
+	if (sbexec_cur_helper)
+		ret = -EBUSY;
+	else
+		sbexec_cur_helper = h;
+	spin_unlock(&sbexec_chan_lock);
+	if (ret) {
+		kfree(h);
+		return ret;
+	}
+	*out = h;
+	return 0;
+}
+
+/**
+ * sbexec_helper_unregister - the helper's file is released
+ * @h: the helper
+ *
+ * Every request it had read, and every request still waiting for a
+ * helper, fails with "helper went away"; sessions already started are not
+ * affected (the module owns their I/O and learns their exit itself).
+ */
+void sbexec_helper_unregister(struct sbexec_helper *h)
+{
+	struct sbexec_upcall *up, *tmp;
+	LIST_HEAD(sent);
+	LIST_HEAD(queued);
+
+	spin_lock(&sbexec_chan_lock);
+	h->dead = true;
+	if (sbexec_cur_helper == h)
+		sbexec_cur_helper = NULL;
+	list_splice_init(&h->inflight, &sent);
+	list_splice_init(&sbexec_pending, &queued);
+	list_for_each_entry(up, &sent, node)
+		sbexec_nr_upcalls--;
+	list_for_each_entry(up, &queued, node)
+		sbexec_nr_upcalls--;
+	spin_unlock(&sbexec_chan_lock);
+	wake_up_interruptible(&sbexec_helper_wq);
+
+	list_for_each_entry_safe(up, tmp, &sent, node) {
+		list_del_init(&up->node);
+		sbexec_fail_helper_gone(up, true);
+		complete(&up->done);
+		sbexec_upcall_put(up);
+	}
+	list_for_each_entry_safe(up, tmp, &queued, node) {
+		list_del_init(&up->node);
+		sbexec_fail_helper_gone(up, false);
+		complete(&up->done);
+		sbexec_upcall_put(up);
+	}
+	kfree(h);
+}
+
+/**
+ * sbexec_helper_read - the helper takes the next spawn request
+ * @h: the helper
+ * @buf: user buffer
+ * @count: its size
+ * @nonblock: O_NONBLOCK
+ *
+ * Return: the message length, -EMSGSIZE if it does not fit (it stays
+ * queued), -EAGAIN, -ERESTARTSYS, -EFAULT.
+ */
+ssize_t sbexec_helper_read(struct sbexec_helper *h, char __user *buf,
+			   size_t count, bool nonblock)
+{
+	struct sbexec_upcall *up;
+	ssize_t ret;
+
+	if (mutex_lock_interruptible(&h->read_lock))
+		return -ERESTARTSYS;
+	for (;;) {
+		spin_lock(&sbexec_chan_lock);
+		up = list_first_entry_or_null(&sbexec_pending,
+					      struct sbexec_upcall, node);
+		if (up) {
+			if (up->len > count) {
+				spin_unlock(&sbexec_chan_lock);
+				ret = -EMSGSIZE;
+				goto out;
+			}
+			list_move_tail(&up->node, &h->inflight);
+			kref_get(&up->ref);	/* ours, for the copy */
+		}
+		spin_unlock(&sbexec_chan_lock);
+		if (up)
+			break;
+		ret = -EAGAIN;
+		if (nonblock)
+			goto out;
+		ret = wait_event_interruptible(sbexec_helper_wq,
+					       !list_empty_careful(&sbexec_pending));
+		if (ret)
+			goto out;
+	}
+
+	ret = up->len;
+	if (copy_to_user(buf, up->msg, up->len)) {
+		/* Give it back to the next read, unless its waiter left. */
+		spin_lock(&sbexec_chan_lock);
+		if (!list_empty(&up->node))
+			list_move(&up->node, &sbexec_pending);
+		spin_unlock(&sbexec_chan_lock);
+		ret = -EFAULT;
+	}
+	sbexec_upcall_put(up);
+out:
+	mutex_unlock(&h->read_lock);
+	return ret;
+}
+
+/**
+ * sbexec_helper_poll - poll() of the helper's file
+ * @h: the helper
+ * @file: its file
+ * @wait: poll table
+ *
+ * Return: EPOLLIN when a request waits.
+ */
+__poll_t sbexec_helper_poll(struct sbexec_helper *h, struct file *file,
+			    poll_table *wait)
+{
+	poll_wait(file, &sbexec_helper_wq, wait);
+	return list_empty_careful(&sbexec_pending) ? 0 : EPOLLIN | EPOLLRDNORM;
+}
+
+static int sbexec_parse_failure(struct nlattr *nest, struct sbexec_failure *f)
+{
+	struct nlattr *tb[SBEXEC_FAILURE_A_MAX + 1];
+	int err;
+
+	err = nla_parse_nested(tb, SBEXEC_FAILURE_A_MAX, nest,
+			       sbexec_failure_policy, NULL);
+	if (err)
+		return err;
+	if (!tb[SBEXEC_FAILURE_A_KIND] || !tb[SBEXEC_FAILURE_A_MESSAGE])
+		return -EINVAL;
+	sbexec_failure_set(f, nla_get_u32(tb[SBEXEC_FAILURE_A_KIND]),
+			   tb[SBEXEC_FAILURE_A_STAGE] ?
+			   nla_get_u32(tb[SBEXEC_FAILURE_A_STAGE]) :
+			   SBEXEC_STAGE_NONE,
+			   tb[SBEXEC_FAILURE_A_ERRNO] ?
+			   nla_get_u32(tb[SBEXEC_FAILURE_A_ERRNO]) : 0,
+			   "%s", (char *)nla_data(tb[SBEXEC_FAILURE_A_MESSAGE]));
+	if (tb[SBEXEC_FAILURE_A_ERRNO_NAME])
+		nla_strscpy(f->errno_name, tb[SBEXEC_FAILURE_A_ERRNO_NAME],
+			    sizeof(f->errno_name));
+	return 0;
+}
+
+/* Take a reference on the helper's fd @attr and check what it is. */
+static struct file *sbexec_get_fd(struct nlattr *attr, fmode_t mode,
+				  bool pty)
+{
+	struct file *file;
+	struct inode *inode;
+	bool ok;
+
+	if (!attr)
+		return ERR_PTR(-EINVAL);
+	file = fget(nla_get_u32(attr));
+	if (!file)
+		return ERR_PTR(-EBADF);
+	inode = file_inode(file);
+	if (pty)
+		ok = S_ISCHR(inode->i_mode) && imajor(inode) == TTYAUX_MAJOR &&
+		     iminor(inode) == 2;
+	else
+		ok = S_ISFIFO(inode->i_mode);
+	if (!ok || (file->f_mode & mode) != mode) {
+		fput(file);
+		return ERR_PTR(-EINVAL);
+	}
+	return file;
+}
+
+/*
+ * A success reply: resolve the pid (a child of the helper, in the helper's
+ * pid namespace) and take references on the fds in the helper's table,
+ * then start the session. On error nothing is kept and the child is
+ * killed if it was resolved.
+ */
+static int sbexec_handoff(struct sbexec_upcall *up, struct nlattr **tb)
+{
+	struct sbexec_session *s = up->sess;
+	struct file *in = NULL, *out = NULL, *err = NULL;
+	struct task_struct *tsk;
+	struct pid *pid;
+	pid_t nr;
+	bool ours;
+	int ret;
+
+	if (!tb[SBEXEC_UA_PID])
+		return -EINVAL;
+	nr = nla_get_u32(tb[SBEXEC_UA_PID]);
+	pid = find_get_pid(nr);
+	if (!pid)
+		return -ESRCH;
+	rcu_read_lock();
+	tsk = pid_task(pid, PIDTYPE_PID);
+	ours = tsk && thread_group_leader(tsk) &&
+	       rcu_dereference(tsk->real_parent)->tgid == current->tgid;
+	rcu_read_unlock();
+	if (!ours) {
+		put_pid(pid);
+		return -ESRCH;
+	}
+
+	if (s->tty) {
+		if (tb[SBEXEC_UA_STDIN_FD] || tb[SBEXEC_UA_STDOUT_FD] ||
+		    tb[SBEXEC_UA_STDERR_FD]) {
+			ret = -EINVAL;
+			goto err_kill;
+		}
+		out = sbexec_get_fd(tb[SBEXEC_UA_PTY_FD],
+				    FMODE_READ | FMODE_WRITE, true);
+		if (IS_ERR(out)) {
+			ret = PTR_ERR(out);
+			goto err_kill;
+		}
+	} else {
+		if (tb[SBEXEC_UA_PTY_FD]) {
+			ret = -EINVAL;
+			goto err_kill;
+		}
+		in = sbexec_get_fd(tb[SBEXEC_UA_STDIN_FD], FMODE_WRITE, false);
+		if (IS_ERR(in)) {
+			ret = PTR_ERR(in);
+			goto err_kill;
+		}
+		out = sbexec_get_fd(tb[SBEXEC_UA_STDOUT_FD], FMODE_READ, false);
+		if (IS_ERR(out)) {
+			ret = PTR_ERR(out);
+			goto err_put_in;
+		}
+		err = sbexec_get_fd(tb[SBEXEC_UA_STDERR_FD], FMODE_READ, false);
+		if (IS_ERR(err)) {
+			ret = PTR_ERR(err);
+			goto err_put_out;
+		}
+	}
+	return sbexec_session_start(s, pid, nr, in, out, err);
+
+err_put_out:
+	fput(out);
+err_put_in:
+	fput(in);
+err_kill:
+	kill_pgrp(pid, SIGKILL, 1);
+	kill_pid(pid, SIGKILL, 1);
+	put_pid(pid);
+	return ret;
+}
+
+/**
+ * sbexec_helper_write - the helper answers a spawn request
+ * @h: the helper
+ * @buf: one message: header and attributes
+ * @count: its length
+ *
+ * Return: @count, -ENOENT for an id that is not this helper's inflight
+ * request (for instance one whose client gave up: the helper must then
+ * kill the child it spawned), -EINVAL for a malformed reply (the request
+ * then fails with kind Other), -EFAULT.
+ */
+ssize_t sbexec_helper_write(struct sbexec_helper *h, const char __user *buf,
+			    size_t count)
+{
+	struct nlattr *tb[SBEXEC_UA_MAX + 1];
+	struct sbexec_upcall_hdr *hdr;
+	struct sbexec_upcall *up, *it;
+	void *msg;
+	int ret;
+
+	if (count < sizeof(*hdr) || count > SBEXEC_REPLY_MAX)
+		return -EINVAL;
+	msg = memdup_user(buf, count);
+	if (IS_ERR(msg))
+		return PTR_ERR(msg);
+	hdr = msg;
+	if (hdr->len != count || hdr->type != SBEXEC_UP_SPAWNED || hdr->flags) {
+		ret = -EINVAL;
+		goto out_free;
+	}
+
+	up = NULL;
+	spin_lock(&sbexec_chan_lock);
+	list_for_each_entry(it, &h->inflight, node) {
+		if (it->id == hdr->id) {
+			up = it;
+			list_del_init(&up->node);
+			sbexec_nr_upcalls--;
+			break;
+		}
+	}
+	spin_unlock(&sbexec_chan_lock);
+	if (!up) {
+		ret = -ENOENT;
+		goto out_free;
+	}
+
+	ret = nla_parse(tb, SBEXEC_UA_MAX, msg + sizeof(*hdr),
+			count - sizeof(*hdr), sbexec_reply_policy, NULL);
+	if (!ret && tb[SBEXEC_UA_FAILURE]) {
+		ret = sbexec_parse_failure(tb[SBEXEC_UA_FAILURE], &up->fail);
+		if (!ret)
+			up->result = up->fail.err ? -(int)up->fail.err : -EINVAL;
+	} else if (!ret) {
+		ret = sbexec_handoff(up, tb);
+		if (!ret)
+			up->result = 0;
+	}
+	if (ret) {
+		sbexec_failure_set(&up->fail, SBEXEC_FAIL_OTHER,
+				   SBEXEC_STAGE_UPCALL, -ret,
+				   "sbexec-helper sent an invalid spawn reply (error %d); the child was killed",
+				   ret);
+		up->result = ret;
+	}
+	complete(&up->done);
+	sbexec_upcall_put(up);	/* the list's */
+	if (!ret)
+		ret = count;
+out_free:
+	kfree(msg);
+	return ret;
+}
