@@ -30,7 +30,7 @@ enum sbexec_role {
  * @sess: the session, with a reference (reader role)
  */
 struct sbexec_devfile {
-	struct mutex lock;
+	struct mutex lock;	/* serialises choosing the role */
 	int role;
 	struct sbexec_helper *helper;
 	struct sbexec_session *sess;
@@ -67,6 +67,7 @@ static int sbexec_dev_release(struct inode *inode, struct file *file)
 /* The role, once chosen; readers of the role pointers need no lock. */
 static int sbexec_dev_role(struct sbexec_devfile *df)
 {
+	/* Pairs with smp_store_release() where the role is chosen. */
 	return smp_load_acquire(&df->role);
 }
 
@@ -127,6 +128,7 @@ static long sbexec_ioc_attach(struct sbexec_devfile *df, void __user *argp)
 		return ret;
 	}
 	df->sess = s;
+	/* Publishes df->sess; pairs with sbexec_dev_role(). */
 	smp_store_release(&df->role, SBEXEC_ROLE_READER);
 	return 0;
 }
@@ -149,8 +151,10 @@ static long sbexec_dev_ioctl(struct file *file, unsigned int cmd,
 	}
 	if (cmd == SBEXEC_IOC_HELPER_REGISTER) {
 		ret = sbexec_helper_register(file, &df->helper);
-		if (!ret)
-			smp_store_release(&df->role, SBEXEC_ROLE_HELPER);
+		if (ret)
+			goto out;
+		/* Publishes df->helper; pairs with sbexec_dev_role(). */
+		smp_store_release(&df->role, SBEXEC_ROLE_HELPER);
 	} else {
 		ret = sbexec_ioc_attach(df, (void __user *)arg);
 	}

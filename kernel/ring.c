@@ -137,6 +137,7 @@ void sbexec_ring_commit(struct sbexec_ring *r, u16 stream, u32 len)
  */
 bool sbexec_ring_empty(struct sbexec_ring *r)
 {
+	/* Pairs with smp_store_release() in sbexec_ring_commit(). */
 	return smp_load_acquire(&r->prod) == READ_ONCE(r->cons);
 }
 

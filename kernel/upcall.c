@@ -76,7 +76,7 @@ struct sbexec_helper {
 	struct file *file;
 	struct list_head inflight;
 	bool dead;
-	struct mutex read_lock;
+	struct mutex read_lock;	/* serialises the helper's read() calls */
 };
 
 /*
@@ -138,6 +138,7 @@ int sbexec_upcall_spawn(struct sbexec_session *s, void *msg, size_t len,
 {
 	struct sbexec_upcall_hdr *hdr = msg;
 	struct sbexec_upcall *up;
+	unsigned long timeout;
 	bool owned;
 	long left;
 	int ret;
@@ -183,8 +184,8 @@ int sbexec_upcall_spawn(struct sbexec_session *s, void *msg, size_t len,
 	spin_unlock(&sbexec_chan_lock);
 	wake_up_interruptible(&sbexec_helper_wq);
 
-	left = wait_for_completion_killable_timeout(&up->done,
-		msecs_to_jiffies(READ_ONCE(sbexec_upcall_timeout_ms)));
+	timeout = msecs_to_jiffies(READ_ONCE(sbexec_upcall_timeout_ms));
+	left = wait_for_completion_killable_timeout(&up->done, timeout);
 	if (left <= 0) {
 		/* Timed out or killed: take the request back unless done. */
 		spin_lock(&sbexec_chan_lock);
