@@ -1,0 +1,117 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# sbexec top-level build and test driver.
+#
+#   make                 module (W=1) + user/lib, user/helper, user/cli, selftests
+#   make deps            install the Debian packages everything needs
+#   make kernel-tools    extract checkpatch.pl and the kselftest headers
+#   make lint            checkpatch --strict, clean W=1 build, sparse
+#   make run [CMD=...]   boot a guest and run one `sbexec run` session
+#   make check           deps, build, lint, then the selftests in one guest boot
+#   make modules_install [INSTALL_MOD_PATH=...]
+#   make clean
+#
+# The module builds against KDIR (default: the newest Debian -amd64 headers;
+# the host's running kernel is not ours, so never `uname -r`).
+
+ifneq ($(KERNELRELEASE),)
+$(error kbuild read the top-level Makefile: the Kbuild file is missing)
+endif
+
+TOP := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
+
+KDIR ?= $(shell for d in /lib/modules/*-amd64/build; do \
+		[ -f "$$d/Makefile" ] && echo "$$d"; done | sort -V | tail -n 1)
+KDIR := $(KDIR)
+# The release modules are built for. Debian's headers hold the upstream
+# version in include/config/kernel.release (6.1.192, not 6.1.0-57-amd64), so
+# UTS_RELEASE comes first; kernel.release is the fallback for plain trees.
+KREL := $(or $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"$$/\1/p' \
+		'$(KDIR)/include/generated/utsrelease.h' 2>/dev/null), \
+	$(shell cat '$(KDIR)/include/config/kernel.release' 2>/dev/null))
+export KDIR KREL
+
+KBUILD := $(MAKE) -C '$(KDIR)' M='$(TOP)'
+USER_DIRS := user/lib user/helper user/cli
+
+.PHONY: all modules user lib helper cli selftests kernel-tools deps lint \
+	run check modules_install clean kdir-check help
+
+all: modules lib helper cli selftests
+
+kdir-check:
+	@test -n '$(KDIR)' -a -f '$(KDIR)/Makefile' || \
+		{ echo 'no kernel build tree: run "make deps" or set KDIR=' >&2; exit 1; }
+	@test -n '$(KREL)' || \
+		{ echo 'cannot tell the kernel release of $(KDIR)' >&2; exit 1; }
+
+modules: kdir-check
+	$(KBUILD) W=1 modules
+
+# user/lib first: the helper, the CLI and the selftests link against it.
+lib:
+	$(MAKE) -C '$(TOP)/user/lib'
+
+helper: lib
+	$(MAKE) -C '$(TOP)/user/helper'
+
+cli: lib
+	$(MAKE) -C '$(TOP)/user/cli'
+
+user: lib helper cli
+
+# The selftests include kselftest_harness.h from build/kernel-tools.
+selftests: lib kernel-tools
+	$(MAKE) -C '$(TOP)/selftests'
+
+kernel-tools:
+	@'$(TOP)/scripts/kernel-tools'
+
+deps:
+	@'$(TOP)/scripts/deps'
+
+# Sign only when the tree has its signing key (Debian's headers do not: there
+# sign-file would just print SSL errors and leave the module unsigned).
+SIG_KEY := $(shell sed -n 's/^CONFIG_MODULE_SIG_KEY="\(.*\)"$$/\1/p' '$(KDIR)/.config' 2>/dev/null)
+NOSIGN := $(if $(SIG_KEY),$(if $(wildcard $(SIG_KEY) $(KDIR)/$(SIG_KEY)),,CONFIG_MODULE_SIG_ALL=))
+
+modules_install: kdir-check
+	$(KBUILD) modules_install $(NOSIGN) \
+		$(if $(INSTALL_MOD_PATH),INSTALL_MOD_PATH='$(INSTALL_MOD_PATH)')
+ifneq ($(INSTALL_MOD_PATH),)
+	@# A staging tree gets the kernel's lists of built-ins, so depmod and
+	@# modprobe know them (and depmod does not warn about their absence).
+	@d='$(INSTALL_MOD_PATH)/lib/modules/$(KREL)'; \
+	for f in modules.order modules.builtin modules.builtin.modinfo; do \
+		if [ -f "/lib/modules/$(KREL)/$$f" ] && [ "$$f" != modules.order ]; then \
+			cp "/lib/modules/$(KREL)/$$f" "$$d/$$f"; \
+		elif [ ! -f "$$d/$$f" ]; then : >"$$d/$$f"; fi; \
+	done
+endif
+	depmod $(if $(INSTALL_MOD_PATH),-b '$(INSTALL_MOD_PATH)') '$(KREL)'
+
+lint: kdir-check kernel-tools
+	@'$(TOP)/scripts/lint'
+
+# CMD is handed over unexpanded ($(value ...)): write it as for the shell,
+# e.g. make run CMD='id; echo $HOME' (the guest's sh -c expands $HOME).
+run:
+	@'$(TOP)/scripts/deps'
+	@$(MAKE) -s all
+	@SBEXEC_RUN_CMD='$(subst ','\'',$(value CMD))' '$(TOP)/scripts/run'
+
+check:
+	@'$(TOP)/scripts/deps'
+	@$(MAKE) all
+	@$(MAKE) -s lint
+	@'$(TOP)/scripts/check'
+
+clean:
+	@if [ -n '$(KDIR)' ] && [ -f '$(KDIR)/Makefile' ]; then $(KBUILD) clean; fi
+	@for d in $(USER_DIRS) selftests; do \
+		if [ -f "$(TOP)/$$d/Makefile" ]; then $(MAKE) -C "$(TOP)/$$d" clean || exit 1; fi; \
+	done
+	rm -rf '$(TOP)/build'
+
+help:
+	@sed -n '3,15p' '$(TOP)/Makefile' | sed 's/^# \{0,1\}//'
