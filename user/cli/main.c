@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * main.c - the sbexec command: subcommand dispatch, `ps` and `kill`.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: sbexec COMMAND [ARGS]\n"
+"\n"
+"Run and control exec sessions of the sbexec kernel module.\n"
+"\n"
+"commands:\n"
+"  run [OPTIONS] [--] CMD [ARG]...   start CMD in a session and stream it\n"
+"  attach ID                        stream an existing session\n"
+"  ps                               list sessions\n"
+"  kill ID [SIGNAL]                 signal a session (default TERM)\n"
+"  help [COMMAND]                   this text, or a command's usage\n"
+"\n"
+"`sbexec COMMAND --help` describes a command. `sbexec run` exits with the\n"
+"command's status (128+N for signal N), 127 when the command was not\n"
+"found, 126 when it could not be started otherwise, 125 on other errors.\n");
+}
+
+static void usage_ps(FILE *f)
+{
+	fprintf(f,
+"usage: sbexec ps\n"
+"\n"
+"List the module's sessions: id, pid, state, pty, output bytes, exit\n"
+"status and command. Exits 0, or 125 on an error.\n");
+}
+
+static void usage_kill(FILE *f)
+{
+	fprintf(f,
+"usage: sbexec kill ID [SIGNAL]\n"
+"\n"
+"Send SIGNAL (a number, TERM or SIGTERM; default TERM) to the process\n"
+"group of session ID. Exits 0, or 125 on an error.\n");
+}
+
+static bool is_help(const char *s)
+{
+	return !strcmp(s, "-h") || !strcmp(s, "--help");
+}
+
+static int ps_entry(const struct sbexec_session_info *si, void *arg)
+{
+	char status[32] = "-";
+
+	(void)arg;
+	if (si->has_exit) {
+		if (si->exit.exited)
+			snprintf(status, sizeof(status), "%u", si->exit.code);
+		else
+			snprintf(status, sizeof(status), "sig%u%s", si->exit.signal,
+				 si->exit.core_dumped ? "+core" : "");
+	}
+	printf("%-8u %-8u %-8s %-4s %12llu %-10s %s\n", si->session_id, si->pid,
+	       sbexec_state_name(si->state), si->tty ? "yes" : "no",
+	       (unsigned long long)si->bytes_out, status, si->cmd);
+	return 0;
+}
+
+int cmd_ps(int argc, char **argv)
+{
+	struct sbexec *h;
+	int err;
+
+	if (argc == 2 && is_help(argv[1])) {
+		usage_ps(stdout);
+		return 0;
+	}
+	if (argc != 1) {
+		usage_ps(stderr);
+		return EXIT_CLI_ERROR;
+	}
+	err = sbexec_open(&h);
+	if (err < 0) {
+		errmsg("%s", sbexec_open_error(err));
+		return EXIT_CLI_ERROR;
+	}
+	printf("%-8s %-8s %-8s %-4s %12s %-10s %s\n", "ID", "PID", "STATE", "PTY",
+	       "BYTES", "EXIT", "CMD");
+	err = sbexec_list(h, ps_entry, NULL);
+	if (err < 0)
+		errmsg("ps: %s", sbexec_strerror_last(h));
+	sbexec_close(h);
+	fflush(stdout);
+	return err < 0 ? EXIT_CLI_ERROR : 0;
+}
+
+int cmd_kill(int argc, char **argv)
+{
+	struct sbexec *h;
+	uint32_t id;
+	int sig = SIGTERM, err;
+
+	if (argc == 2 && is_help(argv[1])) {
+		usage_kill(stdout);
+		return 0;
+	}
+	if (argc < 2 || argc > 3 || parse_u32(argv[1], &id) || !id) {
+		usage_kill(stderr);
+		return EXIT_CLI_ERROR;
+	}
+	if (argc == 3) {
+		sig = parse_signal(argv[2]);
+		if (sig < 0) {
+			errmsg("kill: unknown signal '%s'", argv[2]);
+			return EXIT_CLI_ERROR;
+		}
+	}
+	err = sbexec_open(&h);
+	if (err < 0) {
+		errmsg("%s", sbexec_open_error(err));
+		return EXIT_CLI_ERROR;
+	}
+	err = sbexec_signal(h, id, sig);
+	if (err < 0)
+		errmsg("kill: %s", sbexec_strerror_last(h));
+	sbexec_close(h);
+	return err < 0 ? EXIT_CLI_ERROR : 0;
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "run"))
+		usage_run(stdout);
+	else if (!strcmp(argv[1], "attach"))
+		usage_attach(stdout);
+	else if (!strcmp(argv[1], "ps"))
+		usage_ps(stdout);
+	else if (!strcmp(argv[1], "kill"))
+		usage_kill(stdout);
+	else {
+		errmsg("no such command '%s'", argv[1]);
+		return EXIT_CLI_ERROR;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*fn)(int argc, char **argv);
+	} cmds[] = {
+		{ "run", cmd_run },
+		{ "attach", cmd_attach },
+		{ "ps", cmd_ps },
+		{ "kill", cmd_kill },
+		{ "help", cmd_help },
+	};
+	size_t i;
+
+	/* A closed reader shows up as EPIPE from write(), handled there. */
+	signal(SIGPIPE, SIG_IGN);
+
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_CLI_ERROR;
+	}
+	if (is_help(argv[1])) {
+		usage(stdout);
+		return 0;
+	}
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (!strcmp(argv[1], cmds[i].name))
+			return cmds[i].fn(argc - 1, argv + 1);
+	errmsg("unknown command '%s' (see sbexec --help)", argv[1]);
+	return EXIT_CLI_ERROR;
+}

@@ -1,0 +1,584 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * run.c - `sbexec run` and `sbexec attach`: start (or find) a session and
+ * stream it.
+ *
+ * One thread streams: it polls the session's reader descriptor and a
+ * signalfd, writes stdout and stderr records to our own stdout and stderr,
+ * forwards SIGINT, SIGTERM, SIGHUP and SIGQUIT to the session, and turns
+ * SIGWINCH into RESIZE. With -i a second thread, on its own netlink handle,
+ * copies our stdin to the session. Keeping stdin apart means a session that
+ * stops reading its stdin while its output waits to be read can never
+ * deadlock against us.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+#define READ_BUF	(64 * 1024)
+#define READ_BUF_MAX	(64 * 1024 * 1024)
+
+/* ---- stdin forwarding thread ---- */
+
+struct stdin_fwd {
+	pthread_t thread;
+	bool started;
+	int stop[2];		/* written by the streamer to end the thread */
+	uint32_t id;
+};
+
+static void *stdin_main(void *arg)
+{
+	struct stdin_fwd *fw = arg;
+	struct sbexec *h;
+	char *buf;
+
+	if (sbexec_open(&h) < 0)
+		return NULL;
+	buf = malloc(SBEXEC_MAX_STDIN_CHUNK);
+	if (!buf) {
+		sbexec_close(h);
+		return NULL;
+	}
+	for (;;) {
+		struct pollfd pfd[2] = {
+			{ .fd = STDIN_FILENO, .events = POLLIN },
+			{ .fd = fw->stop[0], .events = POLLIN },
+		};
+		ssize_t n;
+
+		if (poll(pfd, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (pfd[1].revents)
+			break;
+		if (!pfd[0].revents)
+			continue;
+		n = read(STDIN_FILENO, buf, SBEXEC_MAX_STDIN_CHUNK);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n <= 0) {
+			/* EOF (or an unreadable stdin): the session sees EOF. */
+			sbexec_close_stdin(h, fw->id);
+			break;
+		}
+		/* A session that has ended takes no more input: stop quietly. */
+		if (sbexec_stdin(h, fw->id, buf, (size_t)n) < 0)
+			break;
+	}
+	free(buf);
+	sbexec_close(h);
+	return NULL;
+}
+
+static int stdin_fwd_start(struct stdin_fwd *fw, uint32_t id)
+{
+	int err;
+
+	fw->id = id;
+	if (pipe2(fw->stop, O_CLOEXEC) < 0)
+		return -errno;
+	err = pthread_create(&fw->thread, NULL, stdin_main, fw);
+	if (err) {
+		close(fw->stop[0]);
+		close(fw->stop[1]);
+		return -err;
+	}
+	fw->started = true;
+	return 0;
+}
+
+static void stdin_fwd_stop(struct stdin_fwd *fw)
+{
+	if (!fw->started)
+		return;
+	write_all(fw->stop[1], "x", 1);
+	pthread_join(fw->thread, NULL);
+	close(fw->stop[0]);
+	close(fw->stop[1]);
+	fw->started = false;
+}
+
+/* ---- the streaming loop ---- */
+
+struct stream {
+	struct sbexec *h;
+	uint32_t id;
+	int rfd;		/* attached reader */
+	int sfd;		/* signalfd */
+	struct stream_opts so;
+	bool out_broken;	/* our stdout failed: drop stdout records */
+	bool err_broken;
+	uint64_t next_seq;
+	bool seq_warned;
+	bool have_exit;
+	struct sbexec_exit_info exit;
+};
+
+static void forward_signal(struct stream *s, int sig)
+{
+	if (sbexec_signal(s->h, s->id, sig) < 0 && !s->have_exit)
+		errmsg("cannot forward signal %d: %s", sig,
+		       sbexec_strerror_last(s->h));
+}
+
+static void on_signal(struct stream *s)
+{
+	struct signalfd_siginfo si;
+	uint16_t rows, cols;
+
+	while (read(s->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGWINCH) {
+			if (!s->so.tty)
+				continue;
+			term_size(&rows, &cols);
+			if (sbexec_resize(s->h, s->id, rows, cols) < 0)
+				errmsg("cannot resize the terminal: %s",
+				       sbexec_strerror_last(s->h));
+			continue;
+		}
+		forward_signal(s, (int)si.ssi_signo);
+	}
+}
+
+static void put_output(struct stream *s, int fd, bool *broken,
+		       const void *data, size_t len)
+{
+	int err;
+
+	if (*broken || !len)
+		return;
+	err = write_all(fd, data, len);
+	if (!err)
+		return;
+	*broken = true;
+	/*
+	 * Our reader went away: the session gets SIGPIPE, as it would if it
+	 * wrote to that pipe itself. Its remaining output is drained.
+	 */
+	if (err == -EPIPE && fd == STDOUT_FILENO)
+		forward_signal(s, SIGPIPE);
+	else if (fd == STDOUT_FILENO)
+		errmsg("cannot write the output: %s", strerror(-err));
+}
+
+static int on_records(struct stream *s, const void *buf, size_t len)
+{
+	struct sbexec_record_iter it;
+	const struct sbexec_record *rec;
+	const void *payload;
+	int ret;
+
+	sbexec_record_iter_init(&it, buf, len);
+	while ((ret = sbexec_record_next(&it, &rec, &payload)) > 0) {
+		if ((rec->seq != s->next_seq || s->have_exit) && !s->seq_warned) {
+			errmsg("output record %llu out of sequence (expected %llu)",
+			       (unsigned long long)rec->seq,
+			       (unsigned long long)s->next_seq);
+			s->seq_warned = true;
+		}
+		s->next_seq = rec->seq + 1;
+		switch (rec->stream) {
+		case SBEXEC_STREAM_STDOUT:
+			put_output(s, STDOUT_FILENO, &s->out_broken, payload, rec->len);
+			break;
+		case SBEXEC_STREAM_STDERR:
+			put_output(s, STDERR_FILENO, &s->err_broken, payload, rec->len);
+			break;
+		case SBEXEC_STREAM_EXIT:
+			memcpy(&s->exit, payload, sizeof(s->exit));
+			s->have_exit = true;
+			break;
+		}
+	}
+	if (ret < 0)
+		errmsg("malformed output records from the module");
+	return ret;
+}
+
+/* Read records until the final one; returns 0 or -errno. */
+static int stream_loop(struct stream *s)
+{
+	size_t cap = READ_BUF;
+	char *buf = malloc(cap), *p;
+	int err = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		struct pollfd pfd[2] = {
+			{ .fd = s->rfd, .events = POLLIN },
+			{ .fd = s->sfd, .events = POLLIN },
+		};
+		ssize_t n;
+
+		if (poll(pfd, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			err = -errno;
+			break;
+		}
+		if (pfd[1].revents & POLLIN)
+			on_signal(s);
+		if (!pfd[0].revents)
+			continue;
+		n = sbexec_read_records(s->rfd, buf, cap);
+		if (n == -EMSGSIZE && cap < READ_BUF_MAX) {
+			cap *= 2;
+			p = realloc(buf, cap);
+			if (!p) {
+				err = -ENOMEM;
+				break;
+			}
+			buf = p;
+			continue;
+		}
+		if (n == -EAGAIN)
+			continue;
+		if (n <= 0) {
+			err = (int)n;
+			if (err < 0)
+				errmsg("cannot read the session's output: %s",
+				       strerror(-err));
+			break;
+		}
+		if (on_records(s, buf, (size_t)n) < 0) {
+			err = -EBADMSG;
+			break;
+		}
+	}
+	free(buf);
+	return err;
+}
+
+/*
+ * Stream session @id until its exit record. @close_stdin: close the
+ * session's stdin now (run without -i). @kill_on_attach_failure: the
+ * session is ours and nobody could read it, so end it.
+ * Returns the exit code for the process.
+ */
+static int stream_session(struct sbexec *h, uint32_t id,
+			  const struct stream_opts *so, bool close_stdin,
+			  bool kill_on_attach_failure)
+{
+	struct stream s = { .h = h, .id = id, .so = *so, .sfd = -1 };
+	struct term_state ts = { .fd = -1 };
+	struct stdin_fwd fw = { .started = false };
+	sigset_t set, old;
+	int rc = EXIT_CLI_ERROR, err;
+
+	s.rfd = sbexec_attach(h, id);
+	if (s.rfd < 0) {
+		errmsg("%s", sbexec_strerror_last(h));
+		if (kill_on_attach_failure)
+			sbexec_signal(h, id, SIGKILL);
+		return EXIT_CLI_ERROR;
+	}
+	if (close_stdin)
+		sbexec_close_stdin(h, id);	/* may have exited already */
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGQUIT);
+	if (so->tty)
+		sigaddset(&set, SIGWINCH);
+	/* Blocked before the stdin thread starts, so it inherits the mask. */
+	pthread_sigmask(SIG_BLOCK, &set, &old);
+	s.sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (s.sfd < 0) {
+		errmsg("signalfd: %s", strerror(errno));
+		goto out;
+	}
+	if (so->raw && term_raw(&ts, STDIN_FILENO) < 0)
+		ts.fd = -1;	/* not a terminal after all: carry on cooked */
+	if (so->forward_stdin) {
+		err = stdin_fwd_start(&fw, id);
+		if (err < 0) {
+			errmsg("cannot forward stdin: %s", strerror(-err));
+			goto out;
+		}
+	}
+
+	err = stream_loop(&s);
+	if (s.have_exit)
+		rc = sbexec_exit_status(&s.exit);
+	else if (!err)
+		errmsg("session %u ended without an exit status", id);
+out:
+	stdin_fwd_stop(&fw);
+	term_restore(&ts);
+	if (s.sfd >= 0)
+		close(s.sfd);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	close(s.rfd);
+	return rc;
+}
+
+/* ---- sbexec run ---- */
+
+struct run_args {
+	struct sbexec_exec_req req;
+	struct stream_opts so;
+	const char **env;
+	size_t nenv;
+	struct sbexec_rlimit *rl;
+	size_t nrl;
+};
+
+static void run_args_free(struct run_args *a)
+{
+	size_t i;
+
+	for (i = 0; i < a->nrl; i++)
+		free((char *)a->rl[i].name);
+	free(a->rl);
+	free(a->env);
+}
+
+static int add_env(struct run_args *a, const char *kv)
+{
+	const char **p = realloc(a->env, (a->nenv + 2) * sizeof(*p));
+
+	if (!p)
+		return -ENOMEM;
+	a->env = p;
+	a->env[a->nenv++] = kv;
+	a->env[a->nenv] = NULL;
+	return 0;
+}
+
+static int add_rlimit(struct run_args *a, const char *spec)
+{
+	struct sbexec_rlimit *p;
+	uint64_t soft, hard;
+	char *name;
+	int err;
+
+	err = parse_rlimit(spec, &name, &soft, &hard);
+	if (err)
+		return err;
+	p = realloc(a->rl, (a->nrl + 1) * sizeof(*p));
+	if (!p) {
+		free(name);
+		return -ENOMEM;
+	}
+	a->rl = p;
+	p[a->nrl++] = (struct sbexec_rlimit){ .name = name, .soft = soft, .hard = hard };
+	return 0;
+}
+
+void usage_run(FILE *f)
+{
+	fprintf(f,
+"usage: sbexec run [-t] [-i] [-u USER[:GROUP]] [-w DIR] [-e K=V]...\n"
+"                  [--rlimit NAME=SOFT[:HARD]]... [--] CMD [ARG]...\n"
+"\n"
+"Run CMD in a new sbexec session and stream its output: the session's\n"
+"stdout to ours, its stderr to ours.\n"
+"\n"
+"  -t, --tty            run on a pseudo terminal of our terminal's size\n"
+"                       (24x80 when we have none); window size changes\n"
+"                       follow. With -i on a terminal, ours goes raw.\n"
+"  -i, --interactive    forward our stdin (EOF closes the session's);\n"
+"                       without -i the session's stdin is closed at once\n"
+"  -u, --user SPEC      run as user, uid, user:group or uid:gid\n"
+"  -w, --workdir DIR    working directory\n"
+"  -e, --env K=V        add an environment entry (repeatable)\n"
+"      --rlimit NAME=SOFT[:HARD]\n"
+"                       resource limit (repeatable): cpu, fsize, data,\n"
+"                       stack, core, rss, nproc, nofile, memlock, as,\n"
+"                       locks, sigpending, msgqueue, nice, rtprio, rttime;\n"
+"                       values are numbers or \"unlimited\"; SOFT alone\n"
+"                       means SOFT:SOFT\n"
+"  -h, --help           this text\n"
+"\n"
+"SIGINT, SIGTERM, SIGHUP and SIGQUIT are forwarded to the session.\n"
+"\n"
+"Exit status: the command's exit code, or 128+N when signal N ended it;\n"
+"127 when the command was not found and 126 when it could not be started\n"
+"for another reason (one line on stderr: kind, errno, stage, message);\n"
+"125 for any other error (bad usage, module not loaded, request refused:\n"
+"the kernel's message is printed).\n");
+}
+
+/* Returns 0 to run, 1 after --help, -1 on a usage error. */
+static int parse_run(int argc, char **argv, struct run_args *a)
+{
+	static const struct option longopts[] = {
+		{ "tty", no_argument, NULL, 't' },
+		{ "interactive", no_argument, NULL, 'i' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "workdir", required_argument, NULL, 'w' },
+		{ "env", required_argument, NULL, 'e' },
+		{ "rlimit", required_argument, NULL, 'R' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c, err;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:tiu:w:e:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 't':
+			a->req.tty = true;
+			break;
+		case 'i':
+			a->so.forward_stdin = true;
+			break;
+		case 'u':
+			a->req.user = optarg;
+			break;
+		case 'w':
+			a->req.cwd = optarg;
+			break;
+		case 'e':
+			if (add_env(a, optarg) < 0) {
+				errmsg("out of memory");
+				return -1;
+			}
+			break;
+		case 'R':
+			err = add_rlimit(a, optarg);
+			if (err) {
+				errmsg("bad --rlimit '%s': expected NAME=SOFT[:HARD] with numbers or \"unlimited\"",
+				       optarg);
+				return -1;
+			}
+			break;
+		case 'h':
+			usage_run(stdout);
+			return 1;
+		case ':':
+			errmsg("run: option '%s' needs a value", argv[optind - 1]);
+			return -1;
+		default:
+			errmsg("run: unknown option '%s' (see sbexec run --help)",
+			       argv[optind - 1]);
+			return -1;
+		}
+	}
+	if (optind >= argc) {
+		errmsg("run: no command given (usage: sbexec run [OPTIONS] -- CMD [ARG]...)");
+		return -1;
+	}
+	a->req.cmd = argv[optind];
+	a->req.argv = (const char *const *)&argv[optind + 1];
+	a->req.env = a->env;
+	a->req.rlimits = a->rl;
+	a->req.n_rlimits = a->nrl;
+	a->so.tty = a->req.tty;
+	a->so.raw = a->req.tty && a->so.forward_stdin && isatty(STDIN_FILENO);
+	if (a->req.tty)
+		term_size(&a->req.rows, &a->req.cols);
+	return 0;
+}
+
+/* Say why EXEC failed, in one line, and pick the exit code. */
+static int exec_failed(struct sbexec *h, const struct sbexec_exec_result *res,
+		       int err)
+{
+	const struct sbexec_failure *f = &res->failure;
+	const char *msg;
+
+	if (f->kind == SBEXEC_FAIL_NONE) {
+		errmsg("%s", sbexec_strerror_last(h)[0] ? sbexec_strerror_last(h)
+							: strerror(-err));
+		return EXIT_CLI_ERROR;
+	}
+	msg = f->message[0] ? f->message : res->extack[0] ? res->extack
+							  : strerror(-err);
+	if (f->errno_name[0])
+		errmsg("%s (%s) at %s: %s", sbexec_fail_kind_name(f->kind),
+		       f->errno_name, sbexec_stage_name(f->stage), msg);
+	else
+		errmsg("%s at %s: %s", sbexec_fail_kind_name(f->kind),
+		       sbexec_stage_name(f->stage), msg);
+	return f->kind == SBEXEC_FAIL_NOT_FOUND ? EXIT_NOT_FOUND : EXIT_SPAWN_FAILED;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct run_args a = { .so = { .tty = false } };
+	struct sbexec_exec_result res;
+	struct sbexec *h = NULL;
+	int rc, err;
+
+	rc = parse_run(argc, argv, &a);
+	if (rc) {
+		run_args_free(&a);
+		return rc > 0 ? 0 : EXIT_CLI_ERROR;
+	}
+	err = sbexec_open(&h);
+	if (err < 0) {
+		errmsg("%s", sbexec_open_error(err));
+		run_args_free(&a);
+		return EXIT_CLI_ERROR;
+	}
+	err = sbexec_exec(h, &a.req, &res);
+	if (err < 0)
+		rc = exec_failed(h, &res, err);
+	else
+		rc = stream_session(h, res.session_id, &a.so, !a.so.forward_stdin,
+				    true);
+	sbexec_close(h);
+	run_args_free(&a);
+	return rc;
+}
+
+/* ---- sbexec attach ---- */
+
+void usage_attach(FILE *f)
+{
+	fprintf(f,
+"usage: sbexec attach ID\n"
+"\n"
+"Become the reader of session ID and stream its output as `sbexec run`\n"
+"does; signals are forwarded the same way. Exits with the session's\n"
+"status, or 125 on an error.\n");
+}
+
+int cmd_attach(int argc, char **argv)
+{
+	struct stream_opts so = { .tty = false };
+	struct sbexec_session_info *info;
+	struct sbexec *h;
+	uint32_t id;
+	int rc, err;
+
+	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		usage_attach(stdout);
+		return 0;
+	}
+	if (argc != 2 || parse_u32(argv[1], &id) || !id) {
+		usage_attach(stderr);
+		return EXIT_CLI_ERROR;
+	}
+	err = sbexec_open(&h);
+	if (err < 0) {
+		errmsg("%s", sbexec_open_error(err));
+		return EXIT_CLI_ERROR;
+	}
+	/* A PTY session's size follows ours; GET may not exist: then pipes. */
+	info = calloc(1, sizeof(*info));
+	if (info && sbexec_get(h, id, info) == 0)
+		so.tty = info->tty;
+	free(info);
+	rc = stream_session(h, id, &so, false, false);
+	sbexec_close(h);
+	return rc;
+}
