@@ -59,14 +59,15 @@ char **env_build(const char *const *env, const char *home, bool tty)
 	envp[out] = NULL;
 	if (!env_has_key((const char *const *)envp, "PATH"))
 		envp[out++] = (char *)path_entry;
+	envp[out] = NULL;
 	if (home && !env_has_key((const char *const *)envp, "HOME")) {
 		char *h = (char *)(envp + n + 4);
 
 		strcpy(h, "HOME=");
 		strcat(h, home);
 		envp[out++] = h;
+		envp[out] = NULL;
 	}
-	envp[out] = NULL;
 	if (tty && !env_has_key((const char *const *)envp, "TERM"))
 		envp[out++] = (char *)term_entry;
 	envp[out] = NULL;

@@ -93,35 +93,45 @@ void failure_set(struct spawn_failure *f, uint32_t stage, int err,
 	va_end(ap);
 }
 
-void quote_str(char *buf, size_t size, const char *s)
+/* Escape one byte of quote_str() into @out (up to 4 bytes); returns n. */
+static size_t quote_byte(unsigned char c, char *out)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t o = 0;
+
+	if (c == '"' || c == '\\') {
+		out[0] = '\\';
+		out[1] = (char)c;
+		return 2;
+	}
+	if (c < 0x20 || c == 0x7f) {
+		out[0] = '\\';
+		out[1] = 'x';
+		out[2] = hex[c >> 4];
+		out[3] = hex[c & 15];
+		return 4;
+	}
+	out[0] = (char)c;
+	return 1;
+}
+
+void quote_str(char *buf, size_t size, const char *s)
+{
+	size_t o = 0, total = 2, n;
+	const char *p;
+	char tmp[4];
 
 	if (size < 6) {
 		if (size)
 			buf[0] = '\0';
 		return;
 	}
+	for (p = s; *p; p++)
+		total += quote_byte((unsigned char)*p, tmp);
 	buf[o++] = '"';
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		char tmp[4];
-		size_t n = 0;
-
-		if (c == '"' || c == '\\') {
-			tmp[n++] = '\\';
-			tmp[n++] = (char)c;
-		} else if (c < 0x20 || c == 0x7f) {
-			tmp[n++] = '\\';
-			tmp[n++] = 'x';
-			tmp[n++] = hex[c >> 4];
-			tmp[n++] = hex[c & 15];
-		} else {
-			tmp[n++] = (char)c;
-		}
-		/* Keep room for "...", the closing quote and the NUL. */
-		if (o + n + 5 > size) {
+	for (p = s; *p; p++) {
+		n = quote_byte((unsigned char)*p, tmp);
+		/* Too long: stop where "...", '"' and the NUL still fit. */
+		if (total >= size && o + n + 5 > size) {
 			memcpy(buf + o, "...", 3);
 			o += 3;
 			break;

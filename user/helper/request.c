@@ -129,6 +129,7 @@ static int parse_pass1(struct spawn_request *req, const void *data,
 
 	attr_iter_init(&it, data, len);
 	while ((rc = attr_next(&it, &a)) > 0) {
+		rc = 0;
 		switch (attr_type(a)) {
 		case SBEXEC_A_CMD:
 			rc = get_single_str(a, SBEXEC_MAX_PATH_LEN, &req->cmd,
