@@ -566,10 +566,7 @@ static int sbexec_nl_resize_doit(struct sk_buff *skb, struct genl_info *info)
 	}
 	ws.ws_row = nla_get_u16(info->attrs[SBEXEC_A_ROWS]);
 	ws.ws_col = nla_get_u16(info->attrs[SBEXEC_A_COLS]);
-	/* The master's private data is its tty; resize the pair's slave. */
-	tty = ((struct tty_file_private *)
-	       s->port[SBEXEC_PORT_OUT].file->private_data)->tty;
-	tty = tty->link;
+	tty = sbexec_session_tty(s);
 	if (tty->ops->resize)
 		err = tty->ops->resize(tty, &ws);
 	else

@@ -144,6 +144,7 @@ struct sbexec_session {
 	size_t in_len;
 	bool in_close;		/* close requested: close once drained */
 	bool in_closed;		/* stdin file released or broken */
+	bool in_midline;	/* pty: the last byte written was not '\n' */
 	int in_err;		/* first write error, reported to writers */
 	wait_queue_head_t in_wait;
 
@@ -177,6 +178,7 @@ void sbexec_session_put(struct sbexec_session *s);
 void sbexec_session_exited(struct sbexec_session *s, int status);
 struct sbexec_session *sbexec_session_by_task_rcu(struct task_struct *tsk);
 void sbexec_session_kill(struct sbexec_session *s, int sig);
+struct tty_struct *sbexec_session_tty(struct sbexec_session *s);
 
 int sbexec_session_write_stdin(struct sbexec_session *s, const void *data,
 			       size_t len, struct netlink_ext_ack *extack);

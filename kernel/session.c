@@ -22,6 +22,7 @@
 #include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
+#include <linux/tty.h>
 #include <linux/vmalloc.h>
 #include <linux/xarray.h>
 
@@ -518,6 +519,40 @@ static void sbexec_release_stdin(struct sbexec_session *s)
 	wake_up_interruptible(&s->in_wait);
 }
 
+/**
+ * sbexec_session_tty - the terminal a pty session's process sees
+ * @s: a started session in pty mode
+ *
+ * The session holds the pty master; its private data is the master tty,
+ * whose link is the slave the process has as its controlling terminal.
+ * Valid while the session holds the master file.
+ *
+ * Return: the slave tty.
+ */
+struct tty_struct *sbexec_session_tty(struct sbexec_session *s)
+{
+	struct tty_file_private *priv =
+		s->port[SBEXEC_PORT_OUT].file->private_data;
+
+	return priv->tty->link;
+}
+
+/*
+ * CLOSE_STDIN on a terminal: type the terminal's EOF character, twice when
+ * a partial line is pending (the first one only ends that line).
+ */
+static ssize_t sbexec_tty_send_eof(struct sbexec_session *s, struct file *file)
+{
+	char eof[2];
+	loff_t pos = 0;
+	size_t n;
+
+	eof[0] = sbexec_session_tty(s)->termios.c_cc[VEOF];
+	eof[1] = eof[0];
+	n = s->in_midline ? 2 : 1;
+	return kernel_write(file, eof, n, &pos);
+}
+
 static void sbexec_push_stdin(struct sbexec_session *s)
 {
 	struct file *file = s->tty ? s->port[SBEXEC_PORT_OUT].file :
@@ -535,11 +570,13 @@ static void sbexec_push_stdin(struct sbexec_session *s)
 			sbexec_release_stdin(s);
 			break;
 		}
+		s->in_midline = s->in_buf[n - 1] != '\n';
 		memmove(s->in_buf, s->in_buf + n, s->in_len - n);
 		s->in_len -= n;
 		wake_up_interruptible(&s->in_wait);
 	}
-	if (!s->in_closed && s->in_close && !s->in_len)
+	if (!s->in_closed && s->in_close && !s->in_len &&
+	    (!s->tty || sbexec_tty_send_eof(s, file) != -EAGAIN))
 		sbexec_release_stdin(s);
 	mutex_unlock(&s->in_lock);
 }

@@ -60,7 +60,9 @@
  *	instead and the request's ack carries the failure's -errno and its
  *	message in extack.
  * @SBEXEC_CMD_STDIN: write STDIN_DATA to SESSION_ID's stdin.
- * @SBEXEC_CMD_CLOSE_STDIN: close SESSION_ID's stdin (EOF for the child).
+ * @SBEXEC_CMD_CLOSE_STDIN: close SESSION_ID's stdin once the queued bytes
+ *	are written (EOF for the child; in TTY mode the terminal's EOF
+ *	character is typed instead, twice after a partial line).
  * @SBEXEC_CMD_RESIZE: set SESSION_ID's terminal size to ROWS x COLS.
  * @SBEXEC_CMD_SIGNAL: send SIGNAL to SESSION_ID's process group.
  * @SBEXEC_CMD_GET: describe SESSION_ID (same attributes as a LIST entry).
