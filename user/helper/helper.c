@@ -30,7 +30,12 @@ int helper_register(const char *device)
 {
 	int fd, err;
 
-	fd = open(device, O_RDWR | O_CLOEXEC);
+	/*
+	 * Non-blocking: a request can be withdrawn (its client timed out)
+	 * between poll() and read(); read() then says EAGAIN instead of
+	 * sleeping with SIGTERM blocked.
+	 */
+	fd = open(device, O_RDWR | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		err = errno;
 		hlog("cannot open %s: %s%s", device, strerror(err),
@@ -59,6 +64,8 @@ int helper_signalfd(void)
 	sigset_t set;
 	int fd;
 
+	/* A write error is handled where it happens (children reset this). */
+	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
 	sigaddset(&set, SIGTERM);

@@ -20,12 +20,16 @@ struct helper_opts {
 };
 
 /*
- * Open @device and register as its helper. Returns the fd (O_CLOEXEC) or
+ * Open @device and register as its helper. Returns the fd (O_CLOEXEC,
+ * O_NONBLOCK) or
  * -1 after logging why (EBUSY: another helper; EPERM: no CAP_SYS_ADMIN).
  */
 int helper_register(const char *device);
 
-/* Block SIGCHLD, SIGTERM, SIGINT and return a signalfd for them, or -1. */
+/*
+ * Block SIGCHLD, SIGTERM, SIGINT and return a signalfd for them, or -1.
+ * Also ignores SIGPIPE.
+ */
 int helper_signalfd(void);
 
 /* Write "<pid>\n" to @path atomically (temp file + rename); 0 or -1. */
