@@ -69,7 +69,8 @@ static const struct nla_policy sbexec_resize_policy[SBEXEC_A_MAX + 1] = {
 
 static const struct nla_policy sbexec_signal_policy[SBEXEC_A_MAX + 1] = {
 	[SBEXEC_A_SESSION_ID] = NLA_POLICY_MIN(NLA_U32, 1),
-	[SBEXEC_A_SIGNAL] = NLA_POLICY_RANGE(NLA_U32, 1, _NSIG),
+	/* Range checked in the doit, to answer EINVAL with a message. */
+	[SBEXEC_A_SIGNAL] = { .type = NLA_U32 },
 };
 
 static const struct genl_multicast_group sbexec_mcgrps[] = {
@@ -581,15 +582,21 @@ out:
 static int sbexec_nl_signal_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct sbexec_session *s;
+	u32 sig;
 	int err;
 
 	if (GENL_REQ_ATTR_CHECK(info, SBEXEC_A_SIGNAL))
 		return -EINVAL;
+	sig = nla_get_u32(info->attrs[SBEXEC_A_SIGNAL]);
+	if (!valid_signal(sig) || !sig) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[SBEXEC_A_SIGNAL],
+				    "invalid signal number (must be 1..64)");
+		return -EINVAL;
+	}
 	s = sbexec_nl_session(info);
 	if (IS_ERR(s))
 		return PTR_ERR(s);
-	err = sbexec_session_signal(s, nla_get_u32(info->attrs[SBEXEC_A_SIGNAL]),
-				    info->extack);
+	err = sbexec_session_signal(s, sig, info->extack);
 	sbexec_session_put(s);
 	return err;
 }
