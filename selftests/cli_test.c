@@ -1,0 +1,223 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cli_test.c - the `sbexec` command as a user runs it: streams, exit
+ * codes, failure lines, options passed through, stdin and signals.
+ *
+ * Runs the CLI named by SBEXEC_CLI, else $SBEXEC_PROJECT/user/cli/sbexec
+ * (or ./user/cli/sbexec), else `sbexec` from PATH. Each run is killed
+ * after a timeout, so a hang fails the test instead of blocking.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "util.h"
+
+#define RUN_MS		30000
+
+FIXTURE(cli) {
+	struct proc_result r;
+	struct proc_opts o;
+};
+
+FIXTURE_SETUP(cli)
+{
+	memset(&self->r, 0, sizeof(self->r));
+	self->o = (struct proc_opts){ .timeout_ms = RUN_MS };
+}
+
+FIXTURE_TEARDOWN(cli)
+{
+	proc_result_free(&self->r);
+}
+
+/* Run `sbexec ARGS...` with self->o; fills self->r. */
+#define SBEXEC(...) do {						\
+	const char *const _argv[] = { cli_path(), __VA_ARGS__, NULL };	\
+	proc_result_free(&self->r);					\
+	ASSERT_EQ(0, run_proc(_argv, &self->o, &self->r));		\
+	ASSERT_FALSE(self->r.timed_out) TH_LOG("sbexec did not finish in %d ms; stderr: %s", \
+		self->o.timeout_ms, self->r.err.data);			\
+	ASSERT_TRUE(WIFEXITED(self->r.status)) TH_LOG("sbexec died: status %#x", \
+		self->r.status);					\
+} while (0)
+
+#define EXIT_CODE()	WEXITSTATUS(self->r.status)
+#define OUT()		(self->r.out.data)
+#define ERR()		(self->r.err.data)
+
+TEST_F(cli, help_exits_zero)
+{
+	SBEXEC("--help");
+	EXPECT_EQ(0, EXIT_CODE());
+	EXPECT_NE(NULL, strstr(OUT(), "run"));
+	EXPECT_EQ(0U, self->r.err.len);
+
+	SBEXEC("run", "--help");
+	EXPECT_EQ(0, EXIT_CODE());
+	EXPECT_NE(NULL, strstr(OUT(), "127")) TH_LOG("run --help documents the exit codes");
+	EXPECT_NE(NULL, strstr(OUT(), "125"));
+}
+
+TEST_F(cli, usage_errors_exit_125)
+{
+	SBEXEC("run");
+	EXPECT_EQ(125, EXIT_CODE());
+	EXPECT_EQ(1U, count_lines(&self->r.err)) TH_LOG("stderr: %s", ERR());
+
+	SBEXEC("run", "--rlimit", "nofile=lots", "--", "/bin/true");
+	EXPECT_EQ(125, EXIT_CODE());
+	EXPECT_EQ(1U, count_lines(&self->r.err)) TH_LOG("stderr: %s", ERR());
+
+	SBEXEC("no-such-subcommand");
+	EXPECT_EQ(125, EXIT_CODE());
+}
+
+TEST_F(cli, exit_code_3)
+{
+	SBEXEC("run", "--", "sh", "-c", "exit 3");
+	EXPECT_EQ(3, EXIT_CODE()) TH_LOG("stderr: %s", ERR());
+	EXPECT_EQ(0U, self->r.out.len);
+}
+
+TEST_F(cli, exit_code_0_and_streams)
+{
+	SBEXEC("run", "--", "sh", "-c", "echo out; echo err >&2; echo out2");
+	EXPECT_EQ(0, EXIT_CODE()) TH_LOG("stderr: %s", ERR());
+	EXPECT_STREQ("out\nout2\n", OUT());
+	EXPECT_STREQ("err\n", ERR());
+}
+
+TEST_F(cli, not_found_exits_127_with_one_line)
+{
+	SBEXEC("run", "--", "/nonexistent");
+	EXPECT_EQ(127, EXIT_CODE());
+	EXPECT_EQ(0U, self->r.out.len);
+	EXPECT_EQ(1U, count_lines(&self->r.err)) TH_LOG("stderr: %s", ERR());
+	EXPECT_NE(NULL, strstr(ERR(), "NotFound")) TH_LOG("stderr: %s", ERR());
+	EXPECT_NE(NULL, strstr(ERR(), "ENOENT")) TH_LOG("stderr: %s", ERR());
+	EXPECT_EQ(0, strncmp(ERR(), "sbexec: ", 8));
+}
+
+TEST_F(cli, bad_cwd_exits_126_with_one_line)
+{
+	SBEXEC("run", "-w", "/nonexistent-sbexec-dir", "--", "/bin/true");
+	EXPECT_EQ(126, EXIT_CODE());
+	EXPECT_EQ(1U, count_lines(&self->r.err)) TH_LOG("stderr: %s", ERR());
+	EXPECT_NE(NULL, strstr(ERR(), "BadCwd")) TH_LOG("stderr: %s", ERR());
+}
+
+TEST_F(cli, signal_death_is_128_plus_n)
+{
+	SBEXEC("run", "--", "sh", "-c", "kill -TERM $$");
+	EXPECT_EQ(128 + SIGTERM, EXIT_CODE()) TH_LOG("stderr: %s", ERR());
+}
+
+TEST_F(cli, env_passes_through)
+{
+	SBEXEC("run", "-e", "SBEXEC_T1=hello", "-e", "SBEXEC_T2=a b=c", "--",
+	       "sh", "-c", "printf '%s|%s' \"$SBEXEC_T1\" \"$SBEXEC_T2\"");
+	EXPECT_EQ(0, EXIT_CODE()) TH_LOG("stderr: %s", ERR());
+	EXPECT_STREQ("hello|a b=c", OUT());
+}
+
+TEST_F(cli, workdir_passes_through)
+{
+	char dir[] = "/tmp/sbexec-cwd-XXXXXX";
+	char want[64];
+
+	ASSERT_NE(NULL, mkdtemp(dir));
+	snprintf(want, sizeof(want), "%s\n", dir);
+	SBEXEC("run", "-w", dir, "--", "/bin/pwd");
+	rmdir(dir);
+	EXPECT_EQ(0, EXIT_CODE()) TH_LOG("stderr: %s", ERR());
+	EXPECT_STREQ(want, OUT());
+}
+
+TEST_F(cli, stdin_forwarded_with_i)
+{
+	self->o.in = "abc";
+	self->o.in_len = 3;
+	SBEXEC("run", "-i", "--", "cat");
+	EXPECT_EQ(0, EXIT_CODE()) TH_LOG("stderr: %s", ERR());
+	EXPECT_STREQ("abc", OUT());
+}
+
+TEST_F_TIMEOUT(cli, stdin_1mib_forwarded_in_order, 180)
+{
+	size_t len = 1024 * 1024, i;
+	char *in = malloc(len);
+
+	ASSERT_NE(NULL, in);
+	/* Distinct 16-byte lines, so a reordered chunk shows. */
+	for (i = 0; i < len / 16; i++)
+		snprintf(in + i * 16, 17, "%015zu\n", i);
+	self->o.in = in;
+	self->o.in_len = len;
+	self->o.timeout_ms = 150000;
+	SBEXEC("run", "-i", "--", "cat");
+	EXPECT_EQ(0, EXIT_CODE()) TH_LOG("stderr: %s", ERR());
+	EXPECT_EQ(len, self->r.out.len);
+	EXPECT_EQ(fnv1a64(in, len), fnv1a64(OUT(), self->r.out.len));
+	free(in);
+}
+
+TEST_F(cli, without_i_stdin_is_closed_at_once)
+{
+	/* Our stdin stays open: cat ends only if sbexec closed the session's. */
+	self->o.hold_stdin = true;
+	self->o.timeout_ms = 15000;
+	SBEXEC("run", "--", "cat");
+	EXPECT_EQ(0, EXIT_CODE()) TH_LOG("stderr: %s", ERR());
+	EXPECT_EQ(0U, self->r.out.len);
+}
+
+TEST_F(cli, sigterm_is_forwarded)
+{
+	self->o.marker = "ready\n";
+	self->o.sig = SIGTERM;
+	SBEXEC("run", "--", "sh", "-c",
+	       "trap 'echo got-term; exit 7' TERM; echo ready; "
+	       "while :; do sleep 0.1; done");
+	EXPECT_EQ(7, EXIT_CODE()) TH_LOG("stdout: %s stderr: %s", OUT(), ERR());
+	EXPECT_STREQ("ready\ngot-term\n", OUT());
+}
+
+TEST_F(cli, unknown_rlimit_refused_with_125)
+{
+	SBEXEC("run", "--rlimit", "bogus=1", "--", "/bin/true");
+	EXPECT_EQ(125, EXIT_CODE());
+	EXPECT_EQ(0U, self->r.out.len);
+	EXPECT_EQ(1U, count_lines(&self->r.err)) TH_LOG("stderr: %s", ERR());
+	/* The kernel's refusal, not some other error: it names the rlimit. */
+	EXPECT_NE(NULL, strcasestr(ERR(), "rlimit")) TH_LOG("stderr: %s", ERR());
+}
+
+TEST_F(cli, rlimit_nofile_applies)
+{
+	SBEXEC("run", "--rlimit", "nofile=64", "--", "sh", "-c", "ulimit -n");
+	EXPECT_EQ(0, EXIT_CODE()) TH_LOG("stderr: %s", ERR());
+	EXPECT_STREQ("64\n", OUT());
+}
+
+TEST_F(cli, user_nobody)
+{
+	SBEXEC("run", "-u", "nobody", "--", "id", "-u");
+	EXPECT_EQ(0, EXIT_CODE()) TH_LOG("stderr: %s", ERR());
+	EXPECT_STREQ("65534\n", OUT());
+}
+
+TEST_F(cli, tty_gives_a_pts)
+{
+	SBEXEC("run", "-t", "--", "tty");
+	EXPECT_EQ(0, EXIT_CODE()) TH_LOG("stderr: %s", ERR());
+	EXPECT_EQ(0, strncmp(OUT(), "/dev/pts/", 9)) TH_LOG("stdout: %s", OUT());
+}
+
+TEST_HARNESS_MAIN
