@@ -7,9 +7,10 @@
 HELPER_UNITS_DIR := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
 HELPER_UNITS_LIBDIR := $(HELPER_UNITS_DIR)/../user/helper
 HELPER_UNITS_LIB := $(HELPER_UNITS_LIBDIR)/libsbexec-helper.a
+# KTOOLS (set by selftests/Makefile) holds kselftest_harness.h.
+HELPER_UNITS_KTOOLS := $(or $(KTOOLS),$(HELPER_UNITS_DIR)/../build/kernel-tools)
 HELPER_UNITS_CFLAGS := -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror \
-	-Wno-unused-parameter -O2 -g \
-	-I$(HELPER_UNITS_DIR)/../build/kernel-tools \
+	-Wno-unused-parameter -O2 -g -I$(HELPER_UNITS_KTOOLS) \
 	-I$(HELPER_UNITS_DIR)/../include/uapi
 
 TEST_PROGS_EXTRA += helper_units_test
@@ -18,7 +19,8 @@ TEST_PROGS_EXTRA += helper_units_test
 $(HELPER_UNITS_LIB): helper_units_force
 	$(MAKE) -C $(HELPER_UNITS_LIBDIR) libsbexec-helper.a
 
-helper_units_test: $(HELPER_UNITS_DIR)/helper_units_test.c $(HELPER_UNITS_LIB)
+helper_units_test: $(HELPER_UNITS_DIR)/helper_units_test.c $(HELPER_UNITS_LIB) \
+		$(wildcard $(HELPER_UNITS_LIBDIR)/*.h)
 	$(CC) $(HELPER_UNITS_CFLAGS) -o $@ $< $(HELPER_UNITS_LIB)
 
 helper_units_clean:

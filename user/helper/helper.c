@@ -39,7 +39,9 @@ int helper_register(const char *device)
 	if (fd < 0) {
 		err = errno;
 		hlog("cannot open %s: %s%s", device, strerror(err),
-		     err == ENOENT ? " (is sbexec.ko loaded?)" : "");
+		     err == ENOENT ? " (is sbexec.ko loaded?)" :
+		     err == EPERM || err == EACCES ?
+		     " (needs root with CAP_SYS_ADMIN)" : "");
 		return -1;
 	}
 	if (ioctl(fd, SBEXEC_IOC_HELPER_REGISTER, 0)) {
