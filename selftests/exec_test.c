@@ -90,7 +90,7 @@ TEST_F(session, stdout_round_trip)
 	ASSERT_TRUE(self->out.have_exit);
 	EXPECT_EQ(1U, self->out.exit.exited);
 	EXPECT_EQ(0U, self->out.exit.code);
-	EXPECT_EQ(18U, self->out.out.len);
+	EXPECT_EQ(19U, self->out.out.len);
 	EXPECT_STREQ("hello sbexec\nline 2", self->out.out.data ? self->out.out.data : "");
 	EXPECT_EQ(0U, self->out.err.len);
 	/* The exit record is the last record and sequence numbers had no gap. */

@@ -239,18 +239,19 @@ static void sbx_name_attr(char *buf, size_t n, unsigned int parent,
 			  unsigned int type)
 {
 	char pbuf[40], tbuf[40];
+	const char *pname;
 
 	if (!parent) {
 		snprintf(buf, n, "%s", sbx_attr_name(type, tbuf, sizeof(tbuf)));
 		return;
 	}
-	sbx_attr_name(parent, pbuf, sizeof(pbuf));
+	pname = sbx_attr_name(parent, pbuf, sizeof(pbuf));
 	if (parent == SBEXEC_A_RLIMIT && type > 0 &&
 	    type < sizeof(sbx_rlimit_attr_names) / sizeof(sbx_rlimit_attr_names[0]) &&
 	    sbx_rlimit_attr_names[type])
-		snprintf(buf, n, "%s/%s", pbuf, sbx_rlimit_attr_names[type]);
+		snprintf(buf, n, "%s/%s", pname, sbx_rlimit_attr_names[type]);
 	else
-		snprintf(buf, n, "%s/%u", pbuf, type);
+		snprintf(buf, n, "%s/%u", pname, type);
 }
 
 /*
