@@ -109,6 +109,15 @@ static __poll_t sbexec_dev_poll(struct file *file, poll_table *wait)
 	return EPOLLERR;
 }
 
+static int sbexec_dev_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct sbexec_devfile *df = file->private_data;
+
+	if (sbexec_dev_role(df) != SBEXEC_ROLE_READER)
+		return -EBADFD;
+	return sbexec_ring_mmap(&df->sess->ring, vma);
+}
+
 static long sbexec_ioc_attach(struct sbexec_devfile *df, void __user *argp)
 {
 	struct sbexec_session *s;
@@ -117,15 +126,20 @@ static long sbexec_ioc_attach(struct sbexec_devfile *df, void __user *argp)
 
 	if (copy_from_user(&arg, argp, sizeof(arg)))
 		return -EFAULT;
-	if (arg.flags)
+	if (arg.flags || arg.reserved)
 		return -EINVAL;
 	s = sbexec_session_lookup(arg.session_id);
 	if (!s)
 		return -ENOENT;
-	ret = sbexec_session_attach(s);
+	ret = sbexec_session_attach(s, &arg);
 	if (ret) {
 		sbexec_session_put(s);
 		return ret;
+	}
+	if (copy_to_user(argp, &arg, sizeof(arg))) {
+		sbexec_session_detach(s);
+		sbexec_session_put(s);
+		return -EFAULT;
 	}
 	df->sess = s;
 	/* Publishes df->sess; pairs with sbexec_dev_role(). */
@@ -139,6 +153,11 @@ static long sbexec_dev_ioctl(struct file *file, unsigned int cmd,
 	struct sbexec_devfile *df = file->private_data;
 	long ret;
 
+	if (cmd == SBEXEC_IOC_CONSUMED) {
+		if (sbexec_dev_role(df) != SBEXEC_ROLE_READER)
+			return -EBADFD;
+		return sbexec_session_consumed(df->sess);
+	}
 	if (cmd != SBEXEC_IOC_HELPER_REGISTER && cmd != SBEXEC_IOC_ATTACH)
 		return -ENOTTY;
 	if (!capable(CAP_SYS_ADMIN))
@@ -170,6 +189,7 @@ static const struct file_operations sbexec_dev_fops = {
 	.read = sbexec_dev_read,
 	.write = sbexec_dev_write,
 	.poll = sbexec_dev_poll,
+	.mmap = sbexec_dev_mmap,
 	.unlocked_ioctl = sbexec_dev_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.llseek = noop_llseek,

@@ -17,6 +17,7 @@
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/timekeeping.h>
 #include <linux/tty.h>
 #include <linux/vmalloc.h>
 #include <net/genetlink.h>
@@ -49,6 +50,8 @@ static const struct nla_policy sbexec_exec_policy[SBEXEC_A_MAX + 1] = {
 	[SBEXEC_A_COLS] = NLA_POLICY_MIN(NLA_U16, 1),
 	[SBEXEC_A_RLIMIT] = NLA_POLICY_NESTED(sbexec_rlimit_policy),
 	[SBEXEC_A_FLAGS] = NLA_POLICY_MASK(NLA_U32, SBEXEC_EXEC_F_ALL),
+	/* Checked against max_ring_size in the doit (a module parameter). */
+	[SBEXEC_A_RING_SIZE] = NLA_POLICY_MIN(NLA_U32, 1),
 };
 
 static const struct nla_policy sbexec_stdin_policy[SBEXEC_A_MAX + 1] = {
@@ -141,6 +144,7 @@ static int sbexec_exec_validate(struct genl_info *info)
 {
 	struct netlink_ext_ack *extack = info->extack;
 	unsigned int nargs = 0, nenv = 0, nrlim = 0;
+	unsigned long seen = 0;
 	size_t bytes = 0;
 	struct nlattr *nla;
 	int rem, err;
@@ -148,6 +152,14 @@ static int sbexec_exec_validate(struct genl_info *info)
 	nlmsg_for_each_attr(nla, info->nlhdr, GENL_HDRLEN, rem) {
 		int type = nla_type(nla);
 
+		if (type != SBEXEC_A_ARG && type != SBEXEC_A_ENV &&
+		    type != SBEXEC_A_RLIMIT && type <= SBEXEC_A_MAX) {
+			if (__test_and_set_bit(type, &seen)) {
+				NL_SET_ERR_MSG_ATTR(extack, nla,
+						    "attribute given twice");
+				return -EINVAL;
+			}
+		}
 		switch (type) {
 		case SBEXEC_A_CMD:
 		case SBEXEC_A_ARG:
@@ -204,6 +216,16 @@ static int sbexec_exec_validate(struct genl_info *info)
 			if (err)
 				return err;
 			break;
+		}
+		if (type == SBEXEC_A_RING_SIZE &&
+		    nla_get_u32(nla) > READ_ONCE(sbexec_max_ring_size)) {
+			SBEXEC_ERR_MSG_FMT(extack,
+					   "RING_SIZE exceeds the module parameter max_ring_size",
+					   "RING_SIZE %u exceeds the module parameter max_ring_size (%u)",
+					   nla_get_u32(nla),
+					   READ_ONCE(sbexec_max_ring_size));
+			NL_SET_BAD_ATTR(extack, nla);
+			return -EINVAL;
 		}
 		if (bytes > SBEXEC_MAX_ARGV_BYTES) {
 			NL_SET_ERR_MSG_ATTR(extack, nla,
@@ -436,6 +458,7 @@ static int sbexec_exec_failed(struct genl_info *info, const char *cmd,
 
 static int sbexec_nl_exec_doit(struct sk_buff *skb, struct genl_info *info)
 {
+	struct sbexec_params params;
 	struct sbexec_failure fail;
 	struct sbexec_session *s;
 	struct sk_buff *msg;
@@ -451,8 +474,17 @@ static int sbexec_nl_exec_doit(struct sk_buff *skb, struct genl_info *info)
 		return err;
 	cmd = nla_data(info->attrs[SBEXEC_A_CMD]);
 
-	s = sbexec_session_new(cmd, nla_get_flag(info->attrs[SBEXEC_A_TTY]),
-			       &fail);
+	params.cmd = cmd;
+	params.user = info->attrs[SBEXEC_A_USER] ?
+		      nla_data(info->attrs[SBEXEC_A_USER]) : NULL;
+	params.tty = nla_get_flag(info->attrs[SBEXEC_A_TTY]);
+	params.flags = info->attrs[SBEXEC_A_FLAGS] ?
+		       nla_get_u32(info->attrs[SBEXEC_A_FLAGS]) : 0;
+	params.ring_size = info->attrs[SBEXEC_A_RING_SIZE] ?
+			   nla_get_u32(info->attrs[SBEXEC_A_RING_SIZE]) :
+			   READ_ONCE(sbexec_ring_size);
+	params.owner_portid = info->snd_portid;
+	s = sbexec_session_new(&params, &fail);
 	if (IS_ERR(s)) {
 		if (PTR_ERR(s) == -EAGAIN)
 			return sbexec_exec_failed(info, cmd, &fail);
@@ -618,6 +650,12 @@ static int sbexec_fill_session(struct sk_buff *msg, struct sbexec_session *s,
 			SBEXEC_STATE_RUNNING ? SBEXEC_STATE_EXITED :
 			READ_ONCE(s->state)) ||
 	    (s->tty && nla_put_flag(msg, SBEXEC_A_TTY)) ||
+	    (s->user && nla_put_string(msg, SBEXEC_A_USER, s->user)) ||
+	    nla_put_u32(msg, SBEXEC_A_FLAGS, s->flags) ||
+	    nla_put_u32(msg, SBEXEC_A_RING_SIZE, s->ring.size) ||
+	    nla_put_u64_64bit(msg, SBEXEC_A_AGE_MS,
+			      div_u64(ktime_get_boottime_ns() - s->start_ns,
+				      NSEC_PER_MSEC), SBEXEC_A_PAD) ||
 	    nla_put_u64_64bit(msg, SBEXEC_A_BYTES_OUT,
 			      atomic64_read(&s->bytes_out), SBEXEC_A_PAD) ||
 	    (status >= 0 && sbexec_exit_nla_put(msg, status))) {

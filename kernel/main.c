@@ -23,6 +23,16 @@ module_param_named(ring_size, sbexec_ring_size, uint, 0644);
 MODULE_PARM_DESC(ring_size,
 		 "Output ring bytes per session, rounded up to a power of two pages (default 256 KiB)");
 
+unsigned int sbexec_max_ring_size = 16 * 1024 * 1024;
+module_param_named(max_ring_size, sbexec_max_ring_size, uint, 0644);
+MODULE_PARM_DESC(max_ring_size,
+		 "Largest ring an EXEC may ask for with RING_SIZE (default 16 MiB)");
+
+unsigned int sbexec_max_ring_memory_kb = 512 * 1024;
+module_param_named(max_ring_memory_kb, sbexec_max_ring_memory_kb, uint, 0644);
+MODULE_PARM_DESC(max_ring_memory_kb,
+		 "Ring memory of all sessions together, in KiB (default 512 MiB)");
+
 unsigned int sbexec_max_pending = 64;
 module_param_named(max_pending, sbexec_max_pending, uint, 0644);
 MODULE_PARM_DESC(max_pending,
@@ -45,9 +55,12 @@ static int __init sbexec_init(void)
 	err = sbexec_exitwatch_init();
 	if (err)
 		goto err_destroy_wq;
-	err = sbexec_dev_init();
+	err = sbexec_sessions_init();
 	if (err)
 		goto err_exitwatch;
+	err = sbexec_dev_init();
+	if (err)
+		goto err_sessions;
 	err = sbexec_genl_init();
 	if (err)
 		goto err_dev;
@@ -55,6 +68,8 @@ static int __init sbexec_init(void)
 
 err_dev:
 	sbexec_dev_exit();
+err_sessions:
+	sbexec_sessions_exit();
 err_exitwatch:
 	sbexec_exitwatch_exit();
 err_destroy_wq:

@@ -27,6 +27,8 @@
 /* Module parameters (main.c); read with READ_ONCE(), they may change. */
 extern unsigned int sbexec_max_sessions;
 extern unsigned int sbexec_ring_size;
+extern unsigned int sbexec_max_ring_size;
+extern unsigned int sbexec_max_ring_memory_kb;
 extern unsigned int sbexec_max_pending;
 extern unsigned int sbexec_upcall_timeout_ms;
 
@@ -53,25 +55,38 @@ void sbexec_failure_set(struct sbexec_failure *f, u32 kind, u32 stage,
 			u32 err, const char *fmt, ...) __printf(5, 6);
 
 /*
- * Output ring: a power-of-two number of pages, mapped twice back to back in
- * the kernel so that a record never wraps. Positions are free-running u64
- * byte counters. There is one producer (the session's io_work) and one
- * consumer (the attached reader, serialised by the session's read_lock).
+ * Output ring: a consumer page, a producer page and a power-of-two number
+ * of data pages, vmap()ed as [consumer][producer][data][data] so that a
+ * record never wraps, in the kernel or in a reader's mmap() of the same
+ * area. Positions are free-running u64 byte counters. There is one
+ * producer (the session's io_work) and one consumer (the attached reader,
+ * serialised by the session's read_lock).
+ *
  * @prod is published with smp_store_release() after a record is complete
- * and read with smp_load_acquire() by the consumer; @cons likewise the
- * other way round, so the producer never overwrites unread bytes.
+ * (and copied to the producer page) and read with smp_load_acquire() by
+ * the consumer; @cons likewise the other way round, so the producer never
+ * overwrites unread bytes. @cons is the module's own copy: the consumer
+ * page is writable by userspace and only ever read through
+ * sbexec_ring_adopt_user_cons(), which validates it.
  */
 struct sbexec_ring {
+	void *base;
+	struct sbexec_ring_consumer *cpage;
+	struct sbexec_ring_producer *ppage;
 	void *data;
 	struct page **pages;
-	unsigned int nr_pages;
+	unsigned int nr_pages;	/* data pages */
 	u64 size;
 	u64 prod;
 	u64 cons;
 	u64 seq;	/* producer only */
+	u64 cons_seq;	/* consumer only: sequence number at @cons */
 };
 
+unsigned int sbexec_ring_pages(size_t size);
 int sbexec_ring_init(struct sbexec_ring *r, size_t size);
+int sbexec_ring_adopt_user_cons(struct sbexec_ring *r);
+int sbexec_ring_mmap(struct sbexec_ring *r, struct vm_area_struct *vma);
 void sbexec_ring_destroy(struct sbexec_ring *r);
 void *sbexec_ring_reserve(struct sbexec_ring *r, size_t *room);
 void sbexec_ring_commit(struct sbexec_ring *r, u16 stream, u32 len);
@@ -118,8 +133,12 @@ struct sbexec_session {
 	u32 id;
 	struct kref ref;
 	bool tty;
+	u32 flags;
+	u32 owner_portid;
 	char *cmd;
+	char *user;
 	u64 start_ns;
+	u64 ring_bytes;
 
 	/* Set once by sbexec_session_start(), then read-only. */
 	struct pid *pid;
@@ -166,7 +185,25 @@ struct sbexec_session {
 int sbexec_sessions_init(void);
 void sbexec_sessions_exit(void);
 
-struct sbexec_session *sbexec_session_new(const char *cmd, bool tty,
+/**
+ * struct sbexec_params - what EXEC asks for, as far as the module keeps it
+ * @cmd: command (kept for LIST)
+ * @user: user spec or NULL (kept for LIST)
+ * @tty: pty mode
+ * @flags: SBEXEC_EXEC_F_*
+ * @ring_size: requested ring bytes (validated against max_ring_size)
+ * @owner_portid: netlink port of the client that sent EXEC
+ */
+struct sbexec_params {
+	const char *cmd;
+	const char *user;
+	bool tty;
+	u32 flags;
+	u32 ring_size;
+	u32 owner_portid;
+};
+
+struct sbexec_session *sbexec_session_new(const struct sbexec_params *p,
 					  struct sbexec_failure *fail);
 int sbexec_session_start(struct sbexec_session *s, struct pid *pid,
 			 pid_t helper_pid_nr, struct file *in,
@@ -187,7 +224,8 @@ int sbexec_session_close_stdin(struct sbexec_session *s,
 int sbexec_session_signal(struct sbexec_session *s, int sig,
 			  struct netlink_ext_ack *extack);
 
-int sbexec_session_attach(struct sbexec_session *s);
+int sbexec_session_attach(struct sbexec_session *s, struct sbexec_attach *arg);
+int sbexec_session_consumed(struct sbexec_session *s);
 void sbexec_session_detach(struct sbexec_session *s);
 ssize_t sbexec_session_read(struct sbexec_session *s, char __user *buf,
 			    size_t count, bool nonblock);

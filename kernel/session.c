@@ -25,6 +25,7 @@
 #include <linux/tty.h>
 #include <linux/vmalloc.h>
 #include <linux/xarray.h>
+#include <net/net_namespace.h>
 
 #include "sbexec.h"
 
@@ -43,6 +44,8 @@
 static DEFINE_XARRAY_ALLOC1(sbexec_sessions);
 static u32 sbexec_next_id;	/* protected by the xa_lock of sbexec_sessions */
 static atomic_t sbexec_nr_sessions = ATOMIC_INIT(0);
+/* Bytes of ring data of all sessions, against max_ring_memory_kb. */
+static atomic64_t sbexec_ring_bytes = ATOMIC64_INIT(0);
 
 /*
  * Global (init namespace) tgid of a started session's process to the
@@ -68,29 +71,44 @@ void sbexec_failure_set(struct sbexec_failure *f, u32 kind, u32 stage,
 	va_end(ap);
 }
 
+static void sbexec_admission_fail(struct sbexec_failure *fail,
+				  const char *what, const char *param,
+				  unsigned long long value)
+{
+	sbexec_failure_set(fail, SBEXEC_FAIL_RESOURCE_LIMIT,
+			   SBEXEC_STAGE_ADMISSION, EAGAIN,
+			   "sbexec %s limit reached (%s=%llu); wait for sessions to end or raise the module parameter",
+			   what, param, value);
+	strscpy(fail->errno_name, "EAGAIN", sizeof(fail->errno_name));
+}
+
 /**
  * sbexec_session_new - admit and allocate a session for an EXEC request
- * @cmd: the command, kept for LIST
- * @tty: pty mode
- * @fail: filled in when the session limit is reached
+ * @p: what the session is
+ * @fail: filled in when a limit is reached
  *
  * Return: the session (one reference for the caller, one for the table),
- * ERR_PTR(-EAGAIN) with @fail set at the limit, or ERR_PTR(-ENOMEM).
+ * ERR_PTR(-EAGAIN) with @fail set at a limit, or ERR_PTR(-ENOMEM).
  */
-struct sbexec_session *sbexec_session_new(const char *cmd, bool tty,
+struct sbexec_session *sbexec_session_new(const struct sbexec_params *p,
 					  struct sbexec_failure *fail)
 {
 	unsigned int max = READ_ONCE(sbexec_max_sessions);
+	u64 max_mem = (u64)READ_ONCE(sbexec_max_ring_memory_kb) * 1024;
+	u64 ring_bytes = (u64)sbexec_ring_pages(p->ring_size) << PAGE_SHIFT;
 	struct sbexec_session *s;
 	int err;
 
 	if (atomic_inc_return(&sbexec_nr_sessions) > max) {
 		atomic_dec(&sbexec_nr_sessions);
-		sbexec_failure_set(fail, SBEXEC_FAIL_RESOURCE_LIMIT,
-				   SBEXEC_STAGE_ADMISSION, EAGAIN,
-				   "sbexec session limit reached (max_sessions=%u); wait for sessions to end or raise the module parameter",
-				   max);
-		strscpy(fail->errno_name, "EAGAIN", sizeof(fail->errno_name));
+		sbexec_admission_fail(fail, "session", "max_sessions", max);
+		return ERR_PTR(-EAGAIN);
+	}
+	if (atomic64_add_return(ring_bytes, &sbexec_ring_bytes) > max_mem) {
+		atomic64_sub(ring_bytes, &sbexec_ring_bytes);
+		atomic_dec(&sbexec_nr_sessions);
+		sbexec_admission_fail(fail, "ring memory",
+				      "max_ring_memory_kb", max_mem / 1024);
 		return ERR_PTR(-EAGAIN);
 	}
 
@@ -99,18 +117,28 @@ struct sbexec_session *sbexec_session_new(const char *cmd, bool tty,
 		err = -ENOMEM;
 		goto err_uncount;
 	}
-	s->cmd = kstrdup(cmd, GFP_KERNEL_ACCOUNT);
+	s->ring_bytes = ring_bytes;
+	s->cmd = kstrdup(p->cmd, GFP_KERNEL_ACCOUNT);
 	if (!s->cmd) {
 		err = -ENOMEM;
 		goto err_free;
 	}
-	err = sbexec_ring_init(&s->ring, READ_ONCE(sbexec_ring_size));
+	if (p->user) {
+		s->user = kstrdup(p->user, GFP_KERNEL_ACCOUNT);
+		if (!s->user) {
+			err = -ENOMEM;
+			goto err_free_cmd;
+		}
+	}
+	err = sbexec_ring_init(&s->ring, p->ring_size);
 	if (err)
-		goto err_free_cmd;
+		goto err_free_user;
 
 	kref_init(&s->ref);
 	kref_get(&s->ref);	/* the table's */
-	s->tty = tty;
+	s->tty = p->tty;
+	s->flags = p->flags;
+	s->owner_portid = p->owner_portid;
 	s->exit_status = -1;
 	s->start_ns = ktime_get_boottime_ns();
 	atomic64_set(&s->bytes_out, 0);
@@ -130,11 +158,14 @@ struct sbexec_session *sbexec_session_new(const char *cmd, bool tty,
 
 err_free_ring:
 	sbexec_ring_destroy(&s->ring);
+err_free_user:
+	kfree(s->user);
 err_free_cmd:
 	kfree(s->cmd);
 err_free:
 	kfree(s);
 err_uncount:
+	atomic64_sub(ring_bytes, &sbexec_ring_bytes);
 	atomic_dec(&sbexec_nr_sessions);
 	return ERR_PTR(err);
 }
@@ -163,7 +194,9 @@ static void sbexec_session_free_rwork(struct work_struct *work)
 	put_pid(s->pid);
 	sbexec_ring_destroy(&s->ring);
 	kvfree(s->in_buf);
+	kfree(s->user);
 	kfree(s->cmd);
+	atomic64_sub(s->ring_bytes, &sbexec_ring_bytes);
 	kfree(s);
 	atomic_dec(&sbexec_nr_sessions);
 }
@@ -736,10 +769,11 @@ int sbexec_session_close_stdin(struct sbexec_session *s,
 /**
  * sbexec_session_attach - make the caller the session's only reader
  * @s: the session
+ * @arg: filled with the ring size and the next record's sequence number
  *
  * Return: 0, or -EBUSY when another reader is attached.
  */
-int sbexec_session_attach(struct sbexec_session *s)
+int sbexec_session_attach(struct sbexec_session *s, struct sbexec_attach *arg)
 {
 	int ret = 0;
 
@@ -749,7 +783,33 @@ int sbexec_session_attach(struct sbexec_session *s)
 	else
 		s->reader = true;
 	spin_unlock(&s->lock);
-	return ret;
+	if (ret)
+		return ret;
+	mutex_lock(&s->read_lock);
+	sbexec_ring_adopt_user_cons(&s->ring);
+	arg->ring_size = s->ring.size;
+	arg->next_seq = s->ring.cons_seq;
+	mutex_unlock(&s->read_lock);
+	return 0;
+}
+
+/**
+ * sbexec_session_consumed - a mapped reader moved its consumer position
+ * @s: the session
+ *
+ * Return: 0, or -EINVAL when the position was refused (see
+ * sbexec_ring_adopt_user_cons()).
+ */
+int sbexec_session_consumed(struct sbexec_session *s)
+{
+	int ret;
+
+	mutex_lock(&s->read_lock);
+	ret = sbexec_ring_adopt_user_cons(&s->ring);
+	mutex_unlock(&s->read_lock);
+	if (ret > 0)
+		queue_work(sbexec_wq, &s->io_work);
+	return ret < 0 ? ret : 0;
 }
 
 /**
@@ -763,6 +823,7 @@ void sbexec_session_detach(struct sbexec_session *s)
 {
 	bool finished;
 
+	sbexec_session_consumed(s);
 	spin_lock(&s->lock);
 	s->reader = false;
 	finished = s->final_queued;
@@ -787,6 +848,7 @@ ssize_t sbexec_session_read(struct sbexec_session *s, char __user *buf,
 
 	if (mutex_lock_interruptible(&s->read_lock))
 		return -ERESTARTSYS;
+	sbexec_ring_adopt_user_cons(&s->ring);
 	for (;;) {
 		bool final;
 
@@ -828,8 +890,17 @@ __poll_t sbexec_session_poll(struct sbexec_session *s, struct file *file,
 {
 	__poll_t mask = 0;
 	bool final;
+	int ret = 0;
 
 	poll_wait(file, &s->rwait, wait);
+	if (mutex_trylock(&s->read_lock)) {
+		ret = sbexec_ring_adopt_user_cons(&s->ring);
+		mutex_unlock(&s->read_lock);
+		if (ret > 0)
+			queue_work(sbexec_wq, &s->io_work);
+		else if (ret < 0)
+			mask |= EPOLLERR;
+	}
 	spin_lock(&s->lock);
 	final = s->final_queued;
 	spin_unlock(&s->lock);
@@ -840,9 +911,47 @@ __poll_t sbexec_session_poll(struct sbexec_session *s, struct file *file,
 	return mask;
 }
 
+/*
+ * Kill-on-close: when a generic netlink socket is released, every session
+ * it started without SBEXEC_EXEC_F_KEEP_RUNNING is killed (SIGKILL to its
+ * process group) and forgotten. The notifier chain is a blocking one, run
+ * from the socket's release in process context.
+ */
+static int sbexec_netlink_event(struct notifier_block *nb,
+				unsigned long event, void *ptr)
+{
+	struct netlink_notify *n = ptr;
+	struct sbexec_session *s;
+	unsigned long id = 0;
+
+	if (event != NETLINK_URELEASE || n->protocol != NETLINK_GENERIC ||
+	    !net_eq(n->net, &init_net))
+		return NOTIFY_DONE;
+	while ((s = sbexec_session_next(&id))) {
+		if (s->owner_portid == n->portid &&
+		    !(s->flags & SBEXEC_EXEC_F_KEEP_RUNNING)) {
+			if (READ_ONCE(s->exit_status) == -1)
+				sbexec_session_kill(s, SIGKILL);
+			sbexec_session_remove(s);
+		}
+		sbexec_session_put(s);
+		id++;
+	}
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block sbexec_netlink_nb = {
+	.notifier_call = sbexec_netlink_event,
+};
+
+/**
+ * sbexec_sessions_init - start watching for closed client sockets
+ *
+ * Return: 0 or -errno.
+ */
 int sbexec_sessions_init(void)
 {
-	return 0;
+	return netlink_register_notifier(&sbexec_netlink_nb);
 }
 
 /**
@@ -856,6 +965,7 @@ void sbexec_sessions_exit(void)
 	struct sbexec_session *s;
 	unsigned long id;
 
+	netlink_unregister_notifier(&sbexec_netlink_nb);
 	xa_for_each(&sbexec_sessions, id, s) {
 		if (READ_ONCE(s->exit_status) == -1)
 			sbexec_session_kill(s, SIGKILL);

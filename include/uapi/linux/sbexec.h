@@ -55,7 +55,8 @@
 /**
  * enum sbexec_cmd - generic netlink commands
  * @SBEXEC_CMD_EXEC: start a session. Request: CMD, ARG*, ENV*, CWD, USER,
- *	TTY, ROWS, COLS, RLIMIT*, FLAGS. Reply: SESSION_ID and PID. When
+ *	TTY, ROWS, COLS, RLIMIT*, FLAGS, RING_SIZE. Reply: SESSION_ID and PID.
+ *	When
  *	the command cannot be started the reply carries a FAILURE nest
  *	instead and the request's ack carries the failure's -errno and its
  *	message in extack.
@@ -66,7 +67,9 @@
  * @SBEXEC_CMD_RESIZE: set SESSION_ID's terminal size to ROWS x COLS.
  * @SBEXEC_CMD_SIGNAL: send SIGNAL to SESSION_ID's process group.
  * @SBEXEC_CMD_GET: describe SESSION_ID (same attributes as a LIST entry).
- * @SBEXEC_CMD_LIST: dump all sessions.
+ * @SBEXEC_CMD_LIST: dump all sessions: SESSION_ID, PID, CMD, USER (when
+ *	given), STATE, TTY, FLAGS, BYTES_OUT, RING_SIZE, AGE_MS, and the EXIT
+ *	nest once the process ended.
  * @SBEXEC_CMD_EVENT_STARTED: multicast: SESSION_ID, PID, CMD.
  * @SBEXEC_CMD_EVENT_EXITED: multicast: SESSION_ID, PID, EXIT nest.
  * @SBEXEC_CMD_EVENT_FAILED: multicast: CMD, FAILURE nest.
@@ -110,6 +113,10 @@ enum sbexec_cmd {
  * @SBEXEC_A_STATE: u32, enum sbexec_state
  * @SBEXEC_A_PAD: padding for 64-bit attributes
  * @SBEXEC_A_BYTES_OUT: u64, output bytes the session has produced
+ * @SBEXEC_A_RING_SIZE: u32, EXEC: output ring bytes for this session
+ *	(rounded up to a power of two pages; at most the module parameter
+ *	max_ring_size); GET/LIST: the ring's size
+ * @SBEXEC_A_AGE_MS: u64, milliseconds since the session started
  */
 enum sbexec_attr {
 	SBEXEC_A_UNSPEC,
@@ -132,6 +139,8 @@ enum sbexec_attr {
 	SBEXEC_A_STATE,
 	SBEXEC_A_PAD,
 	SBEXEC_A_BYTES_OUT,
+	SBEXEC_A_RING_SIZE,
+	SBEXEC_A_AGE_MS,
 
 	__SBEXEC_A_MAX,
 	SBEXEC_A_MAX = __SBEXEC_A_MAX - 1
@@ -268,8 +277,18 @@ enum sbexec_state {
 	SBEXEC_STATE_DONE,
 };
 
-/* SBEXEC_A_FLAGS bits. None are defined yet; unknown bits are refused. */
-#define SBEXEC_EXEC_F_ALL		0
+/*
+ * SBEXEC_A_FLAGS bits; unknown bits are refused.
+ *
+ * SBEXEC_EXEC_F_KEEP_RUNNING: the session outlives the netlink socket that
+ * sent EXEC. Without it (kill-on-close, the default) the session's process
+ * group is killed with SIGKILL and the session forgotten as soon as that
+ * socket is closed, e.g. when the client exits or crashes. A kept session
+ * stays until a reader has read its final record and closed, so a client
+ * can leave and attach again later.
+ */
+#define SBEXEC_EXEC_F_KEEP_RUNNING	(1U << 0)
+#define SBEXEC_EXEC_F_ALL		SBEXEC_EXEC_F_KEEP_RUNNING
 
 /* ---- Plane 2: upcall protocol on /dev/sbexec (helper only) ---- */
 
@@ -335,25 +354,67 @@ enum sbexec_upcall_attr {
 
 /**
  * struct sbexec_attach - argument of SBEXEC_IOC_ATTACH
- * @session_id: the session to read
- * @flags: must be 0
+ * @session_id: in: the session to read
+ * @flags: in: must be 0
+ * @ring_size: out: bytes of ring data (a power of two pages)
+ * @next_seq: out: sequence number of the next record this reader gets
  *
  * Turns an open /dev/sbexec file into the reader of one session (needs
- * CAP_SYS_ADMIN; one reader per session, a second gets -EBUSY). read() then
- * returns whole records (struct sbexec_record, payload, padding to 8 bytes),
- * as many as fit; a buffer smaller than the next record gets -EMSGSIZE.
- * read() blocks until a record is there (or -EAGAIN with O_NONBLOCK) and
- * returns 0 after the final record. poll() reports EPOLLIN for a record and
- * EPOLLHUP after the final one.
+ * CAP_SYS_ADMIN; one reader per session, a second gets -EBUSY; after that
+ * reader closes, a new one may attach and continues at the next unread
+ * record). Two ways to consume, which may be mixed:
+ *
+ * read() returns whole records (struct sbexec_record, payload, padding to
+ * SBEXEC_RECORD_ALIGN), as many as fit; a buffer smaller than the next
+ * record gets -EMSGSIZE. It blocks until a record is there (or -EAGAIN with
+ * O_NONBLOCK) and returns 0 after the final record has been consumed.
+ *
+ * mmap(), in the style of the BPF ring buffer: at offset 0 one page,
+ * PROT_READ|PROT_WRITE, holding struct sbexec_ring_consumer; at offset
+ * PAGE_SIZE, PROT_READ only, one page holding struct sbexec_ring_producer
+ * followed by the ring data mapped twice in a row (so a record never
+ * wraps): 1 + 2 * ring_size / PAGE_SIZE pages. Records start at
+ * data + (pos & (ring_size - 1)). A reader loads producer.pos with acquire
+ * semantics, consumes records up to it, stores the new consumer.pos with
+ * release semantics and then calls SBEXEC_IOC_CONSUMED (or poll()), which
+ * lets the module reuse that space. The module never trusts consumer.pos:
+ * a position that is not a record boundary between the last accepted one
+ * and producer.pos is refused (-EINVAL, EPOLLERR from poll()), and the
+ * page is rewritten with the position the module holds.
+ *
+ * poll() reports EPOLLIN while a record is unread and EPOLLHUP after the
+ * final record has been consumed.
  */
 struct sbexec_attach {
 	__u32 session_id;
 	__u32 flags;
+	__u32 ring_size;
+	__u32 reserved;
+	__u64 next_seq;
+};
+
+/**
+ * struct sbexec_ring_consumer - the reader-writable page of a mapped ring
+ * @pos: the reader's consumer position (bytes, free-running)
+ */
+struct sbexec_ring_consumer {
+	__u64 pos;
+};
+
+/**
+ * struct sbexec_ring_producer - the read-only page of a mapped ring
+ * @pos: the producer position: records below it are complete
+ * @size: ring data bytes
+ */
+struct sbexec_ring_producer {
+	__u64 pos;
+	__u64 size;
 };
 
 #define SBEXEC_IOC_MAGIC		0xB5
 #define SBEXEC_IOC_HELPER_REGISTER	_IO(SBEXEC_IOC_MAGIC, 0x01)
-#define SBEXEC_IOC_ATTACH		_IOW(SBEXEC_IOC_MAGIC, 0x02, struct sbexec_attach)
+#define SBEXEC_IOC_ATTACH		_IOWR(SBEXEC_IOC_MAGIC, 0x02, struct sbexec_attach)
+#define SBEXEC_IOC_CONSUMED		_IO(SBEXEC_IOC_MAGIC, 0x03)
 
 /**
  * enum sbexec_stream - what a record carries
