@@ -138,6 +138,23 @@ static int parse_info(struct nlattr **tb, struct sbexec_session_info *info)
 	}
 	if (tb[SBEXEC_A_CMD])
 		sbx_nla_strcpy(info->cmd, sizeof(info->cmd), tb[SBEXEC_A_CMD]);
+	if (tb[SBEXEC_A_USER])
+		sbx_nla_strcpy(info->user, sizeof(info->user), tb[SBEXEC_A_USER]);
+	if (tb[SBEXEC_A_FLAGS]) {
+		if (!sbx_nla_is_u32(tb[SBEXEC_A_FLAGS]))
+			return -EPROTO;
+		info->flags = nla_get_u32(tb[SBEXEC_A_FLAGS]);
+	}
+	if (tb[SBEXEC_A_RING_SIZE]) {
+		if (!sbx_nla_is_u32(tb[SBEXEC_A_RING_SIZE]))
+			return -EPROTO;
+		info->ring_size = nla_get_u32(tb[SBEXEC_A_RING_SIZE]);
+	}
+	if (tb[SBEXEC_A_AGE_MS]) {
+		if (!sbx_nla_is_u64(tb[SBEXEC_A_AGE_MS]))
+			return -EPROTO;
+		info->age_ms = nla_get_u64(tb[SBEXEC_A_AGE_MS]);
+	}
 	if (tb[SBEXEC_A_STATE]) {
 		if (!sbx_nla_is_u32(tb[SBEXEC_A_STATE]))
 			return -EPROTO;

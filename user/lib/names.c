@@ -71,6 +71,8 @@ static const char *const attr_names[] = {
 	[SBEXEC_A_STATE] = "SBEXEC_A_STATE",
 	[SBEXEC_A_PAD] = "SBEXEC_A_PAD",
 	[SBEXEC_A_BYTES_OUT] = "SBEXEC_A_BYTES_OUT",
+	[SBEXEC_A_RING_SIZE] = "SBEXEC_A_RING_SIZE",
+	[SBEXEC_A_AGE_MS] = "SBEXEC_A_AGE_MS",
 };
 
 static const char *lookup(const char *const *names, size_t n, uint32_t v,

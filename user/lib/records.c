@@ -24,8 +24,17 @@
 
 int sbexec_attach(struct sbexec *h, uint32_t id)
 {
-	struct sbexec_attach arg = { .session_id = id, .flags = 0 };
+	struct sbexec_attach info;
+
+	return sbexec_attach_info(h, id, &info);
+}
+
+int sbexec_attach_info(struct sbexec *h, uint32_t id, struct sbexec_attach *arg)
+{
 	int fd, err;
+
+	memset(arg, 0, sizeof(*arg));
+	arg->session_id = id;
 
 	if (h)
 		sbx_clear_error(h);
@@ -35,7 +44,7 @@ int sbexec_attach(struct sbexec *h, uint32_t id)
 		return sbx_fail(h, err, "cannot open %s: %s", SBEXEC_DEVICE_PATH,
 				strerror(-err));
 	}
-	if (ioctl(fd, SBEXEC_IOC_ATTACH, &arg) < 0) {
+	if (ioctl(fd, SBEXEC_IOC_ATTACH, arg) < 0) {
 		err = -errno;
 		close(fd);
 		return sbx_fail(h, err, "cannot attach to session %u: %s", id,
@@ -241,14 +250,16 @@ int sbexec_run_capture(struct sbexec *h, const struct sbexec_exec_req *req,
 		       const void *stdin_data, size_t stdin_len, int timeout_ms,
 		       struct sbexec_exec_result *res, struct sbexec_output *o)
 {
+	struct sbexec_attach info;
 	int fd, err;
 
 	err = sbexec_exec(h, req, res);
 	if (err < 0)
 		return err;
-	fd = sbexec_attach(h, res->session_id);
+	fd = sbexec_attach_info(h, res->session_id, &info);
 	if (fd < 0)
 		return fd;
+	o->next_seq = info.next_seq;
 	err = sbexec_stdin(h, res->session_id, stdin_data, stdin_len);
 	/*
 	 * Best effort: a command that has already exited has no stdin left

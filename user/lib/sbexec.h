@@ -151,7 +151,11 @@ struct sbexec_rlimit {
  * @cols: terminal columns (sent when non-zero)
  * @rlimits: array of @n_rlimits limits (may be NULL when 0)
  * @n_rlimits: number of entries in @rlimits
- * @flags: SBEXEC_EXEC_F_* bits (sent when non-zero)
+ * @flags: SBEXEC_EXEC_F_* bits (sent when non-zero). Without
+ *	SBEXEC_EXEC_F_KEEP_RUNNING the session is killed when this handle is
+ *	closed (or its process exits); with it, the session stays until a
+ *	reader has read its final record, so another process may attach.
+ * @ring_size: output ring bytes for this session (sent when non-zero)
  *
  * Strings are sent as they are: the kernel, not the library, validates
  * them (so a test can check that bad input is refused).
@@ -168,6 +172,7 @@ struct sbexec_exec_req {
 	const struct sbexec_rlimit *rlimits;
 	size_t n_rlimits;
 	uint32_t flags;
+	uint32_t ring_size;
 };
 
 /**
@@ -264,9 +269,13 @@ int sbexec_signal(struct sbexec *h, uint32_t id, int sig);
  * @session_id: session id
  * @pid: process id (0 if the kernel did not say)
  * @cmd: command ("" if the kernel did not say)
+ * @user: the user spec it was started with ("" if none was given)
  * @state: enum sbexec_state (0 if the kernel did not say)
  * @tty: PTY session
+ * @flags: SBEXEC_EXEC_F_* it was started with
  * @bytes_out: output bytes produced so far
+ * @ring_size: its output ring's size in bytes (0 if the kernel did not say)
+ * @age_ms: milliseconds since it started
  * @has_exit: @exit is valid (the process has ended)
  * @exit: how it ended
  */
@@ -274,9 +283,13 @@ struct sbexec_session_info {
 	uint32_t session_id;
 	uint32_t pid;
 	char cmd[SBEXEC_MAX_PATH_LEN + 1];
+	char user[SBEXEC_MAX_USER_LEN + 1];
 	uint32_t state;
 	bool tty;
+	uint32_t flags;
 	uint64_t bytes_out;
+	uint32_t ring_size;
+	uint64_t age_ms;
 	bool has_exit;
 	struct sbexec_exit_info exit;
 };
@@ -324,6 +337,19 @@ int sbexec_list(struct sbexec *h, sbexec_list_cb cb, void *arg);
  * Return: the file descriptor, or a negative errno.
  */
 int sbexec_attach(struct sbexec *h, uint32_t id);
+
+/**
+ * sbexec_attach_info() - sbexec_attach(), also returning what ATTACH says
+ * @h: handle (may be NULL)
+ * @id: session id
+ * @info: receives the ioctl's result: ring_size, and next_seq, the
+ *	sequence number of the first record this reader gets (not 0 when an
+ *	earlier reader consumed records; put it in sbexec_output.next_seq
+ *	before collecting)
+ *
+ * Return: the file descriptor, or a negative errno.
+ */
+int sbexec_attach_info(struct sbexec *h, uint32_t id, struct sbexec_attach *info);
 
 /**
  * sbexec_read_records() - read whole records from an attached descriptor
@@ -402,7 +428,8 @@ struct sbexec_buf {
  * @exit: the exit record's payload (valid when @have_exit)
  * @have_exit: the exit record arrived
  * @records: records seen
- * @next_seq: sequence number the next record must have
+ * @next_seq: sequence number the next record must have (0 for a first
+ *	reader; struct sbexec_attach.next_seq for a later one)
  */
 struct sbexec_output {
 	struct sbexec_buf out;
