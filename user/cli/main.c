@@ -19,7 +19,7 @@ static void usage(FILE *f)
 "\n"
 "commands:\n"
 "  run [OPTIONS] [--] CMD [ARG]...   start CMD in a session and stream it\n"
-"  attach ID                        stream an existing session\n"
+"  attach ID                        stream a session started with run -d\n"
 "  ps                               list sessions\n"
 "  kill ID [SIGNAL]                 signal a session (default TERM)\n"
 "  help [COMMAND]                   this text, or a command's usage\n"
@@ -34,8 +34,8 @@ static void usage_ps(FILE *f)
 	fprintf(f,
 "usage: sbexec ps\n"
 "\n"
-"List the module's sessions: id, pid, state, pty, output bytes, exit\n"
-"status and command. Exits 0, or 125 on an error.\n");
+"List the module's sessions: id, pid, state, pty, output bytes, age in\n"
+"seconds, exit status and command. Exits 0, or 125 on an error.\n");
 }
 
 static void usage_kill(FILE *f)
@@ -64,9 +64,10 @@ static int ps_entry(const struct sbexec_session_info *si, void *arg)
 			snprintf(status, sizeof(status), "sig%u%s", si->exit.signal,
 				 si->exit.core_dumped ? "+core" : "");
 	}
-	printf("%-8u %-8u %-8s %-4s %12llu %-10s %s\n", si->session_id, si->pid,
-	       sbexec_state_name(si->state), si->tty ? "yes" : "no",
-	       (unsigned long long)si->bytes_out, status, si->cmd);
+	printf("%-8u %-8u %-8s %-4s %12llu %8llu %-10s %s\n", si->session_id,
+	       si->pid, sbexec_state_name(si->state), si->tty ? "yes" : "no",
+	       (unsigned long long)si->bytes_out,
+	       (unsigned long long)(si->age_ms / 1000), status, si->cmd);
 	return 0;
 }
 
@@ -88,8 +89,8 @@ int cmd_ps(int argc, char **argv)
 		errmsg("%s", sbexec_open_error(err));
 		return EXIT_CLI_ERROR;
 	}
-	printf("%-8s %-8s %-8s %-4s %12s %-10s %s\n", "ID", "PID", "STATE", "PTY",
-	       "BYTES", "EXIT", "CMD");
+	printf("%-8s %-8s %-8s %-4s %12s %8s %-10s %s\n", "ID", "PID", "STATE",
+	       "PTY", "BYTES", "AGE(s)", "EXIT", "CMD");
 	err = sbexec_list(h, ps_entry, NULL);
 	if (err < 0)
 		errmsg("ps: %s", sbexec_strerror_last(h));

@@ -276,16 +276,19 @@ static int stream_session(struct sbexec *h, uint32_t id,
 	struct stream s = { .h = h, .id = id, .so = *so, .sfd = -1 };
 	struct term_state ts = { .fd = -1 };
 	struct stdin_fwd fw = { .started = false };
+	struct sbexec_attach info;
 	sigset_t set, old;
 	int rc = EXIT_CLI_ERROR, err;
 
-	s.rfd = sbexec_attach(h, id);
+	s.rfd = sbexec_attach_info(h, id, &info);
 	if (s.rfd < 0) {
 		errmsg("%s", sbexec_strerror_last(h));
 		if (kill_on_attach_failure)
 			sbexec_signal(h, id, SIGKILL);
 		return EXIT_CLI_ERROR;
 	}
+	/* A reader that attaches later starts where the last one stopped. */
+	s.next_seq = info.next_seq;
 	if (close_stdin)
 		sbexec_close_stdin(h, id);	/* may have exited already */
 
@@ -333,6 +336,7 @@ out:
 struct run_args {
 	struct sbexec_exec_req req;
 	struct stream_opts so;
+	bool detach;
 	const char **env;
 	size_t nenv;
 	struct sbexec_rlimit *rl;
@@ -384,7 +388,7 @@ static int add_rlimit(struct run_args *a, const char *spec)
 void usage_run(FILE *f)
 {
 	fprintf(f,
-"usage: sbexec run [-t] [-i] [-u USER[:GROUP]] [-w DIR] [-e K=V]...\n"
+"usage: sbexec run [-t] [-i] [-d] [-u USER[:GROUP]] [-w DIR] [-e K=V]...\n"
 "                  [--rlimit NAME=SOFT[:HARD]]... [--] CMD [ARG]...\n"
 "\n"
 "Run CMD in a new sbexec session and stream its output: the session's\n"
@@ -398,6 +402,10 @@ void usage_run(FILE *f)
 "  -u, --user SPEC      run as user, uid, user:group or uid:gid\n"
 "  -w, --workdir DIR    working directory\n"
 "  -e, --env K=V        add an environment entry (repeatable)\n"
+"  -d, --detach         start the session to outlive us, print its id and\n"
+"                       exit 0 (its stdin is closed); `sbexec attach ID`\n"
+"                       streams it later. Without -d the session is killed\n"
+"                       when sbexec exits.\n"
 "      --rlimit NAME=SOFT[:HARD]\n"
 "                       resource limit (repeatable): cpu, fsize, data,\n"
 "                       stack, core, rss, nproc, nofile, memlock, as,\n"
@@ -424,6 +432,7 @@ static int parse_run(int argc, char **argv, struct run_args *a)
 		{ "user", required_argument, NULL, 'u' },
 		{ "workdir", required_argument, NULL, 'w' },
 		{ "env", required_argument, NULL, 'e' },
+		{ "detach", no_argument, NULL, 'd' },
 		{ "rlimit", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -432,7 +441,7 @@ static int parse_run(int argc, char **argv, struct run_args *a)
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:tiu:w:e:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:tiu:w:e:dh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 't':
 			a->req.tty = true;
@@ -451,6 +460,9 @@ static int parse_run(int argc, char **argv, struct run_args *a)
 				errmsg("out of memory");
 				return -1;
 			}
+			break;
+		case 'd':
+			a->detach = true;
 			break;
 		case 'R':
 			err = add_rlimit(a, optarg);
@@ -472,6 +484,10 @@ static int parse_run(int argc, char **argv, struct run_args *a)
 			return -1;
 		}
 	}
+	if (a->detach && (a->so.forward_stdin || a->req.tty)) {
+		errmsg("run: -d cannot be combined with -i or -t");
+		return -1;
+	}
 	if (optind >= argc) {
 		errmsg("run: no command given (usage: sbexec run [OPTIONS] -- CMD [ARG]...)");
 		return -1;
@@ -481,6 +497,8 @@ static int parse_run(int argc, char **argv, struct run_args *a)
 	a->req.env = a->env;
 	a->req.rlimits = a->rl;
 	a->req.n_rlimits = a->nrl;
+	if (a->detach)
+		a->req.flags |= SBEXEC_EXEC_F_KEEP_RUNNING;
 	a->so.tty = a->req.tty;
 	a->so.raw = a->req.tty && a->so.forward_stdin && isatty(STDIN_FILENO);
 	if (a->req.tty)
@@ -511,6 +529,19 @@ static int exec_failed(struct sbexec *h, const struct sbexec_exec_result *res,
 	return f->kind == SBEXEC_FAIL_NOT_FOUND ? EXIT_NOT_FOUND : EXIT_SPAWN_FAILED;
 }
 
+/* -d: close the session's stdin and say its id; it runs on without us. */
+static int detached(struct sbexec *h, uint32_t id)
+{
+	char line[32];
+	int n;
+
+	sbexec_close_stdin(h, id);	/* may have exited already */
+	n = snprintf(line, sizeof(line), "%u\n", id);
+	if (write_all(STDOUT_FILENO, line, (size_t)n) < 0)
+		return EXIT_CLI_ERROR;
+	return 0;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct run_args a = { .so = { .tty = false } };
@@ -532,6 +563,8 @@ int cmd_run(int argc, char **argv)
 	err = sbexec_exec(h, &a.req, &res);
 	if (err < 0)
 		rc = exec_failed(h, &res, err);
+	else if (a.detach)
+		rc = detached(h, res.session_id);
 	else
 		rc = stream_session(h, res.session_id, &a.so, !a.so.forward_stdin,
 				    true);
@@ -548,8 +581,10 @@ void usage_attach(FILE *f)
 "usage: sbexec attach ID\n"
 "\n"
 "Become the reader of session ID and stream its output as `sbexec run`\n"
-"does; signals are forwarded the same way. Exits with the session's\n"
-"status, or 125 on an error.\n");
+"does, from the first record no reader has consumed; signals are\n"
+"forwarded the same way. Sessions started by `sbexec run -d` can be\n"
+"attached from here; others belong to the sbexec that started them.\n"
+"Exits with the session's status, or 125 on an error.\n");
 }
 
 int cmd_attach(int argc, char **argv)
