@@ -220,4 +220,46 @@ TEST_F(cli, tty_gives_a_pts)
 	EXPECT_EQ(0, strncmp(OUT(), "/dev/pts/", 9)) TH_LOG("stdout: %s", OUT());
 }
 
+/* `sbexec run -d ...`: the session id it printed. */
+static uint32_t detached_id(const struct proc_result *r)
+{
+	char *end;
+	unsigned long id = strtoul(r->out.data, &end, 10);
+
+	return *end == '\n' && id && id <= UINT32_MAX ? (uint32_t)id : 0;
+}
+
+TEST_F(cli, detach_then_attach)
+{
+	char id[16];
+
+	SBEXEC("run", "-d", "--", "sh", "-c", "echo detached; echo e >&2; exit 4");
+	ASSERT_EQ(0, EXIT_CODE()) TH_LOG("stderr: %s", ERR());
+	ASSERT_NE(0U, detached_id(&self->r)) TH_LOG("stdout: %s", OUT());
+	snprintf(id, sizeof(id), "%u", detached_id(&self->r));
+	SBEXEC("attach", id);
+	EXPECT_EQ(4, EXIT_CODE()) TH_LOG("stderr: %s", ERR());
+	EXPECT_STREQ("detached\n", OUT());
+	EXPECT_STREQ("e\n", ERR());
+}
+
+TEST_F(cli, kill_a_detached_session)
+{
+	char id[16];
+
+	SBEXEC("run", "-d", "--", "sh", "-c", "exec sleep 30");
+	ASSERT_EQ(0, EXIT_CODE()) TH_LOG("stderr: %s", ERR());
+	ASSERT_NE(0U, detached_id(&self->r)) TH_LOG("stdout: %s", OUT());
+	snprintf(id, sizeof(id), "%u", detached_id(&self->r));
+	SBEXEC("ps");
+	EXPECT_EQ(0, EXIT_CODE()) TH_LOG("stderr: %s", ERR());
+	/* Its line: the id at the start, the command at the end. */
+	EXPECT_NE(NULL, strstr(OUT(), id)) TH_LOG("ps: %s", OUT());
+	EXPECT_NE(NULL, strstr(OUT(), " sh\n")) TH_LOG("ps: %s", OUT());
+	SBEXEC("kill", id, "KILL");
+	EXPECT_EQ(0, EXIT_CODE()) TH_LOG("stderr: %s", ERR());
+	SBEXEC("attach", id);
+	EXPECT_EQ(128 + SIGKILL, EXIT_CODE()) TH_LOG("stderr: %s", ERR());
+}
+
 TEST_HARNESS_MAIN
