@@ -44,7 +44,8 @@ int term_raw(struct term_state *ts, int fd)
 		return -errno;
 	t = ts->saved;
 	cfmakeraw(&t);
-	if (tcsetattr(fd, TCSAFLUSH, &t) < 0)
+	/* TCSANOW, not TCSAFLUSH: keys typed ahead are forwarded, not lost. */
+	if (tcsetattr(fd, TCSANOW, &t) < 0)
 		return -errno;
 	ts->fd = fd;
 	return 0;
@@ -55,7 +56,7 @@ void term_restore(struct term_state *ts)
 {
 	if (ts->fd < 0)
 		return;
-	while (tcsetattr(ts->fd, TCSAFLUSH, &ts->saved) < 0 && errno == EINTR)
+	while (tcsetattr(ts->fd, TCSADRAIN, &ts->saved) < 0 && errno == EINTR)
 		;
 	ts->fd = -1;
 }
