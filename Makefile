@@ -9,7 +9,7 @@
 #   make run [CMD=...]   boot a guest and run one `sbexec run` session
 #   make check           deps, build, lint, then the selftests in one guest boot
 #   make modules_install [INSTALL_MOD_PATH=...]
-#   make clean
+#   make clean           (make distclean also drops build/'s caches)
 #
 # The module builds against KDIR (default: the newest Debian -amd64 headers;
 # the host's running kernel is not ours, so never `uname -r`).
@@ -35,7 +35,7 @@ KBUILD := $(MAKE) -C '$(KDIR)' M='$(TOP)'
 USER_DIRS := user/lib user/helper user/cli
 
 .PHONY: all modules user lib helper cli selftests kernel-tools deps lint \
-	run check modules_install clean kdir-check help
+	run check modules_install clean distclean kdir-check help
 
 all: modules lib helper cli selftests
 
@@ -111,6 +111,15 @@ clean:
 	@for d in $(USER_DIRS) selftests; do \
 		if [ -f "$(TOP)/$$d/Makefile" ]; then $(MAKE) -C "$(TOP)/$$d" clean || exit 1; fi; \
 	done
+	@# build/ keeps the slow-to-make caches: extracted kernel files and the
+	@# debug kernel (make distclean drops them too).
+	@if [ -d '$(TOP)/build' ]; then \
+		find '$(TOP)/build' -mindepth 1 -maxdepth 1 \
+			! -name kernel-tools ! -name debug-kernel ! -name ynl \
+			-exec rm -rf {} +; \
+	fi
+
+distclean: clean
 	rm -rf '$(TOP)/build'
 
 help:
