@@ -842,7 +842,8 @@ TEST(request_parse_rejects)
 
 	msg_init(&m);
 	attr_put_str(&m.b, SBEXEC_A_CMD, "a");
-	attr_put_u32(&m.b, SBEXEC_A_FLAGS, 1);
+	/* The top bit stays unknown however many flags get defined. */
+	attr_put_u32(&m.b, SBEXEC_A_FLAGS, 0x80000000u);
 	bad_request(_metadata, &m, SBEXEC_STAGE_UPCALL, "unknown flags");
 
 	msg_init(&m);
