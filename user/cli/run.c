@@ -42,6 +42,7 @@ static void *stdin_main(void *arg)
 	struct stdin_fwd *fw = arg;
 	struct sbexec *h;
 	char *buf;
+	int err;
 
 	if (sbexec_open(&h) < 0)
 		return NULL;
@@ -74,8 +75,15 @@ static void *stdin_main(void *arg)
 			sbexec_close_stdin(h, fw->id);
 			break;
 		}
-		/* A session that has ended takes no more input: stop quietly. */
-		if (sbexec_stdin(h, fw->id, buf, (size_t)n) < 0)
+		/*
+		 * One chunk at most, so a retry after -EINTR (nothing was
+		 * queued) cannot repeat bytes. A session that has ended takes
+		 * no more input: stop quietly.
+		 */
+		do {
+			err = sbexec_stdin(h, fw->id, buf, (size_t)n);
+		} while (err == -EINTR);
+		if (err < 0)
 			break;
 	}
 	free(buf);

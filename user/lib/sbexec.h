@@ -235,8 +235,14 @@ int sbexec_exec(struct sbexec *h, const struct sbexec_exec_req *req,
  * @len: byte count; split into SBEXEC_MAX_STDIN_CHUNK messages, each
  *	acknowledged before the next is sent. 0 sends nothing.
  *
- * Return: 0 when all bytes were accepted, else a negative errno (bytes of
- * earlier chunks may have been accepted).
+ * The kernel queues each chunk whole or not at all, and waits while the
+ * session's stdin buffer is full.
+ *
+ * Return: 0 when all bytes were accepted, else a negative errno: -EPIPE
+ * when the session's stdin is closed, -EINTR when a signal interrupted the
+ * wait (that chunk was not queued). Chunks before the failing one were
+ * accepted: send at most SBEXEC_MAX_STDIN_CHUNK bytes per call to know
+ * exactly what was.
  */
 int sbexec_stdin(struct sbexec *h, uint32_t id, const void *buf, size_t len);
 
