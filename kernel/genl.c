@@ -620,7 +620,7 @@ static int sbexec_nl_signal_doit(struct sk_buff *skb, struct genl_info *info)
 	if (GENL_REQ_ATTR_CHECK(info, SBEXEC_A_SIGNAL))
 		return -EINVAL;
 	sig = nla_get_u32(info->attrs[SBEXEC_A_SIGNAL]);
-	if (!valid_signal(sig) || !sig) {
+	if (!sig || sig > 64 || !valid_signal(sig)) {
 		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[SBEXEC_A_SIGNAL],
 				    "invalid signal number (must be 1..64)");
 		return -EINVAL;
@@ -699,6 +699,16 @@ static int sbexec_nl_list_dumpit(struct sk_buff *skb,
 
 	if (!netlink_capable(cb->skb, CAP_SYS_ADMIN))
 		return -EPERM;
+	if (!cb->args[1]) {
+		/* First call: the request's SESSION_ID (validated) starts. */
+		const struct nlattr *start;
+
+		start = nlmsg_find_attr(cb->nlh, GENL_HDRLEN,
+					SBEXEC_A_SESSION_ID);
+		if (start)
+			id = nla_get_u32(start);
+		cb->args[1] = 1;
+	}
 	while ((s = sbexec_session_next(&id))) {
 		int err = sbexec_fill_session(skb, s,
 					      NETLINK_CB(cb->skb).portid,
@@ -784,7 +794,6 @@ static struct genl_family sbexec_family = {
 	.pre_doit = sbexec_pre_doit,
 	.ops = sbexec_ops,
 	.n_ops = ARRAY_SIZE(sbexec_ops),
-	.resv_start_op = SBEXEC_CMD_LIST + 1,
 	.mcgrps = sbexec_mcgrps,
 	.n_mcgrps = ARRAY_SIZE(sbexec_mcgrps),
 	.module = THIS_MODULE,

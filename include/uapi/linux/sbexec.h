@@ -56,8 +56,7 @@
  * enum sbexec_cmd - generic netlink commands
  * @SBEXEC_CMD_EXEC: start a session. Request: CMD, ARG*, ENV*, CWD, USER,
  *	TTY, ROWS, COLS, RLIMIT*, FLAGS, RING_SIZE. Reply: SESSION_ID and PID.
- *	When
- *	the command cannot be started the reply carries a FAILURE nest
+ *	When the command cannot be started the reply carries a FAILURE nest
  *	instead and the request's ack carries the failure's -errno and its
  *	message in extack.
  * @SBEXEC_CMD_STDIN: write STDIN_DATA to SESSION_ID's stdin.
@@ -67,7 +66,8 @@
  * @SBEXEC_CMD_RESIZE: set SESSION_ID's terminal size to ROWS x COLS.
  * @SBEXEC_CMD_SIGNAL: send SIGNAL to SESSION_ID's process group.
  * @SBEXEC_CMD_GET: describe SESSION_ID (same attributes as a LIST entry).
- * @SBEXEC_CMD_LIST: dump all sessions: SESSION_ID, PID, CMD, USER (when
+ * @SBEXEC_CMD_LIST: dump sessions in id order, from the request's optional
+ *	SESSION_ID on (to resume a listing), else all: SESSION_ID, PID, CMD, USER (when
  *	given), STATE, TTY, FLAGS, BYTES_OUT, RING_SIZE, AGE_MS, and the EXIT
  *	nest once the process ended.
  * @SBEXEC_CMD_EVENT_STARTED: multicast: SESSION_ID, PID, CMD.
@@ -94,8 +94,9 @@ enum sbexec_cmd {
 /**
  * enum sbexec_attr - top-level attributes (also used in spawn upcalls)
  * @SBEXEC_A_SESSION_ID: u32, session id (never 0)
- * @SBEXEC_A_PID: u32, pid of the session's process in the helper's pid
- *	namespace
+ * @SBEXEC_A_PID: u32, pid of the session's process as the receiver's pid
+ *	namespace sees it (events: the initial pid namespace; 0 when the
+ *	process is not visible there)
  * @SBEXEC_A_CMD: string, command (absolute, relative, or looked up in PATH)
  * @SBEXEC_A_ARG: string, one argument after the command (repeated, in order)
  * @SBEXEC_A_ENV: string, one "KEY=VALUE" entry (repeated)
