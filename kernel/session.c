@@ -581,6 +581,8 @@ static ssize_t sbexec_tty_send_eof(struct sbexec_session *s, struct file *file)
 	size_t n;
 
 	eof[0] = sbexec_session_tty(s)->termios.c_cc[VEOF];
+	if (eof[0] == __DISABLED_CHAR)
+		return 0;	/* the process turned EOF off: nothing to type */
 	eof[1] = eof[0];
 	n = s->in_midline ? 2 : 1;
 	return kernel_write(file, eof, n, &pos);
@@ -709,6 +711,11 @@ int sbexec_session_write_stdin(struct sbexec_session *s, const void *data,
 		}
 	}
 	for (;;) {
+		if (READ_ONCE(s->exit_status) != -1) {
+			NL_SET_ERR_MSG(extack, "the session's process has exited");
+			ret = -EPIPE;
+			goto out_unlock;
+		}
 		if (s->in_closed || s->in_close) {
 			if (s->in_err)
 				NL_SET_ERR_MSG(extack,
