@@ -128,6 +128,113 @@ static void test_big_output(void)
 	sbexec_output_free(&o);
 }
 
+/*
+ * A fake mapped ring in ordinary memory: @size data bytes followed by
+ * their copy, as the module maps them, and the two control pages.
+ */
+struct fake_ring {
+	struct sbexec_ring_consumer cons;
+	struct sbexec_ring_producer prod;
+	unsigned char data[2 * 4096];
+	struct sbexec_ring_map m;
+};
+
+static void fake_ring_init(struct fake_ring *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->prod.size = 4096;
+	f->m.fd = -1;
+	f->m.ring_size = 4096;
+	f->m.consumer = &f->cons;
+	f->m.producer = &f->prod;
+	f->m.data = f->data;
+}
+
+/* Produce one record at producer.pos, wrapping, and mirror the data. */
+static void fake_ring_put(struct fake_ring *f, uint16_t stream, uint64_t seq,
+			  const void *payload, uint32_t len)
+{
+	unsigned char rec[4096];
+	size_t size = put_record(rec, 0, stream, seq, payload, len);
+
+	for (size_t i = 0; i < size; i++)
+		f->data[(f->prod.pos + i) & 4095] = rec[i];
+	memcpy(f->data + 4096, f->data, 4096);
+	f->prod.pos += size;
+}
+
+static void test_ring_iter(void)
+{
+	static struct fake_ring f;
+	const struct sbexec_record *rec;
+	unsigned char big[1000];
+	const void *payload;
+	uint64_t seq = 0;
+	int ret, ok = 1;
+
+	fake_ring_init(&f);
+	CHECK(sbexec_ring_next(&f.m, &rec, &payload) == 0, "empty ring: no record");
+
+	/* Three records of about 1000 bytes a round, some straddling the end. */
+	memset(big, 'b', sizeof(big));
+	for (int round = 0; round < 7; round++) {
+		for (int i = 0; i < 3; i++)
+			fake_ring_put(&f, SBEXEC_STREAM_STDOUT, seq + i, big,
+				      (uint32_t)(sizeof(big) - round - i));
+		for (int i = 0; i < 3; i++) {
+			ret = sbexec_ring_next(&f.m, &rec, &payload);
+			if (ret != 1 || rec->seq != seq ||
+			    rec->len != sizeof(big) - round - i ||
+			    memcmp(payload, big, rec->len))
+				ok = 0;
+			seq++;
+		}
+		if (sbexec_ring_next(&f.m, &rec, &payload) != 0)
+			ok = 0;
+		/* What release would store; the ioctl is not for the host. */
+		f.cons.pos = f.m.pos;
+		f.m.released = f.m.pos;
+	}
+	CHECK(ok && f.m.pos == f.prod.pos && f.prod.pos > 4 * 4096,
+	      "records are walked in place across %d wraps",
+	      (int)(f.prod.pos / 4096));
+
+	/* With nothing pending, the consumer page's position is taken. */
+	fake_ring_put(&f, SBEXEC_STREAM_STDERR, seq, "ab", 2);
+	fake_ring_put(&f, SBEXEC_STREAM_STDOUT, seq + 1, "cd", 2);
+	f.cons.pos += sbexec_record_size(2);	/* as after a read() */
+	ret = sbexec_ring_next(&f.m, &rec, &payload);
+	CHECK(ret == 1 && rec->seq == seq + 1 && !memcmp(payload, "cd", 2),
+	      "an idle map follows the consumer page (read() mixed in)");
+
+	CHECK(sbexec_ring_release(&f.m) == -EBADF && f.m.released != f.m.pos &&
+	      f.cons.pos == f.m.pos,
+	      "release stores consumer.pos, then reports the ioctl's error");
+	f.m.released = f.m.pos;
+	CHECK(sbexec_ring_release(&f.m) == 0, "release with nothing new is a no-op");
+
+	f.prod.pos += 4;
+	CHECK(sbexec_ring_next(&f.m, &rec, &payload) == -EBADMSG,
+	      "a misaligned producer position is refused");
+	f.prod.pos = f.m.pos + 4096 + 8;
+	CHECK(sbexec_ring_next(&f.m, &rec, &payload) == -EBADMSG,
+	      "a producer more than a ring ahead is refused");
+	f.prod.pos = f.m.pos - 8;
+	CHECK(sbexec_ring_next(&f.m, &rec, &payload) == -EBADMSG,
+	      "a producer behind the consumer is refused");
+	f.prod.pos = f.m.pos;
+	fake_ring_put(&f, SBEXEC_STREAM_STDOUT, seq + 2, big, 100);
+	f.prod.pos -= 8;
+	CHECK(sbexec_ring_next(&f.m, &rec, &payload) == -EBADMSG,
+	      "a record reaching past producer.pos is refused");
+	f.prod.pos += 8;
+	f.data[(f.m.pos & 4095) + 4] = 7;	/* stream */
+	f.data[(f.m.pos & 4095) + 4096 + 4] = 7;
+	CHECK(sbexec_ring_next(&f.m, &rec, &payload) == -EBADMSG &&
+	      f.m.pos == f.prod.pos - sbexec_record_size(100),
+	      "an unknown stream is refused and nothing is consumed");
+}
+
 static void test_names(void)
 {
 	CHECK(!strcmp(sbexec_fail_kind_name(SBEXEC_FAIL_NOT_FOUND), "NotFound") &&
@@ -240,6 +347,7 @@ int main(void)
 	printf("TAP version 13\n");
 	test_records();
 	test_big_output();
+	test_ring_iter();
 	test_names();
 	test_open_without_module();
 	test_ctrl_requests();

@@ -9,7 +9,8 @@
  *    one netlink socket. A handle is not thread safe: use one per thread.
  *  - the /dev/sbexec character device, which a reader attaches to one
  *    session and then read()s output records from (stdout, stderr, and one
- *    final exit record).
+ *    final exit record), or maps the session's ring and walks the records
+ *    in place (sbexec_ring_map() and friends).
  *
  * Conventions: every function that can fail returns 0 (or a non-negative
  * value documented with it) on success and a negative errno on failure.
@@ -503,6 +504,159 @@ int sbexec_run_capture(struct sbexec *h, const struct sbexec_exec_req *req,
  * signal killed it.
  */
 int sbexec_exit_status(const struct sbexec_exit_info *ei);
+
+/* ------------------------------------------------------------------ */
+/* Reading output records through a mapped ring                         */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The second way to consume a session (see SBEXEC_IOC_ATTACH in
+ * <linux/sbexec.h>): map the ring of an attached descriptor and walk its
+ * records in place, without copying them. Records handed out by
+ * sbexec_ring_next() stay valid, and their space stays the reader's, until
+ * sbexec_ring_release() gives it back to the module, which then refills
+ * it. A mapping belongs to one thread at a time.
+ *
+ *	struct sbexec_attach a;
+ *	struct sbexec_ring_map m;
+ *	int fd = sbexec_attach_info(h, id, &a);
+ *
+ *	sbexec_ring_map(fd, a.ring_size, &m);
+ *	for (;;) {
+ *		while ((ret = sbexec_ring_next(&m, &rec, &payload)) > 0)
+ *			use(rec, payload);	// rec->seq from a.next_seq on
+ *		if (ret < 0 || sbexec_ring_release(&m) < 0)
+ *			break;
+ *		if (done)
+ *			break;
+ *		sbexec_ring_wait(&m, -1);
+ *	}
+ *	sbexec_ring_unmap(&m);
+ *	close(fd);
+ */
+
+/**
+ * struct sbexec_ring_map - a session's ring mapped into this process
+ * @fd: the attached descriptor (not owned: sbexec_ring_unmap() leaves it open)
+ * @ring_size: ring data bytes (a power of two pages)
+ * @consumer: the writable consumer page
+ * @producer: the read-only producer page
+ * @data: ring data, @ring_size bytes mapped twice in a row, so the record
+ *	at position pos is contiguous at data + (pos & (ring_size - 1))
+ * @pos: consumer position after the last record handed out
+ * @released: consumer position last given back to the module
+ * @prod: producer position last loaded
+ *
+ * Fields other than @pos and @released are set by sbexec_ring_map() and
+ * must not be changed; read them freely.
+ */
+struct sbexec_ring_map {
+	int fd;
+	size_t ring_size;
+	struct sbexec_ring_consumer *consumer;
+	const struct sbexec_ring_producer *producer;
+	const unsigned char *data;
+	uint64_t pos;
+	uint64_t released;
+	uint64_t prod;
+	/* private */
+	size_t page_size;
+	size_t data_map_len;
+};
+
+/**
+ * sbexec_ring_map() - map an attached descriptor's ring
+ * @fd: descriptor from sbexec_attach() / sbexec_attach_info()
+ * @ring_size: struct sbexec_attach.ring_size from the attach
+ * @m: receives the mapping
+ *
+ * Maps the consumer page (offset 0, read-write) and the producer page
+ * with the doubly mapped data (offset one page, read-only), checks that
+ * the producer page agrees on the ring size, and starts at the position
+ * the module holds (written in the consumer page), so the first record is
+ * the one struct sbexec_attach.next_seq names.
+ *
+ * Return: 0; -EINVAL when @ring_size is not a power of two pages; -EPROTO
+ * when the producer page disagrees with it; or mmap()'s negative errno.
+ */
+int sbexec_ring_map(int fd, uint32_t ring_size, struct sbexec_ring_map *m);
+
+/**
+ * sbexec_ring_next() - the next record in the mapped ring
+ * @m: mapping
+ * @rec: receives the record header (in the mapping)
+ * @payload: receives its payload (rec->len bytes, in the mapping)
+ *
+ * Loads producer.pos with acquire semantics and hands out the record at
+ * @m->pos when one is complete below it. Checks, as sbexec_record_next()
+ * does, that header, payload and padding lie below producer.pos, that the
+ * stream is known and that an exit record carries a whole struct
+ * sbexec_exit_info; also that producer.pos is 8-byte aligned and at most a
+ * ring ahead. When nothing is pending (@m->pos == @m->released) it first
+ * takes the position from the consumer page, which the module keeps equal
+ * to its own: so read() and the mapping may be mixed between releases.
+ *
+ * Return: 1 with a record, 0 when no complete record is there yet (wait
+ * with sbexec_ring_wait()), -EBADMSG when the ring does not hold
+ * well-formed records at @m->pos.
+ */
+int sbexec_ring_next(struct sbexec_ring_map *m, const struct sbexec_record **rec,
+		     const void **payload);
+
+/**
+ * sbexec_ring_release() - give the records handed out back to the module
+ * @m: mapping
+ *
+ * Stores @m->pos into consumer.pos with release semantics (after this the
+ * records handed out must not be touched any more) and issues
+ * SBEXEC_IOC_CONSUMED, so the module refills the space (and the session's
+ * process, blocked on a full ring, continues). Nothing is sent when
+ * nothing new was handed out.
+ *
+ * Return: 0; -EINVAL when the module refused the position (it rewrote the
+ * consumer page with its own; @m is left as it was), or another negative
+ * errno from the ioctl.
+ */
+int sbexec_ring_release(struct sbexec_ring_map *m);
+
+/**
+ * sbexec_ring_wait() - wait until a record may be there
+ * @m: mapping
+ * @timeout_ms: poll() timeout, -1 for none
+ *
+ * Return: 1 when poll() reports a record (POLLIN), 0 on timeout (or
+ * EINTR), -EPIPE after the final record was consumed (POLLHUP and nothing
+ * left), -EINVAL when the module refused the consumer page's position
+ * (POLLERR), or poll()'s negative errno.
+ */
+int sbexec_ring_wait(struct sbexec_ring_map *m, int timeout_ms);
+
+/**
+ * sbexec_ring_unmap() - unmap (the descriptor stays open)
+ * @m: mapping from sbexec_ring_map(); zeroed afterwards
+ *
+ * Records handed out but not released stay unconsumed: the module (or the
+ * next reader) delivers them again.
+ */
+void sbexec_ring_unmap(struct sbexec_ring_map *m);
+
+/**
+ * sbexec_ring_collect() - sbexec_collect() through a mapped ring
+ * @fd: descriptor from sbexec_attach_info()
+ * @ring_size: struct sbexec_attach.ring_size
+ * @o: output being collected (start zeroed; set @o->next_seq to
+ *	struct sbexec_attach.next_seq)
+ * @timeout_ms: overall limit in milliseconds, -1 for none
+ *
+ * Maps the ring, feeds every record to sbexec_output_feed(), releasing
+ * after each batch, until the exit record has been consumed; unmaps.
+ *
+ * Return: 0 when the exit record arrived; -ETIMEDOUT; -EPROTO when the
+ * session ended without one; or an error of sbexec_ring_map(),
+ * sbexec_ring_next(), sbexec_ring_release() or sbexec_output_feed().
+ */
+int sbexec_ring_collect(int fd, uint32_t ring_size, struct sbexec_output *o,
+			int timeout_ms);
 
 /* ------------------------------------------------------------------ */
 /* Names                                                                */
