@@ -1,0 +1,485 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sbexec-bench: run inside a guest with sbexec.ko loaded and sbexec-helper
+ * running (bench/run does that through scripts/vm). Measures, side by side
+ * in one run, sbexec, the floor (posix_spawn + pipes in this process) and
+ * qemu-guest-agent, then prints a table and, between two marker lines, a
+ * JSON object with every figure.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "bench.h"
+#include "cmds.h"
+
+#define JSON_BEGIN	"=== sbexec-bench JSON begin ==="
+#define JSON_END	"=== sbexec-bench JSON end ==="
+#define WARMUP_RUNS	5
+
+struct opts {
+	size_t runs, qga_runs, burst, idle;
+	unsigned int threads, blocks, reps;
+	uint64_t bytes;
+	uint32_t small_ring;
+	double qga_budget, qga_timeout, tp_budget;
+	const char *qga;
+	bool no_qga;
+	const char *only;	/* comma-separated parts, NULL for all */
+};
+
+/* Whether part @name runs (--only). */
+static bool part(const struct opts *o, const char *name)
+{
+	const char *p = o->only;
+	size_t n = strlen(name);
+
+	if (!p)
+		return true;
+	while (*p) {
+		size_t len = strcspn(p, ",");
+
+		if (len == n && !strncmp(p, name, n))
+			return true;
+		p += len;
+		if (*p)
+			p++;
+	}
+	return false;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: sbexec-bench [options]   (inside a guest with sbexec loaded)\n"
+		"  --runs N          round trips per method (default 1000)\n"
+		"  --qga-runs N      qemu-ga round trips wanted (default 1000)\n"
+		"  --qga-budget S    seconds qemu-ga's round trips may take; fewer runs\n"
+		"                    when one run says N would not fit (default 120)\n"
+		"  --blocks N        interleave the round trips in N blocks (default 10)\n"
+		"  --bytes N         stdout bytes for the throughput cases (default 268435456)\n"
+		"  --reps N          throughput repetitions per method; the median counts (default 5)\n"
+		"  --tp-budget S     no new repetition after 3 once they took S seconds (default 150)\n"
+		"  --qga-timeout S   limit for one qemu-ga throughput run (default 240)\n"
+		"  --burst N         sessions started at once (default 1000)\n"
+		"  --threads T       threads starting them (default 4)\n"
+		"  --idle N          idle sessions for the memory figures (default 200)\n"
+		"  --small-ring B    RING_SIZE of the small-ring memory case (default 4096)\n"
+
+		"  --qga PATH        qemu-ga binary (default /usr/sbin/qemu-ga)\n"
+		"  --no-qga          skip qemu-guest-agent (its figures say so)\n"
+		"  --only LIST       run only these parts: memory,roundtrip,throughput,burst\n");
+}
+
+static int parse(int argc, char **argv, struct opts *o)
+{
+	static const struct option lo[] = {
+		{ "runs", required_argument, NULL, 'r' },
+		{ "qga-runs", required_argument, NULL, 'R' },
+		{ "qga-budget", required_argument, NULL, 'B' },
+		{ "bytes", required_argument, NULL, 'b' },
+		{ "blocks", required_argument, NULL, 'k' },
+		{ "reps", required_argument, NULL, 'p' },
+		{ "tp-budget", required_argument, NULL, 'P' },
+		{ "qga-timeout", required_argument, NULL, 'T' },
+		{ "burst", required_argument, NULL, 'n' },
+		{ "threads", required_argument, NULL, 't' },
+		{ "idle", required_argument, NULL, 'i' },
+		{ "small-ring", required_argument, NULL, 's' },
+		{ "qga", required_argument, NULL, 'q' },
+		{ "no-qga", no_argument, NULL, 'N' },
+		{ "only", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	int c;
+
+	*o = (struct opts){
+		.runs = 1000, .qga_runs = 1000, .burst = 1000, .idle = 200,
+		.threads = 4, .blocks = 10, .reps = 5, .bytes = 268435456ull, .small_ring = 4096,
+		.qga_budget = 120, .qga_timeout = 240, .tp_budget = 150,
+		.qga = "/usr/sbin/qemu-ga",
+	};
+	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'r': o->runs = strtoul(optarg, NULL, 0); break;
+		case 'R': o->qga_runs = strtoul(optarg, NULL, 0); break;
+		case 'B': o->qga_budget = strtod(optarg, NULL); break;
+		case 'b': o->bytes = strtoull(optarg, NULL, 0); break;
+		case 'k': o->blocks = (unsigned int)strtoul(optarg, NULL, 0); break;
+		case 'p': o->reps = (unsigned int)strtoul(optarg, NULL, 0); break;
+		case 'P': o->tp_budget = strtod(optarg, NULL); break;
+		case 'T': o->qga_timeout = strtod(optarg, NULL); break;
+		case 'n': o->burst = strtoul(optarg, NULL, 0); break;
+		case 't': o->threads = (unsigned int)strtoul(optarg, NULL, 0); break;
+		case 'i': o->idle = strtoul(optarg, NULL, 0); break;
+		case 's': o->small_ring = (uint32_t)strtoul(optarg, NULL, 0); break;
+		case 'q': o->qga = optarg; break;
+		case 'N': o->no_qga = true; break;
+		case 'o': o->only = optarg; break;
+		case 'h': usage(stdout); exit(0);
+		default: usage(stderr); return -1;
+		}
+	}
+	if (optind != argc || !o->runs || !o->qga_runs || !o->burst || !o->idle ||
+	    !o->bytes || !o->threads || !o->blocks || !o->reps || o->reps > XFER_MAX_REPS) {
+		usage(stderr);
+		return -1;
+	}
+	return 0;
+}
+
+/* One way of doing a round trip, measured in blocks interleaved with the others. */
+struct lat_method {
+	const char *name;
+	int (*once)(uint64_t *ns, char *reason);
+	struct latency *l;
+	size_t target;
+	double max_s;		/* > 0: fewer runs when target would not fit */
+	uint64_t *ns;
+	size_t n;
+	bool active;
+};
+
+/*
+ * Warm each method up (WARMUP_RUNS unmeasured runs, which also say how long
+ * one run takes), then measure them in @blocks interleaved blocks, so that
+ * a slow spell of the host (other guests, TCG) hits every method alike.
+ */
+static void run_latencies(struct lat_method *m, size_t nm, unsigned int blocks)
+{
+	size_t i, k;
+	uint64_t x, t0;
+
+	for (k = 0; k < nm; k++) {
+		struct latency *l = m[k].l;
+
+		m[k].active = false;
+		if (!m[k].once)
+			continue;
+		memset(l, 0, sizeof(*l));
+		l->target = m[k].target;
+		m[k].ns = calloc(m[k].target, sizeof(uint64_t));
+		if (!m[k].ns) {
+			set_reason(l->reason, "out of memory");
+			continue;
+		}
+		t0 = now_ns();
+		for (i = 0; i < WARMUP_RUNS; i++)
+			if (m[k].once(&x, l->reason))
+				break;
+		if (i < WARMUP_RUNS)
+			continue;
+		l->per_run_s = (double)(now_ns() - t0) / 1e9 / WARMUP_RUNS;
+		m[k].n = m[k].target;
+		if (m[k].max_s > 0 && l->per_run_s * (double)m[k].target > m[k].max_s) {
+			m[k].n = (size_t)(m[k].max_s / l->per_run_s);
+			if (m[k].n < 50)
+				m[k].n = 50;
+			if (m[k].n > m[k].target)
+				m[k].n = m[k].target;
+			snprintf(l->note, sizeof(l->note),
+				 "%zu of %zu runs: one took %.0f ms in the warm-up, %zu would not fit in %.0f s",
+				 m[k].n, m[k].target, l->per_run_s * 1e3, m[k].target, m[k].max_s);
+		}
+		m[k].active = true;
+		progress("round trip %s: %zu runs, about %.0f ms each", m[k].name, m[k].n,
+			 l->per_run_s * 1e3);
+	}
+	for (unsigned int b = 0; b < blocks; b++) {
+		for (k = 0; k < nm; k++) {
+			size_t from = m[k].n * b / blocks, to = m[k].n * (b + 1) / blocks;
+
+			for (i = from; m[k].active && i < to; i++) {
+				char why[BENCH_REASON_LEN];
+
+				if (m[k].once(&m[k].ns[i], why)) {
+					set_reason(m[k].l->reason, "run %zu: %s", i + 1, why);
+					m[k].active = false;
+				}
+			}
+		}
+		progress("round trips: block %u of %u done", b + 1, blocks);
+	}
+	for (k = 0; k < nm; k++) {
+		if (m[k].active)
+			latency_from_samples(m[k].l, m[k].ns, m[k].n);
+		free(m[k].ns);
+		m[k].ns = NULL;
+	}
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Throughput: up to @reps repetitions of each method, interleaved; each
+ * method's result is its median repetition (every repetition must
+ * succeed). Once at least three rounds are done and the phase has taken
+ * more than @max_s seconds, no further round starts.
+ */
+static void run_xfers(struct xfer **out, void (**fn)(struct xfer *, uint64_t),
+		      const char **names, size_t nm, unsigned int reps, uint64_t bytes,
+		      double max_s)
+{
+	static struct xfer one[8][XFER_MAX_REPS];
+	double t0 = elapsed_s();
+	unsigned int r, done = 0;
+	size_t k;
+
+	if (reps > XFER_MAX_REPS)
+		reps = XFER_MAX_REPS;
+	for (r = 0; r < reps; r++) {
+		if (r >= 3 && elapsed_s() - t0 > max_s) {
+			progress("throughput: %u rounds took %.0f s; no more", r, elapsed_s() - t0);
+			break;
+		}
+		for (k = 0; k < nm; k++) {
+			if (!fn[k] || (r && !one[k][r - 1].ok))
+				continue;
+			progress("throughput %s, repetition %u of %u", names[k], r + 1, reps);
+			fn[k](&one[k][r], bytes);
+		}
+		done = r + 1;
+	}
+	for (k = 0; k < nm; k++) {
+		double secs[XFER_MAX_REPS];
+		unsigned int got = 0;
+
+		if (!fn[k])
+			continue;
+		for (r = 0; r < done && one[k][r].ok; r++)
+			secs[got++] = one[k][r].seconds;
+		if (got < done) {
+			*out[k] = one[k][got];	/* the failed one, with its reason */
+			continue;
+		}
+		qsort(secs, got, sizeof(secs[0]), cmp_double);
+		for (r = 0; r < done; r++)
+			if (one[k][r].seconds == secs[done / 2])
+				break;
+		*out[k] = one[k][r];
+		out[k]->reps = done;
+		out[k]->best_seconds = secs[0];
+		for (r = 0; r < done; r++)
+			out[k]->rep_seconds[r] = one[k][r].seconds;
+	}
+}
+
+static void environment(struct results *r)
+{
+	struct utsname u;
+	char buf[4096];
+	const char *p;
+
+	if (!uname(&u))
+		snprintf(r->kernel, sizeof(r->kernel), "Linux %s", u.release);
+	r->ncpus = sysconf(_SC_NPROCESSORS_ONLN);
+	if (read_small_file("/proc/meminfo", buf, sizeof(buf)) > 0 &&
+	    (p = strstr(buf, "MemTotal:")))
+		r->mem_total_kb = strtoll(p + strlen("MemTotal:"), NULL, 10);
+	r->p_ring_size = sbx_param("ring_size");
+	r->p_max_sessions = sbx_param("max_sessions");
+	r->p_max_pending = sbx_param("max_pending");
+	r->p_max_ring_memory_kb = sbx_param("max_ring_memory_kb");
+}
+
+static void mark_all_sbx(struct results *r, const char *why)
+{
+	struct latency *l = &r->rt_sbx;
+	struct xfer *x[] = { &r->tp_read, &r->tp_mmap };
+
+	set_reason(l->reason, "%s", why);
+	for (size_t i = 0; i < 2; i++)
+		set_reason(x[i]->reason, "%s", why);
+	set_reason(r->burst_sbx.reason, "%s", why);
+	set_reason(r->mem_sbx.reason, "%s", why);
+	set_reason(r->mem_sbx_small.reason, "%s", why);
+}
+
+static void skip_latency(struct latency *l, const char *why)
+{
+	if (!l->ok && !l->reason[0])
+		set_reason(l->reason, "%s", why);
+}
+
+static void skip_xfer(struct xfer *x, const char *why)
+{
+	if (!x->ok && !x->reason[0])
+		set_reason(x->reason, "%s", why);
+}
+
+/* Every figure nobody measured says why (sbexec or qemu-ga missing, --only). */
+static void mark_skipped(struct results *r, const char *why)
+{
+	skip_latency(&r->rt_floor, why);
+	skip_latency(&r->rt_sbx, why);
+	skip_latency(&r->rt_qga, why);
+	skip_xfer(&r->tp_floor, why);
+	skip_xfer(&r->tp_read, why);
+	skip_xfer(&r->tp_mmap, why);
+	skip_xfer(&r->tp_qga, why);
+	if (!r->burst_floor.ok && !r->burst_floor.reason[0])
+		set_reason(r->burst_floor.reason, "%s", why);
+	if (!r->burst_sbx.ok && !r->burst_sbx.reason[0])
+		set_reason(r->burst_sbx.reason, "%s", why);
+	if (!r->mem_floor.ok && !r->mem_floor.reason[0])
+		set_reason(r->mem_floor.reason, "%s", why);
+	if (!r->mem_sbx.ok && !r->mem_sbx.reason[0])
+		set_reason(r->mem_sbx.reason, "%s", why);
+	if (!r->mem_sbx_small.ok && !r->mem_sbx_small.reason[0])
+		set_reason(r->mem_sbx_small.reason, "%s", why);
+}
+
+/* 1. kernel memory per idle session, on a quiet system (no qemu-ga yet) */
+static void do_memory(struct results *r, const struct opts *o, bool have_sbx)
+{
+	progress("idle memory: floor, %zu processes", o->idle);
+	floor_idle(&r->mem_floor, o->idle);
+	if (!have_sbx)
+		return;
+	progress("idle memory: sbexec, %zu sessions, default ring", o->idle);
+	sbx_idle(&r->mem_sbx, o->idle, 0);
+	progress("idle memory: sbexec, %zu sessions, ring %u", o->idle, o->small_ring);
+	sbx_idle(&r->mem_sbx_small, o->idle, o->small_ring);
+}
+
+/* 2. exec round trips of /bin/true, the three methods interleaved */
+static void do_roundtrip(struct results *r, const struct opts *o, bool have_sbx,
+			 bool have_qga)
+{
+	struct lat_method m[] = {
+		{ .name = "floor", .once = floor_true_once, .l = &r->rt_floor,
+		  .target = o->runs },
+		{ .name = "sbexec", .once = have_sbx ? sbx_true_once : NULL,
+		  .l = &r->rt_sbx, .target = o->runs },
+		{ .name = "qemu-ga", .once = have_qga ? qga_true_once : NULL,
+		  .l = &r->rt_qga, .target = o->qga_runs, .max_s = o->qga_budget },
+	};
+
+	run_latencies(m, 3, o->blocks);
+}
+
+/* 3. stdout throughput */
+static void do_throughput(struct results *r, const struct opts *o, bool have_sbx,
+			  bool have_qga)
+{
+	struct xfer *out[] = { &r->tp_floor, &r->tp_read, &r->tp_mmap };
+	void (*fn[])(struct xfer *, uint64_t) = {
+		floor_throughput,
+		have_sbx ? sbx_throughput_read : NULL,
+		have_sbx ? sbx_throughput_mmap : NULL,
+	};
+	const char *names[] = { "floor pipe", "sbexec read()", "sbexec mmap()" };
+
+	run_xfers(out, fn, names, 3, o->reps, o->bytes, o->tp_budget);
+	r->tp_qga.bytes_asked = o->bytes;
+	if (!have_qga)
+		return;
+	progress("throughput: qemu-ga, %llu bytes", (unsigned long long)o->bytes);
+	qga_throughput(&r->tp_qga, o->bytes, o->qga_timeout);
+	if (!r->tp_qga.ok && r->tp_qga.bytes && r->tp_qga.bytes < o->bytes) {
+		uint64_t cap = r->tp_qga.bytes;
+
+		/* What it can hold, against the floor at the same size. */
+		progress("throughput at qemu-ga's cap (%llu bytes): floor, qemu-ga",
+			 (unsigned long long)cap);
+		floor_throughput(&r->tp_floor_cap, cap);
+		qga_throughput(&r->tp_qga_cap, cap, o->qga_timeout);
+	}
+}
+
+/* 4. many sessions at once */
+static void do_burst(struct results *r, const struct opts *o, bool have_sbx)
+{
+	progress("burst: floor, %zu x %s", o->burst, r->burst_cmd);
+	floor_burst(&r->burst_floor, o->burst, o->threads);
+	r->burst_sbx.sessions = o->burst;
+	r->burst_sbx.threads = o->threads;
+	if (!have_sbx)
+		return;
+	progress("burst: sbexec, %zu x %s", o->burst, r->burst_cmd);
+	sbx_burst(&r->burst_sbx, o->burst, o->threads);
+}
+
+int main(int argc, char **argv)
+{
+	static struct results r;
+	char why[BENCH_REASON_LEN] = "", qwhy[BENCH_REASON_LEN] = "";
+	bool have_sbx, have_qga = false;
+	struct opts o;
+	int rc;
+
+	if (parse(argc, argv, &o))
+		return 2;
+	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+	clock_start();
+	snprintf(r.burst_cmd, sizeof(r.burst_cmd), "sleep %s", BURST_SLEEP_ARG);
+	snprintf(r.qga_version, sizeof(r.qga_version), "not run");
+	r.mem_floor.sessions = r.mem_sbx.sessions = r.mem_sbx_small.sessions = o.idle;
+	r.burst_floor.sessions = o.burst;
+	r.burst_floor.threads = o.threads;
+	r.tp_floor.bytes_asked = o.bytes;
+	r.mem_sbx_small.ring_size = o.small_ring;
+	rc = raise_nofile(65536);
+	if (rc)
+		progress("cannot raise RLIMIT_NOFILE: %s", strerror(-rc));
+	have_sbx = !sbx_init(why);
+	if (!have_sbx) {
+		progress("sbexec unavailable: %s", why);
+		mark_all_sbx(&r, why);
+	}
+	environment(&r);
+
+	if (part(&o, "memory"))
+		do_memory(&r, &o, have_sbx);
+	if (o.no_qga) {
+		snprintf(qwhy, sizeof(qwhy), "skipped (--no-qga)");
+	} else if (part(&o, "roundtrip") || part(&o, "throughput")) {
+		progress("starting qemu-ga");
+		have_qga = !qga_start(o.qga, qwhy);
+		if (have_qga)
+			snprintf(r.qga_version, sizeof(r.qga_version), "%s", qga_version());
+		else
+			progress("qemu-ga unavailable: %s", qwhy);
+	}
+	if (!have_qga && qwhy[0]) {
+		set_reason(r.rt_qga.reason, "%s", qwhy);
+		set_reason(r.tp_qga.reason, "%s", qwhy);
+	}
+	if (part(&o, "roundtrip"))
+		do_roundtrip(&r, &o, have_sbx, have_qga);
+	if (part(&o, "throughput"))
+		do_throughput(&r, &o, have_sbx, have_qga);
+	if (part(&o, "burst"))
+		do_burst(&r, &o, have_sbx);
+	mark_skipped(&r, "skipped (--only)");
+
+	if (have_qga)
+		qga_stop();
+	if (have_sbx)
+		sbx_fini();
+	r.total_s = elapsed_s();
+	progress("done");
+
+	report_table(&r);
+	printf("\n%s\n", JSON_BEGIN);
+	report_json(&r);
+	printf("%s\n", JSON_END);
+	fflush(stdout);
+
+	/* Failing floor or sbexec figures fail the run; a peer's may not. */
+	if (o.only)
+		return 0;
+	return r.rt_floor.ok && r.tp_floor.ok && r.burst_floor.ok && r.mem_floor.ok &&
+	       r.rt_sbx.ok && r.tp_read.ok && r.tp_mmap.ok && r.burst_sbx.ok &&
+	       r.mem_sbx.ok && r.mem_sbx_small.ok ? 0 : 1;
+}
