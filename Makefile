@@ -8,6 +8,7 @@
 #   make lint            checkpatch --strict, clean W=1 build, sparse
 #   make run [CMD=...]   boot a guest and run one `sbexec run` session
 #   make check           deps, build, lint, then the selftests in one guest boot
+#   make bench [BENCH_ARGS=...]  one guest boot: sbexec vs the floor vs qemu-ga
 #   make modules_install [INSTALL_MOD_PATH=...]
 #   make clean           (make distclean also drops build/'s caches)
 #
@@ -35,7 +36,7 @@ KBUILD := $(MAKE) -C '$(KDIR)' M='$(TOP)'
 USER_DIRS := user/lib user/helper user/cli
 
 .PHONY: all modules user lib helper cli selftests kernel-tools deps lint \
-	run check modules_install clean distclean kdir-check help
+	run check bench modules_install clean distclean kdir-check help
 
 all: modules lib helper cli selftests
 
@@ -106,9 +107,16 @@ check:
 	@$(MAKE) -s lint
 	@'$(TOP)/scripts/check'
 
+# Table on stdout, JSON in build/bench.json; see bench/run.
+bench:
+	@'$(TOP)/scripts/deps'
+	@$(MAKE) -s all
+	@$(MAKE) -s -C '$(TOP)/bench'
+	@'$(TOP)/bench/run' $(BENCH_ARGS)
+
 clean:
 	@if [ -n '$(KDIR)' ] && [ -f '$(KDIR)/Makefile' ]; then $(KBUILD) clean; fi
-	@for d in $(USER_DIRS) selftests; do \
+	@for d in $(USER_DIRS) selftests bench; do \
 		if [ -f "$(TOP)/$$d/Makefile" ]; then $(MAKE) -C "$(TOP)/$$d" clean || exit 1; fi; \
 	done
 	@# build/ keeps the slow-to-make caches: extracted kernel files and the
@@ -123,4 +131,4 @@ distclean: clean
 	rm -rf '$(TOP)/build'
 
 help:
-	@sed -n '3,15p' '$(TOP)/Makefile' | sed 's/^# \{0,1\}//'
+	@sed -n '3,16p' '$(TOP)/Makefile' | sed 's/^# \{0,1\}//'
