@@ -2,30 +2,18 @@
 /*
  * sbx.c - the sbexec cases.
  *
- * Round trips, read() throughput and the burst go through libsbexec
- * (sbexec_exec, sbexec_attach, sbexec_read_records, sbexec_record_next).
- * The mmap() reader follows the ABI in <linux/sbexec.h> directly, and the
- * idle-session figures send EXEC with SBEXEC_A_RING_SIZE over a libnl
- * socket of their own, so that they do not depend on the library exposing
- * either.
+ * Everything goes through libsbexec: sbexec_exec (with ring_size for the
+ * small-ring memory case), sbexec_attach / sbexec_read_records /
+ * sbexec_record_next for read(), and the mapped reader (sbexec_ring_map,
+ * sbexec_ring_next, sbexec_ring_release, sbexec_ring_wait) for mmap().
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <unistd.h>
-
-#include <netlink/attr.h>
-#include <netlink/genl/ctrl.h>
-#include <netlink/genl/genl.h>
-#include <netlink/msg.h>
-#include <netlink/netlink.h>
-#include <netlink/socket.h>
 
 #include <sbexec.h>
 
@@ -95,6 +83,9 @@ static int check_exit(const struct drain *d, char *reason)
 	return 0;
 }
 
+static int account(struct drain *d, const struct sbexec_record *rec,
+		   const void *payload, char *reason);
+
 /* Walk @len bytes of records; stop at the exit record. */
 static int walk_records(struct drain *d, const void *buf, size_t len, char *reason)
 {
@@ -105,18 +96,8 @@ static int walk_records(struct drain *d, const void *buf, size_t len, char *reas
 
 	sbexec_record_iter_init(&it, buf, len);
 	while ((r = sbexec_record_next(&it, &rec, &payload)) > 0) {
-		if (d->have_exit || rec->seq != d->records) {
-			set_reason(reason, "record sequence broken at %llu",
-				   (unsigned long long)d->records);
+		if (account(d, rec, payload, reason))
 			return -EPROTO;
-		}
-		d->records++;
-		if (rec->stream == SBEXEC_STREAM_STDOUT) {
-			d->out_bytes += rec->len;
-		} else if (rec->stream == SBEXEC_STREAM_EXIT) {
-			memcpy(&d->exit, payload, sizeof(d->exit));
-			d->have_exit = true;
-		}
 	}
 	if (r < 0) {
 		set_reason(reason, "malformed records: %s", strerror(-r));
@@ -236,91 +217,87 @@ void sbx_throughput_read(struct xfer *x, uint64_t bytes)
 	close(fd);
 }
 
+/* Account one record (sequence, stdout bytes, exit). */
+static int account(struct drain *d, const struct sbexec_record *rec,
+		   const void *payload, char *reason)
+{
+	if (d->have_exit || rec->seq != d->records) {
+		set_reason(reason, "record sequence broken at %llu",
+			   (unsigned long long)d->records);
+		return -EPROTO;
+	}
+	d->records++;
+	if (rec->stream == SBEXEC_STREAM_STDOUT) {
+		d->out_bytes += rec->len;
+	} else if (rec->stream == SBEXEC_STREAM_EXIT) {
+		memcpy(&d->exit, payload, sizeof(d->exit));
+		d->have_exit = true;
+	}
+	return 0;
+}
+
 /*
- * The mmap() consumer, as the ABI describes it: records up to producer.pos
- * (load-acquire), consumer.pos stored with release semantics, then
- * SBEXEC_IOC_CONSUMED so that the module refills; poll() when caught up.
+ * The mapped reader of libsbexec, used as its header shows: records in
+ * place up to the producer position, released to the module (at least
+ * every half ring, so it refills while we go on), poll() when caught up.
  */
 static int mmap_to_exit(int fd, uint32_t ring_size, struct drain *d, char *reason)
 {
-	long pg = sysconf(_SC_PAGESIZE);
-	size_t dlen = (size_t)pg + 2 * (size_t)ring_size;
-	struct sbexec_ring_consumer *cp;
-	const struct sbexec_ring_producer *pp;
-	const unsigned char *data;
-	uint64_t cons, mask = ring_size - 1;
-	void *cmap, *pmap;
-	int rc = 0;
+	const struct sbexec_record *rec;
+	struct sbexec_ring_map m;
+	const void *payload;
+	bool hung_up = false;
+	int rc;
 
 	memset(d, 0, sizeof(*d));
-	cmap = mmap(NULL, (size_t)pg, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (cmap == MAP_FAILED) {
-		set_reason(reason, "mmap of the consumer page: %s", strerror(errno));
-		return -errno;
-	}
-	pmap = mmap(NULL, dlen, PROT_READ, MAP_SHARED, fd, pg);
-	if (pmap == MAP_FAILED) {
-		rc = -errno;
-		set_reason(reason, "mmap of the producer page and data: %s", strerror(errno));
-		munmap(cmap, (size_t)pg);
+	rc = sbexec_ring_map(fd, ring_size, &m);
+	if (rc) {
+		set_reason(reason, "sbexec_ring_map: %s", strerror(-rc));
 		return rc;
 	}
-	cp = cmap;
-	pp = pmap;
-	data = (const unsigned char *)pmap + pg;
-	if (pp->size != ring_size) {
-		set_reason(reason, "producer page says %llu ring bytes, ATTACH said %u",
-			   (unsigned long long)pp->size, ring_size);
-		rc = -EPROTO;
-		goto out;
-	}
-	cons = __atomic_load_n(&cp->pos, __ATOMIC_RELAXED);
-	while (!d->have_exit) {
-		uint64_t prod = __atomic_load_n(&pp->pos, __ATOMIC_ACQUIRE);
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	for (;;) {
+		bool any = false;
 
-		if (prod == cons) {
-			d->waits++;
-			if (poll(&pfd, 1, -1) < 0 && errno != EINTR) {
-				rc = -errno;
-				set_reason(reason, "poll: %s", strerror(errno));
+		while ((rc = sbexec_ring_next(&m, &rec, &payload)) > 0) {
+			any = true;
+			rc = account(d, rec, payload, reason);
+			if (rc)
+				goto out;
+			if (m.pos - m.released >= m.ring_size / 2 &&
+			    (rc = sbexec_ring_release(&m)) < 0) {
+				set_reason(reason, "sbexec_ring_release: %s", strerror(-rc));
 				goto out;
 			}
-			if (pfd.revents & POLLERR) {
-				rc = -EPROTO;
-				set_reason(reason, "poll reported an error (consumer position refused)");
-				goto out;
-			}
-			if ((pfd.revents & POLLHUP) && !(pfd.revents & POLLIN) &&
-			    __atomic_load_n(&pp->pos, __ATOMIC_ACQUIRE) == cons) {
-				rc = -EPROTO;
-				set_reason(reason, "hang-up without an exit record");
-				goto out;
-			}
-			continue;
 		}
-		if (prod - cons > ring_size) {
+		if (rc < 0) {
+			set_reason(reason, "sbexec_ring_next: %s", strerror(-rc));
+			goto out;
+		}
+		d->batches += any;
+		rc = sbexec_ring_release(&m);
+		if (rc < 0) {
+			set_reason(reason, "sbexec_ring_release: %s", strerror(-rc));
+			goto out;
+		}
+		if (d->have_exit)
+			break;
+		if (hung_up) {
 			rc = -EPROTO;
-			set_reason(reason, "producer %llu is more than a ring ahead of %llu",
-				   (unsigned long long)prod, (unsigned long long)cons);
+			set_reason(reason, "hang-up without an exit record");
 			goto out;
 		}
-		/* Records never wrap: the data is mapped twice in a row. */
-		d->batches++;
-		rc = walk_records(d, data + (cons & mask), prod - cons, reason);
-		if (rc)
-			goto out;
-		cons = prod;
-		__atomic_store_n(&cp->pos, cons, __ATOMIC_RELEASE);
-		if (ioctl(fd, SBEXEC_IOC_CONSUMED) < 0) {
-			rc = -errno;
-			set_reason(reason, "SBEXEC_IOC_CONSUMED: %s", strerror(errno));
+		d->waits++;
+		rc = sbexec_ring_wait(&m, -1);
+		if (rc == -EPIPE) {
+			hung_up = true;	/* look once more, then give up */
+		} else if (rc < 0) {
+			set_reason(reason, "sbexec_ring_wait: %s", strerror(-rc));
 			goto out;
 		}
 	}
+	rc = 0;
 out:
-	munmap(pmap, dlen);
-	munmap(cmap, (size_t)pg);
+	sbexec_ring_unmap(&m);
 	return rc;
 }
 
@@ -337,21 +314,9 @@ void sbx_throughput_mmap(struct xfer *x, uint64_t bytes)
 	t0 = now_ns();
 	if (exec_head(x, bytes, &id))
 		return;
-	fd = open(SBEXEC_DEVICE_PATH, O_RDWR | O_CLOEXEC);
+	fd = sbexec_attach_info(H, id, &a);
 	if (fd < 0) {
-		set_reason(x->reason, "open %s: %s", SBEXEC_DEVICE_PATH, strerror(errno));
-		return;
-	}
-	memset(&a, 0, sizeof(a));
-	a.session_id = id;
-	if (ioctl(fd, SBEXEC_IOC_ATTACH, &a) < 0) {
-		set_reason(x->reason, "SBEXEC_IOC_ATTACH: %s", strerror(errno));
-		close(fd);
-		return;
-	}
-	if (!a.ring_size || (a.ring_size & (a.ring_size - 1))) {
-		set_reason(x->reason, "ATTACH returned ring size %u", a.ring_size);
-		close(fd);
+		set_reason(x->reason, "attach: %s", sbexec_strerror_last(H));
 		return;
 	}
 	if (!mmap_to_exit(fd, a.ring_size, &d, x->reason)) {
@@ -479,144 +444,7 @@ close:
 	free(ids);
 }
 
-/* ---- idle sessions: EXEC with RING_SIZE over a socket of our own ---- */
-
-struct raw {
-	struct nl_sock *sk;
-	int family;
-	uint32_t id, pid;
-	bool failed;	/* the reply carried a FAILURE nest */
-	bool done;	/* the ack arrived */
-	int error;	/* its errno, 0 for success */
-};
-
-static int raw_reply(struct nl_msg *msg, void *arg)
-{
-	struct nlattr *tb[SBEXEC_A_MAX + 1];
-	struct raw *r = arg;
-
-	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, SBEXEC_A_MAX, NULL) < 0)
-		return NL_SKIP;
-	if (tb[SBEXEC_A_FAILURE])
-		r->failed = true;
-	if (tb[SBEXEC_A_SESSION_ID])
-		r->id = nla_get_u32(tb[SBEXEC_A_SESSION_ID]);
-	if (tb[SBEXEC_A_PID])
-		r->pid = nla_get_u32(tb[SBEXEC_A_PID]);
-	return NL_OK;
-}
-
-static int raw_ack(struct nl_msg *msg, void *arg)
-{
-	struct raw *r = arg;
-
-	(void)msg;
-	r->done = true;
-	return NL_STOP;
-}
-
-static int raw_err(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
-{
-	struct raw *r = arg;
-
-	(void)nla;
-	r->error = e->error;
-	r->done = true;
-	return NL_STOP;
-}
-
-static int raw_open(struct raw *r, char *reason)
-{
-	memset(r, 0, sizeof(*r));
-	r->sk = nl_socket_alloc();
-	if (!r->sk || genl_connect(r->sk) < 0) {
-		set_reason(reason, "cannot open a generic netlink socket");
-		return -EIO;
-	}
-	r->family = genl_ctrl_resolve(r->sk, SBEXEC_GENL_NAME);
-	if (r->family < 0) {
-		set_reason(reason, "no generic netlink family %s", SBEXEC_GENL_NAME);
-		return -ENOENT;
-	}
-	nl_socket_modify_cb(r->sk, NL_CB_VALID, NL_CB_CUSTOM, raw_reply, r);
-	nl_socket_modify_cb(r->sk, NL_CB_ACK, NL_CB_CUSTOM, raw_ack, r);
-	nl_socket_modify_err_cb(r->sk, NL_CB_CUSTOM, raw_err, r);
-	return 0;
-}
-
-static void raw_close(struct raw *r)
-{
-	if (r->sk)
-		nl_socket_free(r->sk);
-	r->sk = NULL;
-}
-
-/* Send @msg (freed) and read its replies up to and including the ack. */
-static int raw_send(struct raw *r, struct nl_msg *msg, const char *what, char *reason)
-{
-	int err;
-
-	r->done = false;
-	r->error = 0;
-	r->failed = false;
-	err = nl_send_auto(r->sk, msg);
-	nlmsg_free(msg);
-	while (err >= 0 && !r->done)
-		err = nl_recvmsgs_default(r->sk);
-	if (err < 0) {
-		set_reason(reason, "%s: %s", what, nl_geterror(err));
-		return -EIO;
-	}
-	if (r->error || r->failed) {
-		set_reason(reason, "%s: %s%s", what, strerror(-r->error),
-			   r->failed ? " (spawn failure)" : "");
-		return -EIO;
-	}
-	return 0;
-}
-
-static int raw_exec(struct raw *r, const char *const *argv, uint32_t ring_size,
-		    char *reason)
-{
-	struct nl_msg *msg = nlmsg_alloc();
-
-	r->id = r->pid = 0;
-	if (!msg || !genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, r->family, 0, 0,
-				 SBEXEC_CMD_EXEC, SBEXEC_GENL_VERSION))
-		goto nomem;
-	if (nla_put_string(msg, SBEXEC_A_CMD, argv[0]) < 0)
-		goto nomem;
-	for (size_t i = 1; argv[i]; i++)
-		if (nla_put_string(msg, SBEXEC_A_ARG, argv[i]) < 0)
-			goto nomem;
-	if (ring_size && nla_put_u32(msg, SBEXEC_A_RING_SIZE, ring_size) < 0)
-		goto nomem;
-	if (raw_send(r, msg, "EXEC", reason))
-		return -EIO;
-	if (!r->id) {
-		set_reason(reason, "EXEC reply without a session id");
-		return -EPROTO;
-	}
-	return 0;
-nomem:
-	nlmsg_free(msg);
-	set_reason(reason, "out of memory building EXEC");
-	return -ENOMEM;
-}
-
-static int raw_close_stdin(struct raw *r, uint32_t id, char *reason)
-{
-	struct nl_msg *msg = nlmsg_alloc();
-
-	if (!msg || !genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, r->family, 0, 0,
-				 SBEXEC_CMD_CLOSE_STDIN, SBEXEC_GENL_VERSION) ||
-	    nla_put_u32(msg, SBEXEC_A_SESSION_ID, id) < 0) {
-		nlmsg_free(msg);
-		set_reason(reason, "out of memory building CLOSE_STDIN");
-		return -ENOMEM;
-	}
-	return raw_send(r, msg, "CLOSE_STDIN", reason);
-}
+/* ---- idle sessions ---- */
 
 static int count_cb(const struct sbexec_session_info *info, void *arg)
 {
@@ -643,15 +471,18 @@ static int wait_no_sessions(double timeout_s)
 
 void sbx_idle(struct memcost *c, size_t n, uint32_t ring_size)
 {
-	const char *argv[] = { CMD_SLEEP, IDLE_SLEEP_ARG, NULL };
+	const char *argv[] = { IDLE_SLEEP_ARG, NULL };
+	struct sbexec_exec_req req = {
+		.cmd = CMD_SLEEP, .argv = argv, .ring_size = ring_size,
+	};
 	pid_t *pids = calloc(n, sizeof(*pids));
 	struct memsnap before, after, final;
 	bool have_before = false;
+	struct sbexec *h = NULL;
 	size_t started = 0;
-	struct raw r;
+	int rc;
 
 	memset(c, 0, sizeof(*c));
-	memset(&r, 0, sizeof(r));
 	c->sessions = n;
 	c->ring_size = ring_size;
 	if (!pids) {
@@ -662,32 +493,44 @@ void sbx_idle(struct memcost *c, size_t n, uint32_t ring_size)
 		set_reason(c->reason, "sessions of an earlier case are still listed");
 		goto out;
 	}
-	if (raw_open(&r, c->reason))
-		goto close;
+	/* A handle of their own: closing it kills them (kill-on-close). */
+	rc = sbexec_open(&h);
+	if (rc) {
+		set_reason(c->reason, "%s", sbexec_open_error(rc));
+		goto out;
+	}
 	if (memsnap_take(&before, c->reason))
 		goto close;
 	have_before = true;
 	for (; started < n; started++) {
-		if (raw_exec(&r, argv, ring_size, c->reason))
-			break;
-		pids[started] = (pid_t)r.pid;
-		if (raw_close_stdin(&r, r.id, c->reason))
-			break;
-	}
-	if (started == n && wait_comm(pids, n, "sleep", 60)) {
-		set_reason(c->reason, "sessions did not all reach sleep within 60 s");
-	} else if (started == n && !memsnap_take(&after, c->reason)) {
-		memcost_from(c, &before, &after, n);
-		memsnap_free(&after);
-	} else if (started < n) {
+		struct sbexec_exec_result res;
 		char why[BENCH_REASON_LEN];
 
-		memcpy(why, c->reason, sizeof(why));
-		set_reason(c->reason, "session %zu of %zu: %s", started + 1, n, why);
+		rc = sbexec_exec(h, &req, &res);
+		if (rc < 0) {
+			exec_fail(h, &res, rc, why);
+			set_reason(c->reason, "session %zu of %zu: %s", started + 1, n, why);
+			break;
+		}
+		pids[started] = (pid_t)res.pid;
+		rc = sbexec_close_stdin(h, res.session_id);
+		if (rc < 0) {
+			set_reason(c->reason, "session %zu of %zu: CLOSE_STDIN: %s",
+				   started + 1, n, sbexec_strerror_last(h));
+			started++;
+			break;
+		}
+	}
+	if (!c->reason[0]) {
+		if (wait_comm(pids, n, "sleep", 60)) {
+			set_reason(c->reason, "sessions did not all reach sleep within 60 s");
+		} else if (!memsnap_take(&after, c->reason)) {
+			memcost_from(c, &before, &after, n);
+			memsnap_free(&after);
+		}
 	}
 close:
-	/* Kill-on-close: the module kills and forgets this socket's sessions. */
-	raw_close(&r);
+	sbexec_close(h);
 	if (wait_no_sessions(60) && c->ok) {
 		c->ok = false;
 		set_reason(c->reason, "sessions still listed 60 s after their client closed");
