@@ -131,6 +131,10 @@ static long sbexec_ioc_attach(struct sbexec_devfile *df, void __user *argp)
 	s = sbexec_session_lookup(arg.session_id);
 	if (!s)
 		return -ENOENT;
+	if (!sbexec_session_may_use(s)) {
+		sbexec_session_put(s);
+		return -EPERM;
+	}
 	ret = sbexec_session_attach(s, &arg);
 	if (ret) {
 		sbexec_session_put(s);

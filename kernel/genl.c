@@ -531,18 +531,29 @@ err_remove:
 	return err;
 }
 
-static struct sbexec_session *sbexec_nl_session(struct genl_info *info)
+/*
+ * The request's session, with a reference. @use: the caller wants to drive
+ * it (stdin, resize, signal), which only its owner may do unless it is a
+ * keep-running session (see sbexec_session_may_use()).
+ */
+static struct sbexec_session *sbexec_nl_session(struct genl_info *info,
+						bool use)
 {
+	struct nlattr *id = info->attrs[SBEXEC_A_SESSION_ID];
 	struct sbexec_session *s;
 
 	if (GENL_REQ_ATTR_CHECK(info, SBEXEC_A_SESSION_ID))
 		return ERR_PTR(-EINVAL);
-	s = sbexec_session_lookup(nla_get_u32(info->attrs[SBEXEC_A_SESSION_ID]));
+	s = sbexec_session_lookup(nla_get_u32(id));
 	if (!s) {
-		NL_SET_ERR_MSG_ATTR(info->extack,
-				    info->attrs[SBEXEC_A_SESSION_ID],
-				    "no such session");
+		NL_SET_ERR_MSG_ATTR(info->extack, id, "no such session");
 		return ERR_PTR(-ENOENT);
+	}
+	if (use && !sbexec_session_may_use(s)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, id,
+				    "the session belongs to the process that started it (it was not started with KEEP_RUNNING)");
+		sbexec_session_put(s);
+		return ERR_PTR(-EPERM);
 	}
 	return s;
 }
@@ -555,7 +566,7 @@ static int sbexec_nl_stdin_doit(struct sk_buff *skb, struct genl_info *info)
 
 	if (GENL_REQ_ATTR_CHECK(info, SBEXEC_A_STDIN_DATA))
 		return -EINVAL;
-	s = sbexec_nl_session(info);
+	s = sbexec_nl_session(info, true);
 	if (IS_ERR(s))
 		return PTR_ERR(s);
 	data = info->attrs[SBEXEC_A_STDIN_DATA];
@@ -568,7 +579,7 @@ static int sbexec_nl_stdin_doit(struct sk_buff *skb, struct genl_info *info)
 static int sbexec_nl_close_stdin_doit(struct sk_buff *skb,
 				      struct genl_info *info)
 {
-	struct sbexec_session *s = sbexec_nl_session(info);
+	struct sbexec_session *s = sbexec_nl_session(info, true);
 	int err;
 
 	if (IS_ERR(s))
@@ -588,7 +599,7 @@ static int sbexec_nl_resize_doit(struct sk_buff *skb, struct genl_info *info)
 	if (GENL_REQ_ATTR_CHECK(info, SBEXEC_A_ROWS) ||
 	    GENL_REQ_ATTR_CHECK(info, SBEXEC_A_COLS))
 		return -EINVAL;
-	s = sbexec_nl_session(info);
+	s = sbexec_nl_session(info, true);
 	if (IS_ERR(s))
 		return PTR_ERR(s);
 	if (!s->tty) {
@@ -625,7 +636,7 @@ static int sbexec_nl_signal_doit(struct sk_buff *skb, struct genl_info *info)
 				    "invalid signal number (must be 1..64)");
 		return -EINVAL;
 	}
-	s = sbexec_nl_session(info);
+	s = sbexec_nl_session(info, true);
 	if (IS_ERR(s))
 		return PTR_ERR(s);
 	err = sbexec_session_signal(s, sig, info->extack);
@@ -668,7 +679,7 @@ static int sbexec_fill_session(struct sk_buff *msg, struct sbexec_session *s,
 
 static int sbexec_nl_get_doit(struct sk_buff *skb, struct genl_info *info)
 {
-	struct sbexec_session *s = sbexec_nl_session(info);
+	struct sbexec_session *s = sbexec_nl_session(info, false);
 	struct sk_buff *msg;
 	int err;
 

@@ -269,9 +269,11 @@ static int sbexec_ring_vm_mprotect(struct vm_area_struct *vma,
 				   unsigned long start, unsigned long end,
 				   unsigned long newflags)
 {
-	/* Only the consumer page, mapped alone, may ever be writable. */
-	if ((newflags & VM_WRITE) &&
-	    (vma->vm_pgoff != 0 || end - start != PAGE_SIZE))
+	unsigned long pgoff = vma->vm_pgoff +
+			      ((start - vma->vm_start) >> PAGE_SHIFT);
+
+	/* Only the consumer page, and nothing with it, may be writable. */
+	if ((newflags & VM_WRITE) && (pgoff != 0 || end - start != PAGE_SIZE))
 		return -EACCES;
 	return 0;
 }

@@ -135,6 +135,7 @@ struct sbexec_session {
 	bool tty;
 	u32 flags;
 	u32 owner_portid;
+	struct pid *owner;	/* thread group that sent EXEC */
 	char *cmd;
 	char *user;
 	u64 start_ns;
@@ -215,6 +216,7 @@ void sbexec_session_put(struct sbexec_session *s);
 void sbexec_session_exited(struct sbexec_session *s, int status);
 struct sbexec_session *sbexec_session_by_task_rcu(struct task_struct *tsk);
 void sbexec_session_kill(struct sbexec_session *s, int sig);
+bool sbexec_session_may_use(struct sbexec_session *s);
 struct tty_struct *sbexec_session_tty(struct sbexec_session *s);
 
 int sbexec_session_write_stdin(struct sbexec_session *s, const void *data,

@@ -139,6 +139,7 @@ struct sbexec_session *sbexec_session_new(const struct sbexec_params *p,
 	s->tty = p->tty;
 	s->flags = p->flags;
 	s->owner_portid = p->owner_portid;
+	s->owner = get_pid(task_tgid(current));
 	s->exit_status = -1;
 	s->start_ns = ktime_get_boottime_ns();
 	atomic64_set(&s->bytes_out, 0);
@@ -192,6 +193,7 @@ static void sbexec_session_free_rwork(struct work_struct *work)
 		if (s->port[i].file)
 			fput(s->port[i].file);
 	put_pid(s->pid);
+	put_pid(s->owner);
 	sbexec_ring_destroy(&s->ring);
 	kvfree(s->in_buf);
 	kfree(s->user);
@@ -467,6 +469,23 @@ struct sbexec_session *sbexec_session_by_task_rcu(struct task_struct *tsk)
 	if (s && s->pid != task_tgid(tsk))
 		return NULL;
 	return s;
+}
+
+/**
+ * sbexec_session_may_use - whether current may drive or read the session
+ * @s: the session
+ *
+ * A kill-on-close session belongs to the client process that started it:
+ * only that process may attach to it, write or close its stdin, resize or
+ * signal it. A keep-running session is detached from its client and any
+ * privileged process may. Anyone privileged may GET and LIST.
+ *
+ * Return: true if allowed.
+ */
+bool sbexec_session_may_use(struct sbexec_session *s)
+{
+	return (s->flags & SBEXEC_EXEC_F_KEEP_RUNNING) ||
+	       s->owner == task_tgid(current);
 }
 
 /**

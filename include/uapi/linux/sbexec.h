@@ -287,6 +287,11 @@ enum sbexec_state {
  * socket is closed, e.g. when the client exits or crashes. A kept session
  * stays until a reader has read its final record and closed, so a client
  * can leave and attach again later.
+ *
+ * Ownership: a kill-on-close session belongs to the process that sent
+ * EXEC; only that process may ATTACH to it or send it STDIN, CLOSE_STDIN,
+ * RESIZE or SIGNAL (others get -EPERM). A keep-running session may be
+ * driven and attached by any privileged process. GET and LIST see all.
  */
 #define SBEXEC_EXEC_F_KEEP_RUNNING	(1U << 0)
 #define SBEXEC_EXEC_F_ALL		SBEXEC_EXEC_F_KEEP_RUNNING
