@@ -5,7 +5,7 @@
 #   make                 module (W=1) + user/lib, user/helper, user/cli, selftests
 #   make deps            install the Debian packages everything needs
 #   make kernel-tools    extract checkpatch.pl and the kselftest headers
-#   make lint            checkpatch --strict, clean W=1 build, sparse
+#   make lint            checkpatch --strict, clean W=1 build, sparse, spec-check
 #   make run [CMD=...]   boot a guest and run one `sbexec run` session
 #   make check           deps, build, lint, then the selftests in one guest boot
 #   make bench [BENCH_ARGS=...]  one guest boot: sbexec vs the floor vs qemu-ga
@@ -131,4 +131,4 @@ distclean: clean
 	rm -rf '$(TOP)/build'
 
 help:
-	@sed -n '3,16p' '$(TOP)/Makefile' | sed 's/^# \{0,1\}//'
+	@sed -n '3,/^$$/p' '$(TOP)/Makefile' | sed -e '/^$$/d' -e 's/^# \{0,1\}//'
