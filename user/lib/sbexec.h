@@ -515,7 +515,9 @@ int sbexec_exit_status(const struct sbexec_exit_info *ei);
  * records in place, without copying them. Records handed out by
  * sbexec_ring_next() stay valid, and their space stays the reader's, until
  * sbexec_ring_release() gives it back to the module, which then refills
- * it. A mapping belongs to one thread at a time.
+ * it. A mapping belongs to one thread at a time. The mapping holds the
+ * descriptor's file: the reader stays attached (a new ATTACH gets -EBUSY)
+ * until both the descriptor is closed and the ring is unmapped.
  *
  *	struct sbexec_attach a;
  *	struct sbexec_ring_map m;
