@@ -340,8 +340,14 @@ int sbexec_failure_nla_put(struct sk_buff *skb, int attr,
 	return 0;
 }
 
-static void sbexec_multicast(struct sk_buff *skb)
+/* Send an event built by sbexec_event_new(), or drop it if @err. */
+static void sbexec_event_send(struct sk_buff *skb, void *hdr, int err)
 {
+	if (err) {
+		nlmsg_free(skb);
+		return;
+	}
+	genlmsg_end(skb, hdr);
 	rcu_read_lock();
 	if (READ_ONCE(sbexec_events_on))
 		genlmsg_multicast(&sbexec_family, skb, 0, 0, GFP_ATOMIC);
@@ -368,23 +374,24 @@ static struct sk_buff *sbexec_event_new(u8 cmd, void **hdr)
 	return skb;
 }
 
+static int sbexec_event_put_ids(struct sk_buff *skb, struct sbexec_session *s)
+{
+	if (nla_put_u32(skb, SBEXEC_A_SESSION_ID, s->id) ||
+	    nla_put_u32(skb, SBEXEC_A_PID, pid_nr(s->pid)))
+		return -EMSGSIZE;
+	return 0;
+}
+
 static void sbexec_event_started(struct sbexec_session *s)
 {
 	struct sk_buff *skb;
 	void *hdr;
 
 	skb = sbexec_event_new(SBEXEC_CMD_EVENT_STARTED, &hdr);
-	if (!skb)
-		return;
-	if (nla_put_u32(skb, SBEXEC_A_SESSION_ID, s->id) ||
-	    nla_put_u32(skb, SBEXEC_A_PID, pid_nr(s->pid)) ||
-	    (SBEXEC_EVENTS_PRIVATE &&
-	     nla_put_string(skb, SBEXEC_A_CMD, s->cmd))) {
-		nlmsg_free(skb);
-		return;
-	}
-	genlmsg_end(skb, hdr);
-	sbexec_multicast(skb);
+	if (skb)
+		sbexec_event_send(skb, hdr, sbexec_event_put_ids(skb, s) ||
+				  (SBEXEC_EVENTS_PRIVATE &&
+				   nla_put_string(skb, SBEXEC_A_CMD, s->cmd)));
 }
 
 static void sbexec_event_failed(const char *cmd, const struct sbexec_failure *f)
@@ -393,15 +400,11 @@ static void sbexec_event_failed(const char *cmd, const struct sbexec_failure *f)
 	void *hdr;
 
 	skb = sbexec_event_new(SBEXEC_CMD_EVENT_FAILED, &hdr);
-	if (!skb)
-		return;
-	if ((SBEXEC_EVENTS_PRIVATE && nla_put_string(skb, SBEXEC_A_CMD, cmd)) ||
-	    sbexec_failure_nla_put(skb, SBEXEC_A_FAILURE, f)) {
-		nlmsg_free(skb);
-		return;
-	}
-	genlmsg_end(skb, hdr);
-	sbexec_multicast(skb);
+	if (skb)
+		sbexec_event_send(skb, hdr,
+				  (SBEXEC_EVENTS_PRIVATE &&
+				   nla_put_string(skb, SBEXEC_A_CMD, cmd)) ||
+				  sbexec_failure_nla_put(skb, SBEXEC_A_FAILURE, f));
 }
 
 /**
@@ -414,16 +417,10 @@ void sbexec_event_exited(struct sbexec_session *s)
 	void *hdr;
 
 	skb = sbexec_event_new(SBEXEC_CMD_EVENT_EXITED, &hdr);
-	if (!skb)
-		return;
-	if (nla_put_u32(skb, SBEXEC_A_SESSION_ID, s->id) ||
-	    nla_put_u32(skb, SBEXEC_A_PID, pid_nr(s->pid)) ||
-	    sbexec_exit_nla_put(skb, READ_ONCE(s->exit_status))) {
-		nlmsg_free(skb);
-		return;
-	}
-	genlmsg_end(skb, hdr);
-	sbexec_multicast(skb);
+	if (skb)
+		sbexec_event_send(skb, hdr, sbexec_event_put_ids(skb, s) ||
+				  sbexec_exit_nla_put(skb,
+						      READ_ONCE(s->exit_status)));
 }
 
 static int sbexec_reply_failure(struct genl_info *info,
