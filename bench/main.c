@@ -26,11 +26,21 @@ struct opts {
 	unsigned int threads, blocks, reps;
 	uint64_t bytes;
 	uint32_t small_ring;
-	double qga_budget, qga_timeout, tp_budget;
+	double qga_budget, qga_timeout, tp_budget, deadline;
 	const char *qga;
 	bool no_qga;
 	const char *only;	/* comma-separated parts, NULL for all */
 };
+
+/* @want seconds, or what is left before the deadline if that is less (>= 10). */
+static double left(const struct opts *o, double want)
+{
+	double l = o->deadline - elapsed_s();
+
+	if (l < want)
+		want = l;
+	return want < 10 ? 10 : want;
+}
 
 /* Whether part @name runs (--only). */
 static bool part(const struct opts *o, const char *name)
@@ -58,16 +68,18 @@ static void usage(FILE *f)
 		"usage: sbexec-bench [options]   (inside a guest with sbexec loaded)\n"
 		"  --runs N          round trips per method (default 1000)\n"
 		"  --qga-runs N      qemu-ga round trips wanted (default 1000)\n"
-		"  --qga-budget S    seconds qemu-ga's round trips may take; fewer runs\n"
-		"                    when one run says N would not fit (default 120)\n"
+		"  --qga-budget S    time box of qemu-ga's round trips: fewer runs when\n"
+		"                    they take longer in all (default 60)\n"
 		"  --blocks N        interleave the round trips in N blocks (default 10)\n"
 		"  --bytes N         stdout bytes for the throughput cases (default 268435456)\n"
 		"  --reps N          throughput repetitions per method; the median counts (default 5)\n"
-		"  --tp-budget S     no new repetition after 3 once they took S seconds (default 150)\n"
+		"  --tp-budget S     no new repetition after 3 once they took S seconds (default 60)\n"
+		"  --deadline S      start nothing new after S seconds; what is left is n/a\n"
+		"                    (default 780; scripts/vm --timeout 900 stops it at 870)\n"
 		"  --qga-timeout S   limit for one qemu-ga throughput run (default 240)\n"
 		"  --burst N         sessions started at once (default 1000)\n"
 		"  --threads T       threads starting them (default 4)\n"
-		"  --idle N          idle sessions for the memory figures (default 200)\n"
+		"  --idle N          idle sessions for the memory figures (default 150)\n"
 		"  --small-ring B    RING_SIZE of the small-ring memory case (default 4096)\n"
 
 		"  --qga PATH        qemu-ga binary (default /usr/sbin/qemu-ga)\n"
@@ -85,6 +97,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		{ "blocks", required_argument, NULL, 'k' },
 		{ "reps", required_argument, NULL, 'p' },
 		{ "tp-budget", required_argument, NULL, 'P' },
+		{ "deadline", required_argument, NULL, 'D' },
 		{ "qga-timeout", required_argument, NULL, 'T' },
 		{ "burst", required_argument, NULL, 'n' },
 		{ "threads", required_argument, NULL, 't' },
@@ -99,9 +112,9 @@ static int parse(int argc, char **argv, struct opts *o)
 	int c;
 
 	*o = (struct opts){
-		.runs = 1000, .qga_runs = 1000, .burst = 1000, .idle = 200,
+		.runs = 1000, .qga_runs = 1000, .burst = 1000, .idle = 150,
 		.threads = 4, .blocks = 10, .reps = 5, .bytes = 268435456ull, .small_ring = 4096,
-		.qga_budget = 120, .qga_timeout = 240, .tp_budget = 150,
+		.qga_budget = 60, .qga_timeout = 240, .tp_budget = 60, .deadline = 780,
 		.qga = "/usr/sbin/qemu-ga",
 	};
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
@@ -113,6 +126,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		case 'k': o->blocks = (unsigned int)strtoul(optarg, NULL, 0); break;
 		case 'p': o->reps = (unsigned int)strtoul(optarg, NULL, 0); break;
 		case 'P': o->tp_budget = strtod(optarg, NULL); break;
+		case 'D': o->deadline = strtod(optarg, NULL); break;
 		case 'T': o->qga_timeout = strtod(optarg, NULL); break;
 		case 'n': o->burst = strtoul(optarg, NULL, 0); break;
 		case 't': o->threads = (unsigned int)strtoul(optarg, NULL, 0); break;
@@ -139,9 +153,10 @@ struct lat_method {
 	int (*once)(uint64_t *ns, char *reason);
 	struct latency *l;
 	size_t target;
-	double max_s;		/* > 0: fewer runs when target would not fit */
+	double max_s;		/* > 0: time box: at most this long in all */
 	uint64_t *ns;
-	size_t n;
+	size_t done;
+	double spent_s;
 	bool active;
 };
 
@@ -149,6 +164,8 @@ struct lat_method {
  * Warm each method up (WARMUP_RUNS unmeasured runs, which also say how long
  * one run takes), then measure them in @blocks interleaved blocks, so that
  * a slow spell of the host (other guests, TCG) hits every method alike.
+ * A method with a time box gets max_s / blocks seconds per block and stops
+ * a block early when they are used up.
  */
 static void run_latencies(struct lat_method *m, size_t nm, unsigned int blocks)
 {
@@ -175,39 +192,44 @@ static void run_latencies(struct lat_method *m, size_t nm, unsigned int blocks)
 		if (i < WARMUP_RUNS)
 			continue;
 		l->per_run_s = (double)(now_ns() - t0) / 1e9 / WARMUP_RUNS;
-		m[k].n = m[k].target;
-		if (m[k].max_s > 0 && l->per_run_s * (double)m[k].target > m[k].max_s) {
-			m[k].n = (size_t)(m[k].max_s / l->per_run_s);
-			if (m[k].n < 50)
-				m[k].n = 50;
-			if (m[k].n > m[k].target)
-				m[k].n = m[k].target;
-			snprintf(l->note, sizeof(l->note),
-				 "%zu of %zu runs: one took %.0f ms in the warm-up, %zu would not fit in %.0f s",
-				 m[k].n, m[k].target, l->per_run_s * 1e3, m[k].target, m[k].max_s);
-		}
 		m[k].active = true;
-		progress("round trip %s: %zu runs, about %.0f ms each", m[k].name, m[k].n,
-			 l->per_run_s * 1e3);
+		progress("round trip %s: up to %zu runs, about %.0f ms each%s", m[k].name,
+			 m[k].target, l->per_run_s * 1e3,
+			 m[k].max_s > 0 ? " (time-boxed)" : "");
 	}
 	for (unsigned int b = 0; b < blocks; b++) {
 		for (k = 0; k < nm; k++) {
-			size_t from = m[k].n * b / blocks, to = m[k].n * (b + 1) / blocks;
+			size_t to = m[k].target * (b + 1) / blocks;
+			double box = m[k].max_s * (b + 1) / blocks;
+			uint64_t start = now_ns();
 
-			for (i = from; m[k].active && i < to; i++) {
+			while (m[k].active && m[k].done < to) {
 				char why[BENCH_REASON_LEN];
 
-				if (m[k].once(&m[k].ns[i], why)) {
-					set_reason(m[k].l->reason, "run %zu: %s", i + 1, why);
+				if (m[k].max_s > 0 &&
+				    m[k].spent_s + (double)(now_ns() - start) / 1e9 >= box)
+					break;
+				if (m[k].once(&m[k].ns[m[k].done], why)) {
+					set_reason(m[k].l->reason, "run %zu: %s", m[k].done + 1, why);
 					m[k].active = false;
+					break;
 				}
+				m[k].done++;
 			}
+			m[k].spent_s += (double)(now_ns() - start) / 1e9;
 		}
 		progress("round trips: block %u of %u done", b + 1, blocks);
 	}
 	for (k = 0; k < nm; k++) {
-		if (m[k].active)
-			latency_from_samples(m[k].l, m[k].ns, m[k].n);
+		struct latency *l = m[k].l;
+
+		if (m[k].active) {
+			latency_from_samples(l, m[k].ns, m[k].done);
+			if (m[k].done < m[k].target)
+				snprintf(l->note, sizeof(l->note),
+					 "%zu of %zu runs: time box of %.0f s",
+					 m[k].done, m[k].target, m[k].max_s);
+		}
 		free(m[k].ns);
 		m[k].ns = NULL;
 	}
@@ -223,12 +245,13 @@ static int cmp_double(const void *a, const void *b)
 /*
  * Throughput: up to @reps repetitions of each method, interleaved; each
  * method's result is its median repetition (every repetition must
- * succeed). Once at least three rounds are done and the phase has taken
- * more than @max_s seconds, no further round starts.
+ * succeed). The first round always runs; no further round starts when
+ * at least three are done and the phase has taken more than @max_s
+ * seconds, or when another round would end past @deadline.
  */
 static void run_xfers(struct xfer **out, void (**fn)(struct xfer *, uint64_t),
 		      const char **names, size_t nm, unsigned int reps, uint64_t bytes,
-		      double max_s)
+		      double max_s, double deadline)
 {
 	static struct xfer one[8][XFER_MAX_REPS];
 	double t0 = elapsed_s();
@@ -238,8 +261,14 @@ static void run_xfers(struct xfer **out, void (**fn)(struct xfer *, uint64_t),
 	if (reps > XFER_MAX_REPS)
 		reps = XFER_MAX_REPS;
 	for (r = 0; r < reps; r++) {
-		if (r >= 3 && elapsed_s() - t0 > max_s) {
-			progress("throughput: %u rounds took %.0f s; no more", r, elapsed_s() - t0);
+		double took = elapsed_s() - t0;
+
+		if (r >= 3 && took > max_s) {
+			progress("throughput: %u rounds took %.0f s; no more", r, took);
+			break;
+		}
+		if (r && elapsed_s() + took / r > deadline) {
+			progress("throughput: another round would end past the deadline");
 			break;
 		}
 		for (k = 0; k < nm; k++) {
@@ -317,31 +346,66 @@ static void skip_xfer(struct xfer *x, const char *why)
 		set_reason(x->reason, "%s", why);
 }
 
-/* Every figure nobody measured says why (sbexec or qemu-ga missing, --only). */
-static void mark_skipped(struct results *r, const char *why)
+/* The figures of phase @phase that were not measured say @why. */
+static void skip_phase(struct results *r, const char *phase, const char *why)
 {
-	skip_latency(&r->rt_floor, why);
-	skip_latency(&r->rt_sbx, why);
-	skip_latency(&r->rt_qga, why);
-	skip_xfer(&r->tp_floor, why);
-	skip_xfer(&r->tp_read, why);
-	skip_xfer(&r->tp_mmap, why);
-	skip_xfer(&r->tp_qga, why);
-	if (!r->burst_floor.ok && !r->burst_floor.reason[0])
-		set_reason(r->burst_floor.reason, "%s", why);
-	if (!r->burst_sbx.ok && !r->burst_sbx.reason[0])
-		set_reason(r->burst_sbx.reason, "%s", why);
-	if (!r->mem_floor.ok && !r->mem_floor.reason[0])
-		set_reason(r->mem_floor.reason, "%s", why);
-	if (!r->mem_sbx.ok && !r->mem_sbx.reason[0])
-		set_reason(r->mem_sbx.reason, "%s", why);
-	if (!r->mem_sbx_small.ok && !r->mem_sbx_small.reason[0])
-		set_reason(r->mem_sbx_small.reason, "%s", why);
+	if (!strcmp(phase, "memory")) {
+		struct memcost *c[] = { &r->mem_floor, &r->mem_sbx, &r->mem_sbx_small };
+
+		for (size_t i = 0; i < 3; i++)
+			if (!c[i]->ok && !c[i]->reason[0])
+				set_reason(c[i]->reason, "%s", why);
+	} else if (!strcmp(phase, "roundtrip")) {
+		skip_latency(&r->rt_floor, why);
+		skip_latency(&r->rt_sbx, why);
+		skip_latency(&r->rt_qga, why);
+	} else if (!strcmp(phase, "throughput")) {
+		skip_xfer(&r->tp_floor, why);
+		skip_xfer(&r->tp_read, why);
+		skip_xfer(&r->tp_mmap, why);
+		skip_xfer(&r->tp_qga, why);
+	} else if (!strcmp(phase, "burst")) {
+		struct burst *b[] = { &r->burst_floor, &r->burst_sbx };
+
+		for (size_t i = 0; i < 2; i++)
+			if (!b[i]->ok && !b[i]->reason[0])
+				set_reason(b[i]->reason, "%s", why);
+	}
+}
+
+/*
+ * Whether phase @phase runs: chosen (--only) and started before the
+ * deadline. Otherwise its figures say why not.
+ */
+static bool phase_runs(struct results *r, const struct opts *o, const char *phase)
+{
+	char why[BENCH_REASON_LEN];
+
+	if (!part(o, phase)) {
+		skip_phase(r, phase, "skipped (--only)");
+		return false;
+	}
+	if (elapsed_s() < o->deadline)
+		return true;
+	set_reason(why, "not run: the deadline (--deadline %.0f s) had passed", o->deadline);
+	progress("%s: %s", phase, why);
+	skip_phase(r, phase, why);
+	return false;
 }
 
 /* 1. kernel memory per idle session, on a quiet system (no qemu-ga yet) */
 static void do_memory(struct results *r, const struct opts *o, bool have_sbx)
 {
+	struct memcost warm;
+
+	/*
+	 * A first, unreported round grows the slab caches and the page cache
+	 * (sleep, libc) to what N processes need: freed slab pages stay with
+	 * their caches, so without it the first case measured would pay for
+	 * memory the later ones reuse.
+	 */
+	progress("idle memory: warm-up, %zu processes (not reported)", o->idle);
+	floor_idle(&warm, o->idle);
 	progress("idle memory: floor, %zu processes", o->idle);
 	floor_idle(&r->mem_floor, o->idle);
 	if (!have_sbx)
@@ -368,7 +432,7 @@ static void do_roundtrip(struct results *r, const struct opts *o, bool have_sbx,
 	run_latencies(m, 3, o->blocks);
 }
 
-/* 3. stdout throughput */
+/* 4. stdout throughput (the first round always; more while time allows) */
 static void do_throughput(struct results *r, const struct opts *o, bool have_sbx,
 			  bool have_qga)
 {
@@ -380,12 +444,16 @@ static void do_throughput(struct results *r, const struct opts *o, bool have_sbx
 	};
 	const char *names[] = { "floor pipe", "sbexec read()", "sbexec mmap()" };
 
-	run_xfers(out, fn, names, 3, o->reps, o->bytes, o->tp_budget);
+	run_xfers(out, fn, names, 3, o->reps, o->bytes, o->tp_budget, o->deadline);
 	r->tp_qga.bytes_asked = o->bytes;
 	if (!have_qga)
 		return;
+	if (o->deadline - elapsed_s() < 60) {
+		set_reason(r->tp_qga.reason, "not run: less than 60 s left before the deadline");
+		return;
+	}
 	progress("throughput: qemu-ga, %llu bytes", (unsigned long long)o->bytes);
-	qga_throughput(&r->tp_qga, o->bytes, o->qga_timeout);
+	qga_throughput(&r->tp_qga, o->bytes, left(o, o->qga_timeout));
 	if (!r->tp_qga.ok && r->tp_qga.bytes && r->tp_qga.bytes < o->bytes) {
 		uint64_t cap = r->tp_qga.bytes;
 
@@ -393,11 +461,11 @@ static void do_throughput(struct results *r, const struct opts *o, bool have_sbx
 		progress("throughput at qemu-ga's cap (%llu bytes): floor, qemu-ga",
 			 (unsigned long long)cap);
 		floor_throughput(&r->tp_floor_cap, cap);
-		qga_throughput(&r->tp_qga_cap, cap, o->qga_timeout);
+		qga_throughput(&r->tp_qga_cap, cap, left(o, o->qga_timeout));
 	}
 }
 
-/* 4. many sessions at once */
+/* 3. many sessions at once */
 static void do_burst(struct results *r, const struct opts *o, bool have_sbx)
 {
 	progress("burst: floor, %zu x %s", o->burst, r->burst_cmd);
@@ -439,7 +507,7 @@ int main(int argc, char **argv)
 	}
 	environment(&r);
 
-	if (part(&o, "memory"))
+	if (phase_runs(&r, &o, "memory"))
 		do_memory(&r, &o, have_sbx);
 	if (o.no_qga) {
 		snprintf(qwhy, sizeof(qwhy), "skipped (--no-qga)");
@@ -455,13 +523,13 @@ int main(int argc, char **argv)
 		set_reason(r.rt_qga.reason, "%s", qwhy);
 		set_reason(r.tp_qga.reason, "%s", qwhy);
 	}
-	if (part(&o, "roundtrip"))
+	/* What the issue requires first; qemu-ga's throughput, the slowest, last. */
+	if (phase_runs(&r, &o, "roundtrip"))
 		do_roundtrip(&r, &o, have_sbx, have_qga);
-	if (part(&o, "throughput"))
-		do_throughput(&r, &o, have_sbx, have_qga);
-	if (part(&o, "burst"))
+	if (phase_runs(&r, &o, "burst"))
 		do_burst(&r, &o, have_sbx);
-	mark_skipped(&r, "skipped (--only)");
+	if (phase_runs(&r, &o, "throughput"))
+		do_throughput(&r, &o, have_sbx, have_qga);
 
 	if (have_qga)
 		qga_stop();
