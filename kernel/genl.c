@@ -453,6 +453,19 @@ static int sbexec_exec_failed(struct genl_info *info, const char *cmd,
 	return f->err ? -(int)f->err : -EINVAL;
 }
 
+/*
+ * Every operation needs CAP_SYS_ADMIN besides GENL_ADMIN_PERM's
+ * CAP_NET_ADMIN. Checked at the top of each doit (not in a pre_doit, whose
+ * signature differs between the kernels this builds for).
+ */
+static int sbexec_nl_admin(struct sk_buff *skb, struct genl_info *info)
+{
+	if (netlink_capable(skb, CAP_SYS_ADMIN))
+		return 0;
+	NL_SET_ERR_MSG(info->extack, "sbexec needs CAP_SYS_ADMIN");
+	return -EPERM;
+}
+
 static int sbexec_nl_exec_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct sbexec_params params;
@@ -464,6 +477,8 @@ static int sbexec_nl_exec_doit(struct sk_buff *skb, struct genl_info *info)
 	size_t len;
 	int err;
 
+	if (sbexec_nl_admin(skb, info))
+		return -EPERM;
 	if (GENL_REQ_ATTR_CHECK(info, SBEXEC_A_CMD))
 		return -EINVAL;
 	err = sbexec_exec_validate(info);
@@ -561,6 +576,8 @@ static int sbexec_nl_stdin_doit(struct sk_buff *skb, struct genl_info *info)
 	struct nlattr *data;
 	int err;
 
+	if (sbexec_nl_admin(skb, info))
+		return -EPERM;
 	if (GENL_REQ_ATTR_CHECK(info, SBEXEC_A_STDIN_DATA))
 		return -EINVAL;
 	s = sbexec_nl_session(info, true);
@@ -576,9 +593,12 @@ static int sbexec_nl_stdin_doit(struct sk_buff *skb, struct genl_info *info)
 static int sbexec_nl_close_stdin_doit(struct sk_buff *skb,
 				      struct genl_info *info)
 {
-	struct sbexec_session *s = sbexec_nl_session(info, true);
+	struct sbexec_session *s;
 	int err;
 
+	if (sbexec_nl_admin(skb, info))
+		return -EPERM;
+	s = sbexec_nl_session(info, true);
 	if (IS_ERR(s))
 		return PTR_ERR(s);
 	err = sbexec_session_close_stdin(s, info->extack);
@@ -593,6 +613,8 @@ static int sbexec_nl_resize_doit(struct sk_buff *skb, struct genl_info *info)
 	struct winsize ws = {};
 	int err;
 
+	if (sbexec_nl_admin(skb, info))
+		return -EPERM;
 	if (GENL_REQ_ATTR_CHECK(info, SBEXEC_A_ROWS) ||
 	    GENL_REQ_ATTR_CHECK(info, SBEXEC_A_COLS))
 		return -EINVAL;
@@ -625,6 +647,8 @@ static int sbexec_nl_signal_doit(struct sk_buff *skb, struct genl_info *info)
 	u32 sig;
 	int err;
 
+	if (sbexec_nl_admin(skb, info))
+		return -EPERM;
 	if (GENL_REQ_ATTR_CHECK(info, SBEXEC_A_SIGNAL))
 		return -EINVAL;
 	sig = nla_get_u32(info->attrs[SBEXEC_A_SIGNAL]);
@@ -676,10 +700,13 @@ static int sbexec_fill_session(struct sk_buff *msg, struct sbexec_session *s,
 
 static int sbexec_nl_get_doit(struct sk_buff *skb, struct genl_info *info)
 {
-	struct sbexec_session *s = sbexec_nl_session(info, false);
+	struct sbexec_session *s;
 	struct sk_buff *msg;
 	int err;
 
+	if (sbexec_nl_admin(skb, info))
+		return -EPERM;
+	s = sbexec_nl_session(info, false);
 	if (IS_ERR(s))
 		return PTR_ERR(s);
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
@@ -730,16 +757,6 @@ static int sbexec_nl_list_dumpit(struct sk_buff *skb,
 	}
 	cb->args[0] = id;
 	return skb->len;
-}
-
-static int sbexec_pre_doit(const struct genl_ops *ops, struct sk_buff *skb,
-			   struct genl_info *info)
-{
-	if (!netlink_capable(skb, CAP_SYS_ADMIN)) {
-		NL_SET_ERR_MSG(info->extack, "sbexec needs CAP_SYS_ADMIN");
-		return -EPERM;
-	}
-	return 0;
 }
 
 static const struct genl_ops sbexec_ops[] = {
@@ -799,7 +816,6 @@ static struct genl_family sbexec_family = {
 	.version = SBEXEC_GENL_VERSION,
 	.netnsok = false,
 	.parallel_ops = true,
-	.pre_doit = sbexec_pre_doit,
 	.ops = sbexec_ops,
 	.n_ops = ARRAY_SIZE(sbexec_ops),
 	.mcgrps = sbexec_mcgrps,
