@@ -723,7 +723,13 @@ TEST_F_TIMEOUT(ring, gib_through_64k_ring_to_slow_reader, 420)
 
 		if (poll(&pfd, 1, 1000) <= 0)
 			continue;
-		/* Slow: small reads, short sleeps. Fast: a ring at a time. */
+		/*
+		 * Slow: small reads, short sleeps. A 4 KiB read gets -EMSGSIZE
+		 * when the next record is larger, and that record is then read
+		 * with a ring-sized buffer (the module makes records as large
+		 * as the room a read freed, so under backpressure most are
+		 * large). Fast: a ring at a time, no sleeps.
+		 */
 		if (slow) {
 			n = sbexec_read_records(self->fd, buf, 4096);
 			if (n == -EMSGSIZE) {
