@@ -13,6 +13,7 @@
  */
 
 #include <linux/capability.h>
+#include <linux/log2.h>
 #include <linux/pid.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
@@ -136,6 +137,29 @@ static int sbexec_rlimit_validate(struct nlattr *nest,
 	return 0;
 }
 
+/* Bytes of ring a request for @size gets. */
+static u64 sbexec_ring_bytes(u32 size)
+{
+	return (u64)sbexec_ring_pages(size) << PAGE_SHIFT;
+}
+
+/*
+ * The ring of an EXEC without RING_SIZE: the ring_size parameter, but never
+ * above max_ring_size (then the largest power of two pages below it; one
+ * page at least).
+ */
+static u32 sbexec_default_ring_size(void)
+{
+	u32 max = READ_ONCE(sbexec_max_ring_size);
+	u32 def = READ_ONCE(sbexec_ring_size);
+
+	if (sbexec_ring_bytes(def) <= max)
+		return def;
+	if (max < PAGE_SIZE)
+		return PAGE_SIZE;
+	return rounddown_pow_of_two(max >> PAGE_SHIFT) << PAGE_SHIFT;
+}
+
 /*
  * Checks what the policy cannot. Walks every attribute of the request
  * once; the policy has already bounded each one's type and length.
@@ -218,11 +242,13 @@ static int sbexec_exec_validate(struct genl_info *info)
 			break;
 		}
 		if (type == SBEXEC_A_RING_SIZE &&
-		    nla_get_u32(nla) > READ_ONCE(sbexec_max_ring_size)) {
+		    sbexec_ring_bytes(nla_get_u32(nla)) >
+		    READ_ONCE(sbexec_max_ring_size)) {
 			SBEXEC_ERR_MSG_FMT(extack,
-					   "RING_SIZE exceeds the module parameter max_ring_size",
-					   "RING_SIZE %u exceeds the module parameter max_ring_size (%u)",
+					   "RING_SIZE (rounded up to a power of two pages) exceeds the module parameter max_ring_size",
+					   "RING_SIZE %u (%llu rounded up to a power of two pages) exceeds the module parameter max_ring_size (%u)",
 					   nla_get_u32(nla),
+					   sbexec_ring_bytes(nla_get_u32(nla)),
 					   READ_ONCE(sbexec_max_ring_size));
 			NL_SET_BAD_ATTR(extack, nla);
 			return -EINVAL;
@@ -494,7 +520,7 @@ static int sbexec_nl_exec_doit(struct sk_buff *skb, struct genl_info *info)
 		       nla_get_u32(info->attrs[SBEXEC_A_FLAGS]) : 0;
 	params.ring_size = info->attrs[SBEXEC_A_RING_SIZE] ?
 			   nla_get_u32(info->attrs[SBEXEC_A_RING_SIZE]) :
-			   READ_ONCE(sbexec_ring_size);
+			   sbexec_default_ring_size();
 	params.owner_portid = info->snd_portid;
 	s = sbexec_session_new(&params, &fail);
 	if (IS_ERR(s)) {

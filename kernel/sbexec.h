@@ -178,7 +178,6 @@ struct sbexec_session {
 	bool final_queued;	/* the exit record is in the ring */
 	bool reader;		/* a reader is attached */
 	bool in_table;		/* the table's reference is held */
-	bool in_pids;		/* registered in the pid table */
 
 	struct rcu_work free_rwork;
 };

@@ -180,6 +180,37 @@ static void sbexec_port_unwatch(struct sbexec_port *p)
 	p->nr_waiters = 0;
 }
 
+/*
+ * Take the session out of the pid table, if it is still the entry for its
+ * pid there: once the exit status is known (io_work) or on release. A
+ * compare-and-exchange, so that a later session with a reused pid keeps
+ * its own entry.
+ */
+static void sbexec_session_unhash_pid(struct sbexec_session *s)
+{
+	if (s->pid)
+		xa_cmpxchg(&sbexec_pids, pid_nr(s->pid), s, NULL, GFP_KERNEL);
+}
+
+/* Register @s for its pid; replace a stale entry whose process exited. */
+static int sbexec_session_hash_pid(struct sbexec_session *s)
+{
+	unsigned long nr = pid_nr(s->pid);
+	struct sbexec_session *old;
+	int ret;
+
+	ret = xa_insert(&sbexec_pids, nr, s, GFP_KERNEL);
+	if (ret != -EBUSY)
+		return ret;
+	rcu_read_lock();
+	old = xa_load(&sbexec_pids, nr);
+	if (old && READ_ONCE(old->exit_status) != -1)
+		ret = xa_err(xa_cmpxchg(&sbexec_pids, nr, old, s, GFP_ATOMIC)) ?:
+		      0;
+	rcu_read_unlock();
+	return ret;
+}
+
 static void sbexec_session_free_rwork(struct work_struct *work)
 {
 	struct sbexec_session *s =
@@ -221,8 +252,7 @@ static void sbexec_session_release(struct kref *ref)
 	mutex_lock(&s->in_lock);
 	sbexec_port_unwatch(&s->port[SBEXEC_PORT_IN]);
 	mutex_unlock(&s->in_lock);
-	if (s->in_pids)
-		xa_erase(&sbexec_pids, pid_nr(s->pid));
+	sbexec_session_unhash_pid(s);
 	INIT_RCU_WORK(&s->free_rwork, sbexec_session_free_rwork);
 	queue_rcu_work(sbexec_wq, &s->free_rwork);
 }
@@ -418,15 +448,11 @@ int sbexec_session_start(struct sbexec_session *s, struct pid *pid,
 		sbexec_file_set_nonblock(in);
 	s->in_closed = !in && !s->tty;
 
-	ret = xa_insert(&sbexec_pids, pid_nr(pid), s, GFP_KERNEL);
-	if (!ret) {
-		s->in_pids = true;
-		sbexec_session_catch_early_exit(s);
-	} else {
-		/* A stale entry can only mean a reused pid: not ours. */
-		pr_warn_ratelimited("sbexec: session %u: pid %d already tracked (%d)\n",
+	ret = sbexec_session_hash_pid(s);
+	if (ret)
+		pr_warn_ratelimited("sbexec: session %u: cannot track pid %d (%d)\n",
 				    s->id, pid_nr(pid), ret);
-	}
+	sbexec_session_catch_early_exit(s);
 
 	sbexec_port_watch(&s->port[SBEXEC_PORT_OUT]);
 	sbexec_port_watch(&s->port[SBEXEC_PORT_ERR]);
@@ -665,6 +691,8 @@ static void sbexec_io_work(struct work_struct *work)
 
 	if (!READ_ONCE(s->state))
 		return;
+	if (READ_ONCE(s->exit_status) != -1)
+		sbexec_session_unhash_pid(s);
 
 	sbexec_push_stdin(s);
 

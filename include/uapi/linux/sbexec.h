@@ -114,9 +114,10 @@ enum sbexec_cmd {
  * @SBEXEC_A_STATE: u32, enum sbexec_state
  * @SBEXEC_A_PAD: padding for 64-bit attributes
  * @SBEXEC_A_BYTES_OUT: u64, output bytes the session has produced
- * @SBEXEC_A_RING_SIZE: u32, EXEC: output ring bytes for this session
- *	(rounded up to a power of two pages; at most the module parameter
- *	max_ring_size); GET/LIST: the ring's size
+ * @SBEXEC_A_RING_SIZE: u32, EXEC: output ring bytes for this session,
+ *	rounded up to a power of two pages; the rounded size may not exceed
+ *	the module parameter max_ring_size (without RING_SIZE the ring_size
+ *	parameter applies, capped the same way); GET/LIST: the ring's size
  * @SBEXEC_A_AGE_MS: u64, milliseconds since the session started
  */
 enum sbexec_attr {
