@@ -245,13 +245,16 @@ static int cmp_double(const void *a, const void *b)
 /*
  * Throughput: up to @reps repetitions of each method, interleaved; each
  * method's result is its median repetition (every repetition must
- * succeed). The first round always runs; no further round starts when
- * at least three are done and the phase has taken more than @max_s
- * seconds, or when another round would end past @deadline.
+ * succeed). The first round always runs, then @after_first (if any);
+ * no further round starts when at least three are done and the rounds
+ * have taken more than @max_s seconds, or when another round would end
+ * past @deadline.
  */
 static void run_xfers(struct xfer **out, void (**fn)(struct xfer *, uint64_t),
 		      const char **names, size_t nm, unsigned int reps, uint64_t bytes,
-		      double max_s, double deadline)
+		      double max_s, double deadline,
+		      void (*after_first)(struct results *, const struct opts *),
+		      struct results *res, const struct opts *o)
 {
 	static struct xfer one[8][XFER_MAX_REPS];
 	double t0 = elapsed_s();
@@ -261,8 +264,16 @@ static void run_xfers(struct xfer **out, void (**fn)(struct xfer *, uint64_t),
 	if (reps > XFER_MAX_REPS)
 		reps = XFER_MAX_REPS;
 	for (r = 0; r < reps; r++) {
-		double took = elapsed_s() - t0;
+		double took;
 
+		if (r == 1 && after_first) {
+			double t1 = elapsed_s();
+
+			after_first(res, o);
+			after_first = NULL;
+			t0 += elapsed_s() - t1;	/* not part of the rounds' time */
+		}
+		took = elapsed_s() - t0;
 		if (r >= 3 && took > max_s) {
 			progress("throughput: %u rounds took %.0f s; no more", r, took);
 			break;
@@ -279,6 +290,8 @@ static void run_xfers(struct xfer **out, void (**fn)(struct xfer *, uint64_t),
 		}
 		done = r + 1;
 	}
+	if (after_first)	/* a single round */
+		after_first(res, o);
 	for (k = 0; k < nm; k++) {
 		double secs[XFER_MAX_REPS];
 		unsigned int got = 0;
@@ -432,22 +445,9 @@ static void do_roundtrip(struct results *r, const struct opts *o, bool have_sbx,
 	run_latencies(m, 3, o->blocks);
 }
 
-/* 4. stdout throughput (the first round always; more while time allows) */
-static void do_throughput(struct results *r, const struct opts *o, bool have_sbx,
-			  bool have_qga)
+/* qemu-guest-agent's captured output: what it can hold, at 256 MiB and at its cap */
+static void qga_xfers(struct results *r, const struct opts *o)
 {
-	struct xfer *out[] = { &r->tp_floor, &r->tp_read, &r->tp_mmap };
-	void (*fn[])(struct xfer *, uint64_t) = {
-		floor_throughput,
-		have_sbx ? sbx_throughput_read : NULL,
-		have_sbx ? sbx_throughput_mmap : NULL,
-	};
-	const char *names[] = { "floor pipe", "sbexec read()", "sbexec mmap()" };
-
-	run_xfers(out, fn, names, 3, o->reps, o->bytes, o->tp_budget, o->deadline);
-	r->tp_qga.bytes_asked = o->bytes;
-	if (!have_qga)
-		return;
 	if (o->deadline - elapsed_s() < 60) {
 		set_reason(r->tp_qga.reason, "not run: less than 60 s left before the deadline");
 		return;
@@ -463,6 +463,26 @@ static void do_throughput(struct results *r, const struct opts *o, bool have_sbx
 		floor_throughput(&r->tp_floor_cap, cap);
 		qga_throughput(&r->tp_qga_cap, cap, left(o, o->qga_timeout));
 	}
+}
+
+/*
+ * 4. stdout throughput: one round of floor, read() and mmap(), then
+ * qemu-ga, then more rounds while --tp-budget and the deadline allow.
+ */
+static void do_throughput(struct results *r, const struct opts *o, bool have_sbx,
+			  bool have_qga)
+{
+	struct xfer *out[] = { &r->tp_floor, &r->tp_read, &r->tp_mmap };
+	void (*fn[])(struct xfer *, uint64_t) = {
+		floor_throughput,
+		have_sbx ? sbx_throughput_read : NULL,
+		have_sbx ? sbx_throughput_mmap : NULL,
+	};
+	const char *names[] = { "floor pipe", "sbexec read()", "sbexec mmap()" };
+
+	r->tp_qga.bytes_asked = o->bytes;
+	run_xfers(out, fn, names, 3, o->reps, o->bytes, o->tp_budget, o->deadline,
+		  have_qga ? qga_xfers : NULL, r, o);
 }
 
 /* 3. many sessions at once */

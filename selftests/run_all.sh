@@ -73,8 +73,9 @@ for t in "${tests[@]}"; do
 	timeout -k 10 "$per_test_timeout" "$here/$t" 2>&1 |
 		awk -v base="$total" -v counts="$counts" '
 		/^TAP version/ { next }
-		# A result line as kselftest_harness.h prints it.
-		/^(not )?ok [0-9]+ [A-Za-z0-9_]+\.[A-Za-z0-9_.]+( # .*)?$/ {
+		# A result line as kselftest_harness.h prints it, or as a
+		# TEST_PROGS script does ("ok 1 fuzz 50000 messages").
+		/^(not )?ok [0-9]+ [A-Za-z0-9_]+([.][A-Za-z0-9_.]+|( [^#]*[^# ])?)( # .*)?$/ {
 			n++
 			if ($1 == "not") { bad++; sub(/^not ok [0-9]+/, "not ok " base + n) }
 			else { sub(/^ok [0-9]+/, "ok " base + n) }
