@@ -9,6 +9,8 @@
 #   make run [CMD=...]   boot a guest and run one `sbexec run` session
 #   make check           deps, build, lint, then the selftests in one guest boot
 #   make bench [BENCH_ARGS=...]  one guest boot: sbexec vs the floor vs qemu-ga
+#   make fuzz [FUZZ_COUNT=N] [FUZZ_SEED=S]  debug-kernel guest: N (1000000)
+#                        sbexec-fuzz messages, then a normal session (scripts/fuzz)
 #   make modules_install [INSTALL_MOD_PATH=...]
 #   make clean           (make distclean also drops build/'s caches)
 #
@@ -36,9 +38,9 @@ KBUILD := $(MAKE) -C '$(KDIR)' M='$(TOP)'
 USER_DIRS := user/lib user/helper user/cli
 
 .PHONY: all modules user lib helper cli selftests kernel-tools deps lint \
-	run check bench modules_install clean distclean kdir-check help
+	run check bench fuzz fuzz-tool modules_install clean distclean kdir-check help
 
-all: modules lib helper cli selftests
+all: modules lib helper cli selftests fuzz-tool
 
 kdir-check:
 	@test -n '$(KDIR)' -a -f '$(KDIR)/Makefile' || \
@@ -107,6 +109,15 @@ check:
 	@$(MAKE) -s lint
 	@'$(TOP)/scripts/check'
 
+# tools/fuzz/sbexec-fuzz (selftests/fuzz_smoke.sh runs it in make check).
+fuzz-tool:
+	$(MAKE) -C '$(TOP)/tools/fuzz'
+
+fuzz:
+	@'$(TOP)/scripts/deps'
+	@$(MAKE) -s all
+	@SBEXEC_FUZZ_COUNT='$(FUZZ_COUNT)' SBEXEC_FUZZ_SEED='$(FUZZ_SEED)' '$(TOP)/scripts/fuzz'
+
 # Table on stdout, JSON in build/bench.json; see bench/run.
 bench:
 	@'$(TOP)/scripts/deps'
@@ -116,7 +127,7 @@ bench:
 
 clean:
 	@if [ -n '$(KDIR)' ] && [ -f '$(KDIR)/Makefile' ]; then $(KBUILD) clean; fi
-	@for d in $(USER_DIRS) selftests bench; do \
+	@for d in $(USER_DIRS) selftests bench tools/fuzz; do \
 		if [ -f "$(TOP)/$$d/Makefile" ]; then $(MAKE) -C "$(TOP)/$$d" clean || exit 1; fi; \
 	done
 	@# build/ keeps the slow-to-make caches: extracted kernel files and the
