@@ -400,12 +400,13 @@ FIXTURE_SETUP(lim)
 	self->wd_fd = -1;
 	self->wd_pid = -1;
 	memset(&self->out, 0, sizeof(self->out));
-	err = sbexec_open(&self->h);
-	ASSERT_EQ(0, err) TH_LOG("sbexec_open: %s", sbexec_open_error(err));
 	ASSERT_EQ(0, params_save(&self->saved)) TH_LOG("cannot read " PARAM_DIR);
 	ASSERT_LT(0, helper_pid()) TH_LOG("no helper pidfile at " HELPER_PIDFILE);
+	/* Before the socket opens: the watchdog must not hold it open. */
 	self->wd_pid = watchdog_start(&self->saved, &self->wd_fd);
 	ASSERT_LT(0, self->wd_pid);
+	err = sbexec_open(&self->h);
+	ASSERT_EQ(0, err) TH_LOG("sbexec_open: %s", sbexec_open_error(err));
 }
 
 FIXTURE_TEARDOWN(lim)
@@ -532,6 +533,7 @@ TEST_F_TIMEOUT(lim, max_sessions, 120)
 	err = run_to_end(self->h, &req, &self->out);
 	for (int i = 0; err == -EAGAIN && i < 20; i++) {
 		/* A session's count drops after an RCU grace period. */
+		TH_LOG("retry %d: the two ended sessions still count", i);
 		usleep(100000);
 		sbexec_output_free(&self->out);
 		err = run_to_end(self->h, &req, &self->out);
