@@ -26,16 +26,22 @@ struct opts {
 	unsigned int threads, blocks, reps;
 	uint64_t bytes;
 	uint32_t small_ring;
-	double qga_budget, qga_timeout, tp_budget, deadline;
+	double qga_budget, qga_timeout, tp_budget, limit;
 	const char *qga;
 	bool no_qga;
 	const char *only;	/* comma-separated parts, NULL for all */
 };
 
-/* @want seconds, or what is left before the deadline if that is less (>= 10). */
+/* Seconds left before the time limit (--limit). */
+static double time_left(const struct opts *o)
+{
+	return o->limit - elapsed_s();
+}
+
+/* @want seconds, or what is left before the limit (less a margin) if less. */
 static double left(const struct opts *o, double want)
 {
-	double l = o->deadline - elapsed_s();
+	double l = time_left(o) - 10;
 
 	if (l < want)
 		want = l;
@@ -74,8 +80,9 @@ static void usage(FILE *f)
 		"  --bytes N         stdout bytes for the throughput cases (default 268435456)\n"
 		"  --reps N          throughput repetitions per method; the median counts (default 5)\n"
 		"  --tp-budget S     no new repetition after 3 once they took S seconds (default 60)\n"
-		"  --deadline S      start nothing new after S seconds; what is left is n/a\n"
-		"                    (default 780; scripts/vm --timeout 900 stops it at 870)\n"
+		"  --limit S         the bench ends within S seconds (default 850; scripts/vm\n"
+		"                    --timeout 900 kills it at 870): a part that would not fit\n"
+		"                    is not started, and its figures say so\n"
 		"  --qga-timeout S   limit for one qemu-ga throughput run (default 240)\n"
 		"  --burst N         sessions started at once (default 1000)\n"
 		"  --threads T       threads starting them (default 4)\n"
@@ -97,7 +104,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		{ "blocks", required_argument, NULL, 'k' },
 		{ "reps", required_argument, NULL, 'p' },
 		{ "tp-budget", required_argument, NULL, 'P' },
-		{ "deadline", required_argument, NULL, 'D' },
+		{ "limit", required_argument, NULL, 'L' },
 		{ "qga-timeout", required_argument, NULL, 'T' },
 		{ "burst", required_argument, NULL, 'n' },
 		{ "threads", required_argument, NULL, 't' },
@@ -114,7 +121,7 @@ static int parse(int argc, char **argv, struct opts *o)
 	*o = (struct opts){
 		.runs = 1000, .qga_runs = 1000, .burst = 1000, .idle = 150,
 		.threads = 4, .blocks = 10, .reps = 5, .bytes = 268435456ull, .small_ring = 4096,
-		.qga_budget = 60, .qga_timeout = 240, .tp_budget = 60, .deadline = 780,
+		.qga_budget = 60, .qga_timeout = 240, .tp_budget = 60, .limit = 850,
 		.qga = "/usr/sbin/qemu-ga",
 	};
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
@@ -126,7 +133,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		case 'k': o->blocks = (unsigned int)strtoul(optarg, NULL, 0); break;
 		case 'p': o->reps = (unsigned int)strtoul(optarg, NULL, 0); break;
 		case 'P': o->tp_budget = strtod(optarg, NULL); break;
-		case 'D': o->deadline = strtod(optarg, NULL); break;
+		case 'L': o->limit = strtod(optarg, NULL); break;
 		case 'T': o->qga_timeout = strtod(optarg, NULL); break;
 		case 'n': o->burst = strtoul(optarg, NULL, 0); break;
 		case 't': o->threads = (unsigned int)strtoul(optarg, NULL, 0); break;
@@ -165,10 +172,14 @@ struct lat_method {
  * one run takes), then measure them in @blocks interleaved blocks, so that
  * a slow spell of the host (other guests, TCG) hits every method alike.
  * A method with a time box gets max_s / blocks seconds per block and stops
- * a block early when they are used up.
+ * a block early when they are used up. No block starts after @stop_at
+ * seconds (so that the rest of the bench still fits): then fewer runs are
+ * measured, and the note says so.
  */
-static void run_latencies(struct lat_method *m, size_t nm, unsigned int blocks)
+static void run_latencies(struct lat_method *m, size_t nm, unsigned int blocks,
+			  double stop_at)
 {
+	bool stopped = false;
 	size_t i, k;
 	uint64_t x, t0;
 
@@ -198,6 +209,12 @@ static void run_latencies(struct lat_method *m, size_t nm, unsigned int blocks)
 			 m[k].max_s > 0 ? " (time-boxed)" : "");
 	}
 	for (unsigned int b = 0; b < blocks; b++) {
+		if (elapsed_s() > stop_at) {
+			progress("round trips: stopped after %u of %u blocks at %.0f s", b,
+				 blocks, elapsed_s());
+			stopped = true;
+			break;
+		}
 		for (k = 0; k < nm; k++) {
 			size_t to = m[k].target * (b + 1) / blocks;
 			double box = m[k].max_s * (b + 1) / blocks;
@@ -225,10 +242,14 @@ static void run_latencies(struct lat_method *m, size_t nm, unsigned int blocks)
 
 		if (m[k].active) {
 			latency_from_samples(l, m[k].ns, m[k].done);
-			if (m[k].done < m[k].target)
+			if (m[k].done < m[k].target && m[k].max_s > 0 && !stopped)
 				snprintf(l->note, sizeof(l->note),
 					 "%zu of %zu runs: time box of %.0f s",
 					 m[k].done, m[k].target, m[k].max_s);
+			else if (m[k].done < m[k].target)
+				snprintf(l->note, sizeof(l->note),
+					 "%zu of %zu runs: stopped to leave time for the rest",
+					 m[k].done, m[k].target);
 		}
 		free(m[k].ns);
 		m[k].ns = NULL;
@@ -248,11 +269,11 @@ static int cmp_double(const void *a, const void *b)
  * succeed). The first round always runs, then @after_first (if any);
  * no further round starts when at least three are done and the rounds
  * have taken more than @max_s seconds, or when another round would end
- * past @deadline.
+ * past @limit.
  */
 static void run_xfers(struct xfer **out, void (**fn)(struct xfer *, uint64_t),
 		      const char **names, size_t nm, unsigned int reps, uint64_t bytes,
-		      double max_s, double deadline,
+		      double max_s, double limit,
 		      void (*after_first)(struct results *, const struct opts *),
 		      struct results *res, const struct opts *o)
 {
@@ -278,8 +299,8 @@ static void run_xfers(struct xfer **out, void (**fn)(struct xfer *, uint64_t),
 			progress("throughput: %u rounds took %.0f s; no more", r, took);
 			break;
 		}
-		if (r && elapsed_s() + took / r > deadline) {
-			progress("throughput: another round would end past the deadline");
+		if (r && elapsed_s() + took / r > limit) {
+			progress("throughput: another round would end past the time limit");
 			break;
 		}
 		for (k = 0; k < nm; k++) {
@@ -387,10 +408,12 @@ static void skip_phase(struct results *r, const char *phase, const char *why)
 }
 
 /*
- * Whether phase @phase runs: chosen (--only) and started before the
- * deadline. Otherwise its figures say why not.
+ * Whether phase @phase runs: chosen (--only), and @need_s seconds (an
+ * estimate from what was measured so far) fit before the time limit.
+ * Otherwise its figures say why not.
  */
-static bool phase_runs(struct results *r, const struct opts *o, const char *phase)
+static bool phase_runs(struct results *r, const struct opts *o, const char *phase,
+		       double need_s)
 {
 	char why[BENCH_REASON_LEN];
 
@@ -398,9 +421,10 @@ static bool phase_runs(struct results *r, const struct opts *o, const char *phas
 		skip_phase(r, phase, "skipped (--only)");
 		return false;
 	}
-	if (elapsed_s() < o->deadline)
+	if (elapsed_s() + need_s < o->limit)
 		return true;
-	set_reason(why, "not run: the deadline (--deadline %.0f s) had passed", o->deadline);
+	set_reason(why, "not run: about %.0f s needed, %.0f s left of the bench's time limit (--limit %.0f)",
+		   need_s, time_left(o), o->limit);
 	progress("%s: %s", phase, why);
 	skip_phase(r, phase, why);
 	return false;
@@ -431,7 +455,7 @@ static void do_memory(struct results *r, const struct opts *o, bool have_sbx)
 
 /* 2. exec round trips of /bin/true, the three methods interleaved */
 static void do_roundtrip(struct results *r, const struct opts *o, bool have_sbx,
-			 bool have_qga)
+			 bool have_qga, double stop_at)
 {
 	struct lat_method m[] = {
 		{ .name = "floor", .once = floor_true_once, .l = &r->rt_floor,
@@ -442,14 +466,16 @@ static void do_roundtrip(struct results *r, const struct opts *o, bool have_sbx,
 		  .l = &r->rt_qga, .target = o->qga_runs, .max_s = o->qga_budget },
 	};
 
-	run_latencies(m, 3, o->blocks);
+	run_latencies(m, 3, o->blocks, stop_at);
 }
 
 /* qemu-guest-agent's captured output: what it can hold, at 256 MiB and at its cap */
 static void qga_xfers(struct results *r, const struct opts *o)
 {
-	if (o->deadline - elapsed_s() < 60) {
-		set_reason(r->tp_qga.reason, "not run: less than 60 s left before the deadline");
+	if (time_left(o) < 45) {
+		set_reason(r->tp_qga.reason,
+			   "not run: %.0f s left before the bench's time limit (--limit %.0f)",
+			   time_left(o), o->limit);
 		return;
 	}
 	progress("throughput: qemu-ga, %llu bytes", (unsigned long long)o->bytes);
@@ -467,7 +493,7 @@ static void qga_xfers(struct results *r, const struct opts *o)
 
 /*
  * 4. stdout throughput: one round of floor, read() and mmap(), then
- * qemu-ga, then more rounds while --tp-budget and the deadline allow.
+ * qemu-ga, then more rounds while --tp-budget and the time limit allow.
  */
 static void do_throughput(struct results *r, const struct opts *o, bool have_sbx,
 			  bool have_qga)
@@ -481,8 +507,23 @@ static void do_throughput(struct results *r, const struct opts *o, bool have_sbx
 	const char *names[] = { "floor pipe", "sbexec read()", "sbexec mmap()" };
 
 	r->tp_qga.bytes_asked = o->bytes;
-	run_xfers(out, fn, names, 3, o->reps, o->bytes, o->tp_budget, o->deadline,
+	run_xfers(out, fn, names, 3, o->reps, o->bytes, o->tp_budget, o->limit - 10,
 		  have_qga ? qga_xfers : NULL, r, o);
+}
+
+/*
+ * What the burst will take, from the round trips: each of its sessions
+ * costs about a mean round trip, for the floor and for sbexec.
+ */
+static double burst_estimate(const struct results *r, const struct opts *o)
+{
+	double us = 0;
+
+	if (r->rt_floor.ok)
+		us += r->rt_floor.mean_us;
+	if (r->rt_sbx.ok)
+		us += r->rt_sbx.mean_us;
+	return (double)o->burst * us / 1e6;
 }
 
 /* 3. many sessions at once */
@@ -527,7 +568,7 @@ int main(int argc, char **argv)
 	}
 	environment(&r);
 
-	if (phase_runs(&r, &o, "memory"))
+	if (phase_runs(&r, &o, "memory", 0))
 		do_memory(&r, &o, have_sbx);
 	if (o.no_qga) {
 		snprintf(qwhy, sizeof(qwhy), "skipped (--no-qga)");
@@ -544,11 +585,11 @@ int main(int argc, char **argv)
 		set_reason(r.tp_qga.reason, "%s", qwhy);
 	}
 	/* What the issue requires first; qemu-ga's throughput, the slowest, last. */
-	if (phase_runs(&r, &o, "roundtrip"))
-		do_roundtrip(&r, &o, have_sbx, have_qga);
-	if (phase_runs(&r, &o, "burst"))
+	if (phase_runs(&r, &o, "roundtrip", 60))
+		do_roundtrip(&r, &o, have_sbx, have_qga, o.limit - 180);
+	if (phase_runs(&r, &o, "burst", burst_estimate(&r, &o)))
 		do_burst(&r, &o, have_sbx);
-	if (phase_runs(&r, &o, "throughput"))
+	if (phase_runs(&r, &o, "throughput", 45))
 		do_throughput(&r, &o, have_sbx, have_qga);
 
 	if (have_qga)
