@@ -76,10 +76,11 @@ static void usage(FILE *f)
 		"  --qga-runs N      qemu-ga round trips wanted (default 1000)\n"
 		"  --qga-budget S    time box of qemu-ga's round trips: fewer runs when\n"
 		"                    they take longer in all (default 60)\n"
-		"  --blocks N        interleave the round trips in N blocks (default 10)\n"
+		"  --blocks N        interleave the round trips in N blocks (default 20)\n"
 		"  --bytes N         stdout bytes for the throughput cases (default 268435456)\n"
 		"  --reps N          throughput repetitions per method; the median counts (default 5)\n"
-		"  --tp-budget S     no new repetition after 3 once they took S seconds (default 60)\n"
+		"  --tp-budget S     repeat the throughput rounds while they took less than S\n"
+		"                    seconds in all (default 60)\n"
 		"  --limit S         the bench ends within S seconds (default 850; scripts/vm\n"
 		"                    --timeout 900 kills it at 870): a part that would not fit\n"
 		"                    is not started, and its figures say so\n"
@@ -120,7 +121,7 @@ static int parse(int argc, char **argv, struct opts *o)
 
 	*o = (struct opts){
 		.runs = 1000, .qga_runs = 1000, .burst = 1000, .idle = 150,
-		.threads = 4, .blocks = 10, .reps = 5, .bytes = 268435456ull, .small_ring = 4096,
+		.threads = 4, .blocks = 20, .reps = 5, .bytes = 268435456ull, .small_ring = 4096,
 		.qga_budget = 60, .qga_timeout = 240, .tp_budget = 60, .limit = 850,
 		.qga = "/usr/sbin/qemu-ga",
 	};
@@ -172,9 +173,8 @@ struct lat_method {
  * one run takes), then measure them in @blocks interleaved blocks, so that
  * a slow spell of the host (other guests, TCG) hits every method alike.
  * A method with a time box gets max_s / blocks seconds per block and stops
- * a block early when they are used up. No block starts after @stop_at
- * seconds (so that the rest of the bench still fits): then fewer runs are
- * measured, and the note says so.
+ * a block early when they are used up. No run starts after @stop_at
+ * seconds: then fewer runs are measured, and the note says so.
  */
 static void run_latencies(struct lat_method *m, size_t nm, unsigned int blocks,
 			  double stop_at)
@@ -208,14 +208,10 @@ static void run_latencies(struct lat_method *m, size_t nm, unsigned int blocks,
 			 m[k].target, l->per_run_s * 1e3,
 			 m[k].max_s > 0 ? " (time-boxed)" : "");
 	}
-	for (unsigned int b = 0; b < blocks; b++) {
-		if (elapsed_s() > stop_at) {
-			progress("round trips: stopped after %u of %u blocks at %.0f s", b,
-				 blocks, elapsed_s());
-			stopped = true;
-			break;
-		}
-		for (k = 0; k < nm; k++) {
+	for (unsigned int b = 0; b < blocks && !stopped; b++) {
+		/* Each block starts with the next method, so none always goes last. */
+		for (size_t j = 0; j < nm && !stopped; j++) {
+			k = (b + j) % nm;
 			size_t to = m[k].target * (b + 1) / blocks;
 			double box = m[k].max_s * (b + 1) / blocks;
 			uint64_t start = now_ns();
@@ -226,6 +222,12 @@ static void run_latencies(struct lat_method *m, size_t nm, unsigned int blocks,
 				if (m[k].max_s > 0 &&
 				    m[k].spent_s + (double)(now_ns() - start) / 1e9 >= box)
 					break;
+				if (elapsed_s() > stop_at) {
+					progress("round trips: stopped in block %u of %u at the time limit",
+						 b + 1, blocks);
+					stopped = true;
+					break;
+				}
 				if (m[k].once(&m[k].ns[m[k].done], why)) {
 					set_reason(m[k].l->reason, "run %zu: %s", m[k].done + 1, why);
 					m[k].active = false;
@@ -235,12 +237,15 @@ static void run_latencies(struct lat_method *m, size_t nm, unsigned int blocks,
 			}
 			m[k].spent_s += (double)(now_ns() - start) / 1e9;
 		}
-		progress("round trips: block %u of %u done", b + 1, blocks);
+		if (!stopped)
+			progress("round trips: block %u of %u done", b + 1, blocks);
 	}
 	for (k = 0; k < nm; k++) {
 		struct latency *l = m[k].l;
 
-		if (m[k].active) {
+		if (m[k].active && !m[k].done && stopped) {
+			set_reason(l->reason, "stopped at the bench's time limit before its first run");
+		} else if (m[k].active) {
 			latency_from_samples(l, m[k].ns, m[k].done);
 			if (m[k].done < m[k].target && m[k].max_s > 0 && !stopped)
 				snprintf(l->note, sizeof(l->note),
@@ -248,7 +253,7 @@ static void run_latencies(struct lat_method *m, size_t nm, unsigned int blocks,
 					 m[k].done, m[k].target, m[k].max_s);
 			else if (m[k].done < m[k].target)
 				snprintf(l->note, sizeof(l->note),
-					 "%zu of %zu runs: stopped to leave time for the rest",
+					 "%zu of %zu runs: stopped at the bench's time limit",
 					 m[k].done, m[k].target);
 		}
 		free(m[k].ns);
@@ -267,9 +272,8 @@ static int cmp_double(const void *a, const void *b)
  * Throughput: up to @reps repetitions of each method, interleaved; each
  * method's result is its median repetition (every repetition must
  * succeed). The first round always runs, then @after_first (if any);
- * no further round starts when at least three are done and the rounds
- * have taken more than @max_s seconds, or when another round would end
- * past @limit.
+ * further rounds run while all rounds so far took less than @max_s
+ * seconds and another one would end before @limit.
  */
 static void run_xfers(struct xfer **out, void (**fn)(struct xfer *, uint64_t),
 		      const char **names, size_t nm, unsigned int reps, uint64_t bytes,
@@ -295,8 +299,8 @@ static void run_xfers(struct xfer **out, void (**fn)(struct xfer *, uint64_t),
 			t0 += elapsed_s() - t1;	/* not part of the rounds' time */
 		}
 		took = elapsed_s() - t0;
-		if (r >= 3 && took > max_s) {
-			progress("throughput: %u rounds took %.0f s; no more", r, took);
+		if (r && took > max_s) {
+			progress("throughput: %u round(s) took %.0f s; no more", r, took);
 			break;
 		}
 		if (r && elapsed_s() + took / r > limit) {
@@ -453,7 +457,7 @@ static void do_memory(struct results *r, const struct opts *o, bool have_sbx)
 	sbx_idle(&r->mem_sbx_small, o->idle, o->small_ring);
 }
 
-/* 2. exec round trips of /bin/true, the three methods interleaved */
+/* 4. exec round trips of /bin/true, the three methods interleaved */
 static void do_roundtrip(struct results *r, const struct opts *o, bool have_sbx,
 			 bool have_qga, double stop_at)
 {
@@ -492,7 +496,7 @@ static void qga_xfers(struct results *r, const struct opts *o)
 }
 
 /*
- * 4. stdout throughput: one round of floor, read() and mmap(), then
+ * 3. stdout throughput: one round of floor, read() and mmap(), then
  * qemu-ga, then more rounds while --tp-budget and the time limit allow.
  */
 static void do_throughput(struct results *r, const struct opts *o, bool have_sbx,
@@ -511,22 +515,7 @@ static void do_throughput(struct results *r, const struct opts *o, bool have_sbx
 		  have_qga ? qga_xfers : NULL, r, o);
 }
 
-/*
- * What the burst will take, from the round trips: each of its sessions
- * costs about a mean round trip, for the floor and for sbexec.
- */
-static double burst_estimate(const struct results *r, const struct opts *o)
-{
-	double us = 0;
-
-	if (r->rt_floor.ok)
-		us += r->rt_floor.mean_us;
-	if (r->rt_sbx.ok)
-		us += r->rt_sbx.mean_us;
-	return (double)o->burst * us / 1e6;
-}
-
-/* 3. many sessions at once */
+/* 2. many sessions at once */
 static void do_burst(struct results *r, const struct opts *o, bool have_sbx)
 {
 	progress("burst: floor, %zu x %s", o->burst, r->burst_cmd);
@@ -584,13 +573,16 @@ int main(int argc, char **argv)
 		set_reason(r.rt_qga.reason, "%s", qwhy);
 		set_reason(r.tp_qga.reason, "%s", qwhy);
 	}
-	/* What the issue requires first; qemu-ga's throughput, the slowest, last. */
-	if (phase_runs(&r, &o, "roundtrip", 60))
-		do_roundtrip(&r, &o, have_sbx, have_qga, o.limit - 180);
-	if (phase_runs(&r, &o, "burst", burst_estimate(&r, &o)))
+	/*
+	 * The round trips come last: on a slow host they measure fewer runs
+	 * (and say so) rather than leave other figures empty.
+	 */
+	if (phase_runs(&r, &o, "burst", 60))
 		do_burst(&r, &o, have_sbx);
 	if (phase_runs(&r, &o, "throughput", 45))
 		do_throughput(&r, &o, have_sbx, have_qga);
+	if (phase_runs(&r, &o, "roundtrip", 30))
+		do_roundtrip(&r, &o, have_sbx, have_qga, o.limit - 5);
 
 	if (have_qga)
 		qga_stop();
