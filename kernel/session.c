@@ -231,7 +231,6 @@ static void sbexec_session_free_rwork(struct work_struct *work)
 	kfree(s->cmd);
 	atomic64_sub(s->ring_bytes, &sbexec_ring_bytes);
 	kfree(s);
-	atomic_dec(&sbexec_nr_sessions);
 }
 
 static void sbexec_session_release(struct kref *ref)
@@ -323,6 +322,10 @@ void sbexec_session_remove(struct sbexec_session *s)
 	if (!was)
 		return;
 	xa_erase(&sbexec_sessions, s->id);
+	/* Counts against max_sessions while in the table; its ring memory
+	 * counts until it is freed.
+	 */
+	atomic_dec(&sbexec_nr_sessions);
 	sbexec_session_put(s);
 }
 

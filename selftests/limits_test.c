@@ -17,10 +17,10 @@
  *    SBEXEC_MAX_USER_LEN, SBEXEC_MAX_RLIMIT_NAME) are EINVAL; a STDIN
  *    message above SBEXEC_MAX_STDIN_CHUNK is ERANGE; each with an extack
  *    message and the offending attribute named.
- *  - SBEXEC_MAX_ARG_LEN (65535) cannot be reached: a netlink attribute's
- *    length is 16 bits including its 4-byte header, so the longest
- *    argument or env entry that can be sent is 65530 bytes (plus its NUL).
- *    That one must work; a longer one must be refused without a session.
+ *  - SBEXEC_MAX_ARG_LEN is 65530: a netlink attribute's length is 16 bits
+ *    including its 4-byte header, so the longest argument or env entry
+ *    that can be sent is 65530 bytes (plus its NUL). That one must work;
+ *    a longer one must be refused without a session.
  *
  * The helper is stopped with SIGSTOP to make requests queue (max_pending)
  * or time out (upcall_timeout_ms), and always continued.
@@ -51,6 +51,8 @@
 #define PARAM_DIR	"/sys/module/sbexec/parameters/"
 /* The longest string a netlink attribute can carry (16-bit nla_len). */
 #define NLA_MAX_STR	(65535 - NLA_HDRLEN - 1)
+_Static_assert(NLA_MAX_STR == SBEXEC_MAX_ARG_LEN,
+	       "SBEXEC_MAX_ARG_LEN is the longest string an attribute carries");
 
 /* ---- module parameters, and a watchdog that always restores them ---- */
 
@@ -940,9 +942,8 @@ TEST_F_TIMEOUT(lim, longest_arg_and_env_entry, 120)
 	EXPECT_STREQ(want, self->out.out.data ? self->out.out.data : "");
 
 	/*
-	 * One byte more no longer fits in nla_len: whatever the library sends,
-	 * it must be refused, with no session (SBEXEC_MAX_ARG_LEN, 65535,
-	 * is never the check that decides).
+	 * One byte more (above SBEXEC_MAX_ARG_LEN) no longer fits in nla_len:
+	 * whatever the library sends, it must be refused, with no session.
 	 */
 	memset(arg, 'x', NLA_MAX_STR + 1);
 	arg[NLA_MAX_STR + 1] = '\0';

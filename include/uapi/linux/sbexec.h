@@ -14,8 +14,10 @@
  *
  * Every string attribute is a NUL-terminated string without embedded NUL
  * bytes; every length and count below is enforced by the module and a
- * violation is answered with -EINVAL (or -E2BIG for sizes) and an extack
- * message.
+ * violation is answered with an extack message and -EINVAL (an over-long
+ * string), -ERANGE (an over-long STDIN payload or an out-of-range
+ * integer) or -E2BIG (too many arguments, env entries or rlimits, or more
+ * than SBEXEC_MAX_ARGV_BYTES in all).
  */
 #ifndef _UAPI_LINUX_SBEXEC_H
 #define _UAPI_LINUX_SBEXEC_H
@@ -32,7 +34,7 @@
 
 /* Longest command path, cwd, single argument or env entry (bytes, no NUL). */
 #define SBEXEC_MAX_PATH_LEN		4095
-#define SBEXEC_MAX_ARG_LEN		65535
+#define SBEXEC_MAX_ARG_LEN		65530
 /* Most arguments (after the command) and env entries in one EXEC. */
 #define SBEXEC_MAX_ARGS			1024
 #define SBEXEC_MAX_ENV			1024
