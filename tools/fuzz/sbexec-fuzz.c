@@ -62,6 +62,7 @@
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
 #include <linux/sbexec.h>
+#include <pthread.h>
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define DEV_PATH	"/dev/sbexec"
@@ -119,6 +120,7 @@ struct stats {
 	uint64_t sent[N_OPS];
 	uint64_t ns[N_OPS];	/* time spent, by the op that was drawn */
 	uint64_t res[N_OPS][NSLOT];
+	uint64_t racer_calls;	/* by the racer thread, not counted as messages */
 };
 
 /* Shared between the workers and the parent (MAP_SHARED). */
@@ -140,6 +142,7 @@ struct opts {
 	unsigned int weight[N_OPS];
 	const char *patterns;
 	bool kmsg;
+	bool racer;
 	int verbose;
 };
 
@@ -283,6 +286,7 @@ struct reader {
 	uint32_t ring_size;
 	int64_t want_seq;	/* the seq the next record must have; -1 unknown */
 	bool exit_seen;
+	bool shared;	/* the racer thread has a dup: it reads and consumes too */
 	struct sbexec_ring_consumer *cons;	/* mapped consumer page */
 	const uint8_t *ring;	/* mapped producer page + data twice */
 	size_t ring_len;
@@ -296,6 +300,38 @@ struct mapping {
 	bool shared;
 	bool holes;	/* partly unmapped (the holes hold PROT_NONE placeholders) */
 	bool split;	/* mprotect()ed: page 0 may be a VMA of its own now */
+};
+
+/*
+ * The racer: a second thread per worker that works the same sessions at
+ * the same time through its own netlink socket (STDIN, CLOSE_STDIN,
+ * RESIZE, SIGNAL, GET, LIST) and through dup()s of some readers (read,
+ * poll, CONSUMED, mmap, a written consumer position), to shake out races
+ * with the main thread's requests, reads, forged positions and closes.
+ * It owns its dup()s (so it never touches a descriptor the main thread
+ * may have closed and reused) and blocks SIGALRM (the main thread's).
+ */
+#define RACER_FDS	4
+#define RACER_IDS	8
+
+struct racer {
+	pthread_t th;
+	pthread_mutex_t lock;	/* protects q, nq, ids, nids, tick */
+	pthread_cond_t ticked;	/* tick moved */
+	struct {
+		int fd;
+		uint32_t ring_size;
+	} q[RACER_FDS];	/* handed over by the main thread */
+	unsigned int nq;
+	uint32_t ids[RACER_IDS];
+	unsigned int nids, ids_pos;
+	volatile int stop;
+	uint64_t tick;	/* the main thread's message index */
+	uint64_t seed;
+	uint16_t fam;
+	long pg;
+	uint64_t calls;
+	bool running;
 };
 
 struct fuzz {
@@ -320,6 +356,7 @@ struct fuzz {
 	unsigned int nattrs;
 	bool in_exec;	/* building an EXEC: never produce a CMD attribute by accident */
 	unsigned int nmut;	/* malformations in the message being built */
+	bool private_ids;	/* ids tracked now are not given to the racer */
 	uint8_t *rx;
 	uint32_t *collect;	/* LIST ids go here while set */
 	unsigned int ncollect;
@@ -345,6 +382,8 @@ struct fuzz {
 	regex_t *pats;
 	unsigned int npats;
 	char taint0[64];
+
+	struct racer rc;
 
 	/* the current message */
 	uint64_t idx;
@@ -687,6 +726,14 @@ static void track_id(struct fuzz *f, uint32_t id, bool keep)
 		f->nids++;
 	f->last_id = id;
 	f->sock_sessions++;
+	if (f->rc.running && !f->private_ids) {
+		pthread_mutex_lock(&f->rc.lock);
+		f->rc.ids[f->rc.ids_pos] = id;
+		f->rc.ids_pos = (f->rc.ids_pos + 1) % RACER_IDS;
+		if (f->rc.nids < RACER_IDS)
+			f->rc.nids++;
+		pthread_mutex_unlock(&f->rc.lock);
+	}
 	if (keep && f->nkeep < MAX_KEEP)
 		f->keep[f->nkeep++] = id;
 }
@@ -1731,6 +1778,9 @@ static void *bad_ptr(struct fuzz *f, struct rng *r, size_t need, const char **wh
 		*what = "read-only";
 		return f->ro_page;
 	default:
+		/* Within the writable page: k < need bytes fit before the hole. */
+		if (need > (size_t)f->pg)
+			need = (size_t)f->pg;
 		k = need > 1 ? 1 + rnd(r, (uint32_t)need - 1) : 1;
 		*what = "straddling";
 		return f->edge + f->pg - k;
@@ -1778,6 +1828,21 @@ static void adopt_reader(struct fuzz *f, struct rng *r, int fd, int slot,
 	rd->ring_size = a->ring_size;
 	rd->want_seq = (int64_t)a->next_seq;
 	rd->exit_seen = false;
+	rd->shared = false;
+	if (f->rc.running && chance(r, 40)) {
+		int d = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+
+		pthread_mutex_lock(&f->rc.lock);
+		if (d >= 0 && f->rc.nq < RACER_FDS) {
+			f->rc.q[f->rc.nq].fd = d;
+			f->rc.q[f->rc.nq++].ring_size = a->ring_size;
+			rd->shared = true;
+			d = -1;
+		}
+		pthread_mutex_unlock(&f->rc.lock);
+		if (d >= 0)
+			close(d);
+	}
 }
 
 static void op_attach(struct fuzz *f, struct rng *r)
@@ -2103,6 +2168,11 @@ static void op_read(struct fuzz *f, struct rng *r)
 	if (p != f->scratch && !(p >= f->edge && p + n <= f->edge + f->pg)) {
 		unexpected(f, "read() into a %s pointer returned %zd bytes", what, n);
 		return;
+	}
+	if (rd->shared) {
+		/* The racer consumes too: only the framing can be checked. */
+		rd->want_seq = -1;
+		rd->exit_seen = false;
 	}
 	take_records(f, rd, p, (size_t)n, NULL);
 }
@@ -2507,6 +2577,23 @@ static void op_forge(struct fuzz *f, struct rng *r)
 		count(f, OP_FORGE, e);
 		return;
 	}
+	if (rd->shared) {
+		/* The racer consumes too: no position can be checked. */
+		c0 = ring_cons(rd);
+		prod = ring_prod(rd);
+		forged = chance(r, 40) ? prod : chance(r, 50) ? c0 + 8 * rnd(r, 64) : rnd64(r);
+		__atomic_store_n(&rd->cons->pos, forged, __ATOMIC_RELEASE);
+		ret = ioctl(rd->fd, SBEXEC_IOC_CONSUMED);
+		e = res_errno(ret);
+		count(f, OP_FORGE, e);
+		desc(f, " shared session %u c0=%llu prod=%llu forged=%llu -> %s", rd->id,
+		     (unsigned long long)c0, (unsigned long long)prod,
+		     (unsigned long long)forged, errname(e));
+		if (e && e != EINVAL)
+			unexpected(f, "CONSUMED after forging: %s", errname(e));
+		rd->want_seq = -1;
+		return;
+	}
 	size = rd->ring_size;
 	ret = ioctl(rd->fd, SBEXEC_IOC_CONSUMED);
 	if (ret && errno != EINVAL) {
@@ -2690,7 +2777,9 @@ static void op_roundtrip(struct fuzz *f, struct rng *r)
 	}
 	rnd_bytes(r, in, total);
 	desc(f, " cat ring=%u bytes=%zu via %s", c.ring, total, use_mmap ? "mmap" : "read");
+	f->private_ids = true;	/* the racer must not feed or signal this cat */
 	err = nl_request(f, SBEXEC_CMD_EXEC, NLM_F_REQUEST | NLM_F_ACK, build_cat, &c, 0, &id);
+	f->private_ids = false;
 	if (err == EAGAIN) {
 		count(f, OP_ROUNDTRIP, err);
 		goto out;
@@ -2699,7 +2788,6 @@ static void op_roundtrip(struct fuzz *f, struct rng *r)
 		unexpected(f, "roundtrip: EXEC cat: %s, id %u", errname(err), id);
 		goto out;
 	}
-	track_id(f, id, false);
 	desc(f, " id=%u", id);
 	rd.fd = open(DEV_PATH, O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	a.session_id = id;
@@ -2980,6 +3068,233 @@ static int sock_reopen(struct fuzz *f, struct rng *r, bool events)
 	return 0;
 }
 
+/* ---- the racer thread ---- */
+
+/* Append one attribute at @p; returns the bytes used. */
+static size_t racer_attr(uint8_t *p, uint16_t type, const void *d, size_t n)
+{
+	struct nlattr *a = (void *)p;
+
+	a->nla_type = type;
+	a->nla_len = (uint16_t)(NLA_HDRLEN + n);
+	memcpy(p + NLA_HDRLEN, d, n);
+	memset(p + NLA_HDRLEN + n, 0, NLA_ALIGN(n) - n);
+	return NLA_ALIGN(a->nla_len);
+}
+
+/* A clean request about session @id, plus @alen bytes of attributes. */
+static void racer_send(int nl, uint16_t fam, uint8_t cmd, uint16_t flags,
+		       uint32_t id, const uint8_t *attrs, size_t alen)
+{
+	struct {
+		struct nlmsghdr h;
+		struct genlmsghdr g;
+		uint8_t a[256];
+	} m = { 0 };
+	static _Thread_local uint8_t rx[65536];
+	size_t off = racer_attr(m.a, SBEXEC_A_SESSION_ID, &id, 4);
+
+	if (alen <= sizeof(m.a) - off) {
+		memcpy(m.a + off, attrs, alen);
+		off += alen;
+	}
+	m.h.nlmsg_len = (uint32_t)(NLMSG_HDRLEN + GENL_HDRLEN + off);
+	m.h.nlmsg_type = fam;
+	m.h.nlmsg_flags = flags;
+	m.g.cmd = cmd;
+	m.g.version = SBEXEC_GENL_VERSION;
+	nl_sendto(nl, &m, m.h.nlmsg_len);
+	while (recv(nl, rx, sizeof(rx), MSG_DONTWAIT) > 0 || errno == ENOBUFS)
+		;
+}
+
+static void racer_fd_op(struct racer *rc, struct rng *r, int fd, uint32_t ring,
+			uint8_t *buf)
+{
+	static const size_t sizes[] = { 16, 24, 40, 4096, 65536 };
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	size_t len = (size_t)(2 + 2 * (ring / (uint32_t)rc->pg)) * (size_t)rc->pg, i;
+	volatile uint8_t sink;
+	uint8_t *m;
+
+	switch (rnd(r, 6)) {
+	case 0:
+		/* Only non-blocking files: the racer never waits. */
+		if (fcntl(fd, F_GETFL) & O_NONBLOCK)
+			(void)!read(fd, buf, sizes[rnd(r, ARRAY_SIZE(sizes))]);
+		break;
+	case 1:
+		poll(&pfd, 1, 0);
+		break;
+	case 2:
+		ioctl(fd, SBEXEC_IOC_CONSUMED);
+		break;
+	case 3:
+		m = mmap(NULL, len - (size_t)rc->pg, PROT_READ, MAP_SHARED, fd, rc->pg);
+		if (m != MAP_FAILED) {
+			for (i = 0; i < len - (size_t)rc->pg; i += (size_t)rc->pg)
+				sink = m[i];
+			(void)sink;
+			munmap(m, len - (size_t)rc->pg);
+		}
+		break;
+	default:
+		m = mmap(NULL, (size_t)rc->pg, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		if (m != MAP_FAILED) {
+			struct sbexec_ring_consumer *c = (void *)m;
+			uint64_t pos = c->pos + 8 * rnd(r, 8);
+
+			if (chance(r, 20))
+				pos = rnd64(r);
+			__atomic_store_n(&c->pos, pos, __ATOMIC_RELEASE);
+			if (chance(r, 50))
+				ioctl(fd, SBEXEC_IOC_CONSUMED);
+			else
+				poll(&pfd, 1, 0);
+			munmap(m, (size_t)rc->pg);
+		}
+		break;
+	}
+}
+
+static void *racer_main(void *arg)
+{
+	static const uint32_t sigs[] = { SIGCONT, SIGWINCH, SIGUSR1, SIGTERM, SIGSTOP };
+	struct racer *rc = arg;
+	struct rng r = { .s = rc->seed };
+	struct {
+		int fd;
+		uint32_t ring;
+	} own[RACER_FDS];
+	unsigned int nown = 0, i, burst = 0;
+	uint64_t last = 0;
+	uint8_t *buf = malloc(65536);
+	sigset_t set;
+	int nl = nl_open(false);
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGALRM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	while (!rc->stop && buf && nl >= 0) {
+		uint32_t id = 0, v;
+		bool have = false;
+
+		/* A few calls per main-thread message, not a busy loop. */
+		if (burst >= 4) {
+			pthread_mutex_lock(&rc->lock);
+			while (rc->tick == last && !rc->stop)
+				pthread_cond_wait(&rc->ticked, &rc->lock);
+			last = rc->tick;
+			pthread_mutex_unlock(&rc->lock);
+			burst = 0;
+			continue;
+		}
+		burst++;
+
+		pthread_mutex_lock(&rc->lock);
+		while (rc->nq) {
+			if (nown == RACER_FDS) {
+				i = rnd(&r, nown);
+				close(own[i].fd);
+				own[i] = own[--nown];
+			}
+			rc->nq--;
+			own[nown].fd = rc->q[rc->nq].fd;
+			own[nown++].ring = rc->q[rc->nq].ring_size;
+		}
+		if (rc->nids) {
+			id = rc->ids[rnd(&r, rc->nids)];
+			have = true;
+		}
+		pthread_mutex_unlock(&rc->lock);
+		rc->calls++;
+		if (nown && chance(&r, 50)) {
+			i = rnd(&r, nown);
+			if (chance(&r, 3)) {
+				close(own[i].fd);
+				own[i] = own[--nown];
+			} else {
+				racer_fd_op(rc, &r, own[i].fd, own[i].ring, buf);
+			}
+			continue;
+		}
+		if (!have)
+			continue;
+		uint8_t a[128];
+		size_t alen = 0;
+		uint8_t cmd;
+		uint16_t flags = NLM_F_REQUEST | NLM_F_ACK, rows, cols;
+
+		switch (rnd(&r, 7)) {
+		case 0:
+			cmd = SBEXEC_CMD_STDIN;
+			rnd_bytes(&r, buf, 64);
+			alen = racer_attr(a, SBEXEC_A_STDIN_DATA, buf, 1 + rnd(&r, 64));
+			break;
+		case 1:
+			cmd = SBEXEC_CMD_CLOSE_STDIN;
+			break;
+		case 2:
+			cmd = SBEXEC_CMD_RESIZE;
+			rows = (uint16_t)(1 + rnd(&r, 100));
+			cols = (uint16_t)(1 + rnd(&r, 300));
+			alen = racer_attr(a, SBEXEC_A_ROWS, &rows, 2);
+			alen += racer_attr(a + alen, SBEXEC_A_COLS, &cols, 2);
+			break;
+		case 3:
+			cmd = SBEXEC_CMD_SIGNAL;
+			v = sigs[rnd(&r, ARRAY_SIZE(sigs))];
+			alen = racer_attr(a, SBEXEC_A_SIGNAL, &v, 4);
+			break;
+		case 4:
+			cmd = SBEXEC_CMD_LIST;
+			flags |= NLM_F_DUMP;
+			break;
+		default:
+			cmd = SBEXEC_CMD_GET;
+			break;
+		}
+		racer_send(nl, rc->fam, cmd, flags, id, a, alen);
+	}
+	for (i = 0; i < nown; i++)
+		close(own[i].fd);
+	if (nl >= 0)
+		close(nl);
+	free(buf);
+	return NULL;
+}
+
+static void racer_start(struct fuzz *f)
+{
+	struct racer *rc = &f->rc;
+
+	pthread_mutex_init(&rc->lock, NULL);
+	pthread_cond_init(&rc->ticked, NULL);
+	rc->seed = f->seed ^ 0x5ac3e7f00dULL;
+	rc->fam = f->fam;
+	rc->pg = f->pg;
+	rc->running = !pthread_create(&rc->th, NULL, racer_main, rc);
+}
+
+static void racer_stop(struct fuzz *f)
+{
+	struct racer *rc = &f->rc;
+	unsigned int i;
+
+	if (!rc->running)
+		return;
+	pthread_mutex_lock(&rc->lock);
+	rc->stop = 1;
+	pthread_cond_signal(&rc->ticked);
+	pthread_mutex_unlock(&rc->lock);
+	pthread_join(rc->th, NULL);
+	rc->running = false;
+	for (i = 0; i < rc->nq; i++)
+		close(rc->q[i].fd);
+	rc->nq = 0;
+	f->st->racer_calls = rc->calls;
+}
+
 /* ---- the worker ---- */
 
 static enum op pick_op(struct fuzz *f, struct rng *r)
@@ -3094,6 +3409,7 @@ static void cleanup(struct fuzz *f)
 {
 	unsigned int i;
 
+	racer_stop(f);
 	f->desc[0] = 0;
 	desc(f, "cleanup");
 	for (i = 0; i < MAX_MAPS; i++)
@@ -3182,6 +3498,8 @@ static int setup(struct fuzz *f)
 	}
 	close(fd);
 	list_foreign(f);
+	if (f->o->racer)
+		racer_start(f);
 	return 0;
 }
 
@@ -3212,6 +3530,13 @@ static int worker(const struct opts *o, struct shared *sh, unsigned int w)
 		if (o->seconds && now_ns() - start > (uint64_t)o->seconds * 1000000000ULL)
 			break;
 		f->idx = i;
+		if (f->rc.running && !(i & 7)) {
+			/* Wake the racer every 8 messages: a wakeup costs. */
+			pthread_mutex_lock(&f->rc.lock);
+			f->rc.tick = i;
+			pthread_cond_signal(&f->rc.ticked);
+			pthread_mutex_unlock(&f->rc.lock);
+		}
 		if (f->sock_msgs >= f->sock_limit || f->sock_sessions >= 24) {
 			if (sock_reopen(f, &r, chance(&r, 20)))
 				break;
@@ -3266,9 +3591,14 @@ static void summary(const struct opts *o, struct shared *sh, double secs)
 		for (j = 0; j < NSLOT; j++)
 			hist[j] += tot.res[i][j];
 	}
+	for (w = 0; w < o->jobs; w++)
+		tot.racer_calls += sh->st[w].racer_calls;
 	printf("sbexec-fuzz: seed %" PRIu64 ", %u job%s: %" PRIu64 " messages in %.1f s (%.0f messages/s)\n",
 	       o->seed, o->jobs, o->jobs == 1 ? "" : "s", all, secs,
 	       secs > 0 ? (double)all / secs : 0.0);
+	if (tot.racer_calls)
+		printf("racer threads: %" PRIu64 " more calls at the same time on the same sessions\n",
+		       tot.racer_calls);
 	printf("%-12s %9s %8s  results\n", "op", "sent", "ms");
 	for (i = 0; i < N_OPS; i++) {
 		printf("%-12s %9" PRIu64 " %8" PRIu64 " ", op_info[i].name, tot.sent[i],
@@ -3320,6 +3650,7 @@ static void usage(FILE *fp)
 		"  --session-timeout S  how long a checked session may take (default 60)\n"
 		"  --patterns FILE      kernel log patterns, one ERE a line (default: built in)\n"
 		"  --no-kmsg            do not watch the kernel log\n"
+		"  --no-racer           no second thread working the same sessions\n"
 		"  --skip OP[,OP...]    leave these operations out\n"
 		"  --only OP[,OP...]    only these operations\n"
 		"  --weight OP=N        change an operation's weight\n"
@@ -3384,6 +3715,7 @@ int main(int argc, char **argv)
 		{ "session-timeout", required_argument, NULL, 't' },
 		{ "patterns", required_argument, NULL, 'p' },
 		{ "no-kmsg", no_argument, NULL, 'K' },
+		{ "no-racer", no_argument, NULL, 'R' },
 		{ "skip", required_argument, NULL, 'x' },
 		{ "only", required_argument, NULL, 'o' },
 		{ "weight", required_argument, NULL, 'w' },
@@ -3392,7 +3724,7 @@ int main(int argc, char **argv)
 	};
 	struct opts o = {
 		.count = 100000, .jobs = 1, .max_keep = 2, .session_timeout = 60,
-		.kmsg = true,
+		.kmsg = true, .racer = true,
 	};
 	struct sigaction sa = { .sa_handler = on_alarm };
 	struct shared *sh;
@@ -3444,6 +3776,9 @@ int main(int argc, char **argv)
 			break;
 		case 'K':
 			o.kmsg = false;
+			break;
+		case 'R':
+			o.racer = false;
 			break;
 		case 'x':
 		case 'o':
