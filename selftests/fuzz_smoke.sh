@@ -43,7 +43,7 @@ echo "# seed $seed: replay with $fuzz --seed $seed --count $count --jobs $jobs"
 start=$SECONDS
 "$fuzz" --seed "$seed" --count "$count" --jobs "$jobs" \
 	--patterns "$proj/scripts/dmesg-patterns" 2>&1 |
-	sed 's/^/# /'
+	sed -u 's/^/# /'
 rc=${PIPESTATUS[0]}
 echo "# sbexec-fuzz exited with status $rc after $((SECONDS - start)) s"
 
