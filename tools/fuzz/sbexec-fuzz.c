@@ -9,12 +9,14 @@
  * /dev/sbexec call (open, close, ioctl, ATTACH, CONSUMED, HELPER_REGISTER,
  * read, write, poll, mmap, mprotect, munmap, a forged consumer position),
  * or one checked end-to-end session (cat echoing random stdin through a
- * small ring, consumed with read() or the mapped ring).
+ * small ring, consumed with read() or the mapped ring). A racer thread per
+ * worker works the same sessions at the same time (see struct racer).
  *
  * Reproducible from a seed: message N of worker W draws from a generator
  * seeded by (seed + W, N) only, so `--seed S --start N --count 1` rebuilds
  * message N (the session ids and open files it picks from depend on what
- * ran before it, so replay from somewhat earlier).
+ * ran before it, so replay from somewhat earlier; --no-racer takes the
+ * racer thread's timing out of a replay).
  *
  * What it never does: target another netlink family or device, signal a
  * process that is not a session it started (SIGNAL is only sent to ids it
