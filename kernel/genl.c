@@ -288,7 +288,11 @@ static void *sbexec_build_upcall(struct genl_info *info, size_t *len)
 	void *msg;
 	int rem;
 
-	*len = sizeof(*hdr) + genlmsg_len(info->genlhdr);
+	/*
+	 * The last attribute of a message need not be padded, but it is
+	 * copied with its padding: size the copy for the aligned length.
+	 */
+	*len = sizeof(*hdr) + NLA_ALIGN(genlmsg_len(info->genlhdr));
 	if (*len > SBEXEC_UPCALL_MAX_MSG)
 		return ERR_PTR(-E2BIG);
 	msg = kvzalloc(*len, GFP_KERNEL);
