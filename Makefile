@@ -8,6 +8,10 @@
 #   make lint            checkpatch --strict, clean W=1 build, sparse, spec-check
 #   make run [CMD=...]   boot a guest and run one `sbexec run` session
 #   make check           deps, build, lint, then the selftests in one guest boot
+#   make check-debug     the selftests in one boot of the KASAN/lockdep/kmemleak/
+#                        UBSAN debug kernel (built once, cached in build/)
+#   make stress [STRESS_ARGS=--debug-kernel]  robust_test: the helper killed
+#                        100 times under load (SBEXEC_ROBUST_ITERATIONS=N)
 #   make bench [BENCH_ARGS=...]  one guest boot: sbexec vs the floor vs qemu-ga
 #   make fuzz [FUZZ_COUNT=N] [FUZZ_SEED=S]  debug-kernel guest: N (1000000)
 #                        sbexec-fuzz messages, then a normal session (scripts/fuzz)
@@ -38,7 +42,8 @@ KBUILD := $(MAKE) -C '$(KDIR)' M='$(TOP)'
 USER_DIRS := user/lib user/helper user/cli
 
 .PHONY: all modules user lib helper cli selftests kernel-tools deps lint \
-	run check bench fuzz fuzz-tool modules_install clean distclean kdir-check help
+	run check check-debug stress bench fuzz fuzz-tool modules_install clean \
+	distclean kdir-check help
 
 all: modules lib helper cli selftests fuzz-tool
 
@@ -117,6 +122,22 @@ fuzz:
 	@'$(TOP)/scripts/deps'
 	@$(MAKE) -s all
 	@SBEXEC_FUZZ_COUNT='$(FUZZ_COUNT)' SBEXEC_FUZZ_SEED='$(FUZZ_SEED)' '$(TOP)/scripts/fuzz'
+
+# The debug kernel (scripts/debug-kernel) and the module for it are built
+# by scripts/vm --debug-kernel; the user-space parts are the same.
+check-debug:
+	@'$(TOP)/scripts/deps'
+	@'$(TOP)/scripts/check' --debug-kernel
+
+# robust_test alone, its helper-death rounds repeated under load.
+SBEXEC_ROBUST_ITERATIONS ?= 100
+SBEXEC_ROBUST_LOAD ?= 1
+stress:
+	@'$(TOP)/scripts/deps'
+	@$(MAKE) -s all
+	@SBEXEC_ROBUST_ITERATIONS='$(SBEXEC_ROBUST_ITERATIONS)' \
+		SBEXEC_ROBUST_LOAD='$(SBEXEC_ROBUST_LOAD)' \
+		'$(TOP)/scripts/check' --name stress $(STRESS_ARGS) -- selftests/robust_test
 
 # Table on stdout, JSON in build/bench.json; see bench/run.
 bench:

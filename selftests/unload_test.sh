@@ -1,0 +1,262 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# unload_test.sh: `rmmod sbexec` while sessions are alive.
+#
+# The defined behaviour: rmmod succeeds once the helper and every reader
+# have closed their /dev/sbexec files (each holds a module reference; the
+# refcount shows them). Sessions still alive then are killed (SIGKILL to
+# their process groups) and freed, whatever state they are in: running,
+# blocked on a full ring, or ended with output nobody read. Nothing of the
+# module stays behind: no device, no genl family, no process. The module
+# can be loaded again at once and works.
+#
+# Steps: start keep-running sessions (sbexec run -d), stop the helper,
+# rmmod, check that the sessions' processes are dead and the module gone,
+# modprobe sbexec, restart the helper, run a session.
+#
+# MUST RUN LAST (selftests/Makefile lists it last in TEST_PROGS): it
+# reloads the module. It leaves the module loaded and a helper registered,
+# as it found them, for the harness's final rmmod check.
+#
+# kselftest TAP on stdout; exit status 0 only when every step passed.
+# Env: SBEXEC_PROJECT, SBEXEC_CLI (as run_all.sh sets them).
+set -uo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+project=${SBEXEC_PROJECT:-$(dirname "$here")}
+cli=${SBEXEC_CLI:-$project/user/cli/sbexec}
+helper_bin=${SBEXEC_HELPER_BIN:-$project/user/helper/sbexec-helper}
+pidfile=/run/sbexec-helper.pid
+helper_log=/run/sbexec-out/helper.log
+[[ -d ${helper_log%/*} ]] || helper_log=/dev/null
+
+n=0
+failed=0
+ok() { n=$((n + 1)); echo "ok $n unload.$1"; }
+not_ok() {
+	local name=$1
+	shift
+	n=$((n + 1))
+	failed=$((failed + 1))
+	echo "not ok $n unload.$name"
+	local l
+	for l in "$@"; do echo "# $l"; done
+}
+skip() { n=$((n + 1)); echo "ok $n unload.$1 # SKIP $2"; }
+finish() {
+	echo "1..$n"
+	echo "# unload_test: $n tests, $failed failed"
+	((failed == 0))
+	exit
+}
+
+# alive PID: exists and is not a zombie
+alive() {
+	local stat state
+	read -r stat 2>/dev/null <"/proc/$1/stat" || return 1
+	state=${stat##*) }
+	state=${state%% *}
+	[[ -n $state && $state != Z && $state != X ]]
+}
+
+# wait_dead PID SECS: gone or a zombie within SECS
+wait_dead() {
+	local deadline=$((SECONDS + $2))
+	while alive "$1"; do
+		((SECONDS < deadline)) || return 1
+		sleep 0.05
+	done
+}
+
+# How PID died: "reaped", or "zombie, wait status N" (from /proc's exit_code).
+death_of() {
+	local stat
+	if ! read -r stat 2>/dev/null <"/proc/$1/stat"; then
+		echo reaped
+		return
+	fi
+	# shellcheck disable=SC2086 # split the fields after the comm
+	set -- ${stat##*) }
+	echo "zombie, wait status ${50:-?}"
+}
+
+# Members of process group PGID (field 5 of /proc/PID/stat).
+pgrp_members() {
+	local want=$1 f stat
+	for f in /proc/[0-9]*/stat; do
+		read -r stat 2>/dev/null <"$f" || continue
+		# shellcheck disable=SC2086 # fields after the comm: state ppid pgrp
+		set -- ${stat##*) }
+		[[ ${3:-} == "$want" ]] || continue
+		f=${f#/proc/}
+		echo "${f%/stat}"
+	done
+}
+
+helper_pid() {
+	local pid
+	pid=$(cat "$pidfile" 2>/dev/null) || return 1
+	[[ $pid =~ ^[0-9]+$ ]] && alive "$pid" && echo "$pid"
+}
+
+# shellcheck disable=SC2094 # the daemon appends to its log, as guest-run starts it
+start_helper() {
+	rm -f "$pidfile"
+	timeout 20 "$helper_bin" --daemon --pidfile "$pidfile" --log "$helper_log" \
+		</dev/null >>"$helper_log" 2>&1
+}
+
+refcnt() { cat /sys/module/sbexec/refcnt 2>/dev/null || echo none; }
+
+# Whatever happens below, leave the module loaded and a helper running.
+# shellcheck disable=SC2317 # called from the EXIT trap
+restore() {
+	[[ -d /sys/module/sbexec ]] || timeout 60 modprobe sbexec
+	helper_pid >/dev/null || start_helper
+}
+trap restore EXIT
+
+echo "TAP version 13"
+if ((EUID != 0)); then
+	skip rmmod_with_live_sessions "needs root"
+	finish
+fi
+if [[ ! -d /sys/module/sbexec ]] || ! helper_pid >/dev/null; then
+	not_ok preconditions "sbexec.ko loaded and sbexec-helper running ($pidfile)"
+	finish
+fi
+
+# --- sessions in every state ------------------------------------------------
+declare -A sid spid
+scripts=(
+	"sleeper=exec sleep 1000"
+	"stubborn=trap '' TERM HUP INT; while :; do sleep 1; done"
+	"flood=yes unload-flood-unload-flood"
+	"group=sleep 1001 & sleep 1002; wait"
+	"ended=echo ended-but-unread; exit 3"
+)
+good=1
+for s in "${scripts[@]}"; do
+	name=${s%%=*}
+	out=$(timeout 30 "$cli" run -d -- sh -c "${s#*=}" 2>&1)
+	if [[ ! $out =~ ^[0-9]+$ ]]; then
+		good=0
+		not_ok "start_$name" "sbexec run -d: $out"
+		continue
+	fi
+	sid[$name]=$out
+done
+((good)) && ok start_keep_running_sessions
+sleep 0.5 # the flood fills its ring, the group forks its second sleep
+
+ps_out=$(timeout 30 "$cli" ps 2>&1)
+for name in "${!sid[@]}"; do
+	spid[$name]=$(awk -v id="${sid[$name]}" '$1 == id { print $2 }' <<<"$ps_out")
+done
+pids=()
+for name in sleeper stubborn flood group; do
+	[[ -n ${spid[$name]:-} ]] && pids+=("${spid[$name]}")
+done
+pgid=${spid[group]:-0}
+mapfile -t members < <(pgrp_members "$pgid" | grep -vx "$pgid")
+pids+=("${members[@]}")
+bad=()
+for name in sleeper stubborn flood group; do
+	p=${spid[$name]:-}
+	[[ -n $p ]] && alive "$p" || bad+=("$name: pid '${p}' not running")
+done
+((${#members[@]} >= 2)) || bad+=("group: ${#members[@]} more processes in group $pgid, want 2")
+ended_exit=$(awk -v id="${sid[ended]:-x}" '$1 == id { print $7 }' <<<"$ps_out")
+[[ $ended_exit == 3 ]] || bad+=("ended: LIST shows exit '$ended_exit', want 3")
+if ((${#bad[@]})); then
+	not_ok sessions_running "${bad[@]}" "$ps_out"
+else
+	ok sessions_running
+fi
+
+# --- no reader, no helper: nothing holds the module ------------------------
+hpid=$(helper_pid)
+kill -TERM "$hpid"
+if wait_dead "$hpid" 10; then
+	ok helper_stopped
+else
+	not_ok helper_stopped "helper $hpid ignored SIGTERM"
+	kill -KILL "$hpid"
+	wait_dead "$hpid" 5
+fi
+bad=()
+for p in "${pids[@]}"; do alive "$p" || bad+=("pid $p died with the helper"); done
+if ((${#bad[@]})); then not_ok sessions_outlive_helper "${bad[@]}"; else ok sessions_outlive_helper; fi
+rc=$(refcnt)
+if [[ $rc == 0 ]]; then ok module_unreferenced; else not_ok module_unreferenced "refcnt $rc"; fi
+
+# --- rmmod ------------------------------------------------------------------
+msg=$(timeout 60 rmmod sbexec 2>&1)
+rc=$?
+if ((rc == 0)); then
+	ok rmmod_with_live_sessions
+else
+	not_ok rmmod_with_live_sessions "rmmod sbexec: status $rc: $msg"
+	[[ -r /proc/sysrq-trigger ]] && echo w >/proc/sysrq-trigger
+fi
+
+bad=()
+for p in "${pids[@]}"; do
+	wait_dead "$p" 10 || bad+=("pid $p ($(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null)) still running")
+done
+if ((${#bad[@]})); then
+	not_ok session_processes_killed "${bad[@]}"
+else
+	ok session_processes_killed
+	for p in "${pids[@]}"; do echo "# pid $p: $(death_of "$p")"; done
+fi
+
+bad=()
+[[ -e /sys/module/sbexec ]] && bad+=("/sys/module/sbexec still there")
+[[ -e /dev/sbexec ]] && bad+=("/dev/sbexec still there")
+out=$(timeout 30 "$cli" ps 2>&1)
+rc=$?
+((rc == 125)) || bad+=("sbexec ps after rmmod: status $rc: $out")
+for f in /proc/[0-9]*/comm; do
+	read -r comm 2>/dev/null <"$f" || continue
+	[[ $comm == sbexec ]] && bad+=("task ${f%/comm} is named sbexec")
+done
+for f in /proc/[0-9]*/fd/*; do
+	[[ $(readlink "$f" 2>/dev/null) == /dev/sbexec ]] && bad+=("$f still open")
+done
+if ((${#bad[@]})); then not_ok nothing_left_behind "${bad[@]}"; else ok nothing_left_behind; fi
+
+# --- load again, work again ------------------------------------------------
+msg=$(timeout 60 modprobe sbexec 2>&1)
+rc=$?
+deadline=$((SECONDS + 10))
+while [[ ! -c /dev/sbexec ]] && ((SECONDS < deadline)); do sleep 0.1; done
+if ((rc == 0)) && [[ -c /dev/sbexec ]]; then
+	ok modprobe_again
+else
+	not_ok modprobe_again "modprobe sbexec: status $rc: $msg"
+fi
+if start_helper && helper_pid >/dev/null; then
+	ok helper_restarted
+else
+	not_ok helper_restarted "sbexec-helper --daemon failed (see helper.log)"
+fi
+out=$(timeout 30 "$cli" ps 2>&1)
+rc=$?
+lines=$(grep -c . <<<"$out")
+if ((rc == 0 && lines == 1)); then
+	ok fresh_module_has_no_sessions
+else
+	not_ok fresh_module_has_no_sessions "sbexec ps: status $rc" "$out"
+fi
+out=$(timeout 60 "$cli" run -- sh -c 'echo after-reload; echo to-stderr >&2; exit 4' 2>/tmp/unload_test.err)
+rc=$?
+err=$(cat /tmp/unload_test.err 2>/dev/null)
+rm -f /tmp/unload_test.err
+if [[ $rc == 4 && $out == after-reload && $err == to-stderr ]]; then
+	ok exec_after_reload
+else
+	not_ok exec_after_reload "status $rc, stdout '$out', stderr '$err'"
+fi
+finish
