@@ -11,7 +11,8 @@
 #   make check-debug     the selftests in one boot of the KASAN/lockdep/kmemleak/
 #                        UBSAN debug kernel (built once, cached in build/)
 #   make stress [STRESS_ARGS=--debug-kernel]  robust_test: the helper killed
-#                        100 times under load (SBEXEC_ROBUST_ITERATIONS=N)
+#                        100 times under load (SBEXEC_ROBUST_ITERATIONS=N),
+#                        300 helper+client death races (..._RACE_ROUNDS=N)
 #   make bench [BENCH_ARGS=...]  one guest boot: sbexec vs the floor vs qemu-ga
 #   make fuzz [FUZZ_COUNT=N] [FUZZ_SEED=S]  debug-kernel guest: N (1000000)
 #                        sbexec-fuzz messages, then a normal session (scripts/fuzz)
@@ -132,11 +133,13 @@ check-debug:
 # robust_test alone, its helper-death rounds repeated under load.
 SBEXEC_ROBUST_ITERATIONS ?= 100
 SBEXEC_ROBUST_LOAD ?= 1
+SBEXEC_ROBUST_RACE_ROUNDS ?= 300
 stress:
 	@'$(TOP)/scripts/deps'
 	@$(MAKE) -s all
 	@SBEXEC_ROBUST_ITERATIONS='$(SBEXEC_ROBUST_ITERATIONS)' \
 		SBEXEC_ROBUST_LOAD='$(SBEXEC_ROBUST_LOAD)' \
+		SBEXEC_ROBUST_RACE_ROUNDS='$(SBEXEC_ROBUST_RACE_ROUNDS)' \
 		'$(TOP)/scripts/check' --name stress $(STRESS_ARGS) -- selftests/robust_test
 
 # Table on stdout, JSON in build/bench.json; see bench/run.

@@ -8,6 +8,11 @@
  * list by its waiter (timeout, fatal signal). Whoever takes it off a list
  * under sbexec_chan_lock decides the outcome; a reply that finds its
  * request gone gets -ENOENT and the helper kills the child it made.
+ *
+ * The helper reports each child it forks (SBEXEC_UP_FORKED) before the
+ * child may execute anything. A request that then ends without a session,
+ * whoever ends it, has that child killed here, so a client that is told
+ * its command did not start never has it running.
  */
 
 #include <linux/capability.h>
@@ -19,6 +24,7 @@
 #include <linux/pid.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
+#include <linux/threads.h>
 #include <linux/uaccess.h>
 #include <linux/wait.h>
 
@@ -35,6 +41,10 @@
  * @msg: the encoded request (header and attributes); owned
  * @len: its length
  * @sess: the session being started; a reference is held
+ * @child: the helper's child for it (SBEXEC_UP_FORKED), or NULL; set under
+ *	sbexec_chan_lock while the request is in flight, read by whoever
+ *	took the request off its list; a reference is held
+ * @reaped: on sbexec_helper_unregister()'s private list
  * @done: completed once, with the outcome in @result and @fail
  * @result: 0 when started, -errno otherwise
  * @fail: why not, when @result is not 0
@@ -46,6 +56,8 @@ struct sbexec_upcall {
 	void *msg;
 	size_t len;
 	struct sbexec_session *sess;
+	struct pid *child;
+	struct list_head reaped;
 	struct completion done;
 	int result;
 	struct sbexec_failure fail;
@@ -55,6 +67,7 @@ static void sbexec_upcall_release(struct kref *ref)
 {
 	struct sbexec_upcall *up = container_of(ref, struct sbexec_upcall, ref);
 
+	put_pid(up->child);
 	sbexec_session_put(up->sess);
 	kvfree(up->msg);
 	kfree(up);
@@ -63,6 +76,23 @@ static void sbexec_upcall_release(struct kref *ref)
 static void sbexec_upcall_put(struct sbexec_upcall *up)
 {
 	kref_put(&up->ref, sbexec_upcall_release);
+}
+
+/* SIGKILL a process and its process group (it may have called setsid()). */
+static void sbexec_kill_child(struct pid *pid)
+{
+	kill_pgrp(pid, SIGKILL, 1);
+	kill_pid(pid, SIGKILL, 1);
+}
+
+/*
+ * The request ends without a session: kill the child the helper forked for
+ * it, if it said so. Only by the one who took @up off its list.
+ */
+static void sbexec_upcall_kill_child(struct sbexec_upcall *up)
+{
+	if (up->child)
+		sbexec_kill_child(up->child);
 }
 
 /**
@@ -102,7 +132,7 @@ static const struct nla_policy sbexec_failure_policy[SBEXEC_FAILURE_A_MAX + 1] =
 };
 
 static const struct nla_policy sbexec_reply_policy[SBEXEC_UA_MAX + 1] = {
-	[SBEXEC_UA_PID] = NLA_POLICY_MIN(NLA_U32, 1),
+	[SBEXEC_UA_PID] = NLA_POLICY_MIN(NLA_U32, 1),	/* <= PID_MAX_LIMIT: code */
 	[SBEXEC_UA_STDIN_FD] = { .type = NLA_U32 },
 	[SBEXEC_UA_STDOUT_FD] = { .type = NLA_U32 },
 	[SBEXEC_UA_STDERR_FD] = { .type = NLA_U32 },
@@ -130,8 +160,9 @@ static void sbexec_fail_helper_gone(struct sbexec_upcall *up, bool sent)
  * Waits for the helper's answer, at most upcall_timeout_ms.
  *
  * Return: 0 when the session was started; -EINTR on a fatal signal
- * (nothing was started on our behalf: a late reply is refused and the
- * helper kills the child); any other -errno with @fail filled in.
+ * (nothing runs on our behalf: the child the helper reported forked is
+ * killed, a late reply is refused); any other -errno with @fail filled in.
+ * Whenever the return is not 0, no child of this request is left running.
  */
 int sbexec_upcall_spawn(struct sbexec_session *s, void *msg, size_t len,
 			struct sbexec_failure *fail)
@@ -155,6 +186,7 @@ int sbexec_upcall_spawn(struct sbexec_session *s, void *msg, size_t len,
 	up->len = len;
 	init_completion(&up->done);
 	INIT_LIST_HEAD(&up->node);
+	INIT_LIST_HEAD(&up->reaped);
 
 	spin_lock(&sbexec_chan_lock);
 	if (!sbexec_cur_helper) {
@@ -196,6 +228,7 @@ int sbexec_upcall_spawn(struct sbexec_session *s, void *msg, size_t len,
 		}
 		spin_unlock(&sbexec_chan_lock);
 		if (owned) {
+			sbexec_upcall_kill_child(up);
 			sbexec_upcall_put(up);	/* the list's */
 			ret = -EINTR;
 			if (left == 0) {
@@ -268,33 +301,37 @@ int sbexec_helper_register(struct file *file, struct sbexec_helper **out)
 void sbexec_helper_unregister(struct sbexec_helper *h)
 {
 	struct sbexec_upcall *up, *tmp;
-	LIST_HEAD(sent);
-	LIST_HEAD(queued);
+	LIST_HEAD(gone);
 
+	/*
+	 * Off their lists under the lock, in one go: a waiter that times out
+	 * or is killed meanwhile then finds its request taken and waits for
+	 * our completion instead of counting it out a second time.
+	 */
 	spin_lock(&sbexec_chan_lock);
 	h->dead = true;
 	if (sbexec_cur_helper == h)
 		sbexec_cur_helper = NULL;
-	list_splice_init(&h->inflight, &sent);
-	list_splice_init(&sbexec_pending, &queued);
-	list_for_each_entry(up, &sent, node)
+	list_for_each_entry_safe(up, tmp, &h->inflight, node) {
+		list_del_init(&up->node);
 		sbexec_nr_upcalls--;
-	list_for_each_entry(up, &queued, node)
+		sbexec_fail_helper_gone(up, true);
+		list_add_tail(&up->reaped, &gone);
+	}
+	list_for_each_entry_safe(up, tmp, &sbexec_pending, node) {
+		list_del_init(&up->node);
 		sbexec_nr_upcalls--;
+		sbexec_fail_helper_gone(up, false);
+		list_add_tail(&up->reaped, &gone);
+	}
 	spin_unlock(&sbexec_chan_lock);
 	wake_up_interruptible(&sbexec_helper_wq);
 
-	list_for_each_entry_safe(up, tmp, &sent, node) {
-		list_del_init(&up->node);
-		sbexec_fail_helper_gone(up, true);
+	list_for_each_entry_safe(up, tmp, &gone, reaped) {
+		list_del(&up->reaped);
+		sbexec_upcall_kill_child(up);
 		complete(&up->done);
-		sbexec_upcall_put(up);
-	}
-	list_for_each_entry_safe(up, tmp, &queued, node) {
-		list_del_init(&up->node);
-		sbexec_fail_helper_gone(up, false);
-		complete(&up->done);
-		sbexec_upcall_put(up);
+		sbexec_upcall_put(up);	/* the list's */
 	}
 	kfree(h);
 }
@@ -423,27 +460,24 @@ static struct file *sbexec_get_fd(struct nlattr *attr, fmode_t mode,
 }
 
 /*
- * A success reply: resolve the pid (a child of the helper, in the helper's
- * pid namespace) and take references on the fds in the helper's table,
- * then start the session. On error nothing is kept and the child is
- * killed if it was resolved.
+ * The process @attr names, in the helper's pid namespace, when it is a
+ * child of the helper (current); a reference is taken.
  */
-static int sbexec_handoff(struct sbexec_upcall *up, struct nlattr **tb)
+static struct pid *sbexec_helper_child(struct nlattr *attr)
 {
-	struct sbexec_session *s = up->sess;
-	struct file *in = NULL, *out = NULL, *err = NULL;
 	struct task_struct *tsk;
 	struct pid *pid;
-	pid_t nr;
+	u32 nr;
 	bool ours;
-	int ret;
 
-	if (!tb[SBEXEC_UA_PID])
-		return -EINVAL;
-	nr = nla_get_u32(tb[SBEXEC_UA_PID]);
+	if (!attr)
+		return ERR_PTR(-EINVAL);
+	nr = nla_get_u32(attr);
+	if (nr > PID_MAX_LIMIT)
+		return ERR_PTR(-ESRCH);
 	pid = find_get_pid(nr);
 	if (!pid)
-		return -ESRCH;
+		return ERR_PTR(-ESRCH);
 	rcu_read_lock();
 	tsk = pid_task(pid, PIDTYPE_PID);
 	ours = tsk && thread_group_leader(tsk) &&
@@ -451,7 +485,66 @@ static int sbexec_handoff(struct sbexec_upcall *up, struct nlattr **tb)
 	rcu_read_unlock();
 	if (!ours) {
 		put_pid(pid);
-		return -ESRCH;
+		return ERR_PTR(-ESRCH);
+	}
+	return pid;
+}
+
+/*
+ * SBEXEC_UP_FORKED: remember the child forked for in-flight request @id.
+ * On error the helper keeps the child at its gate and kills it.
+ */
+static int sbexec_helper_forked(struct sbexec_helper *h, u64 id,
+				struct nlattr **tb)
+{
+	struct sbexec_upcall *it;
+	struct pid *pid;
+	int ret = -ENOENT;
+
+	if (tb[SBEXEC_UA_STDIN_FD] || tb[SBEXEC_UA_STDOUT_FD] ||
+	    tb[SBEXEC_UA_STDERR_FD] || tb[SBEXEC_UA_PTY_FD] ||
+	    tb[SBEXEC_UA_FAILURE])
+		return -EINVAL;
+	pid = sbexec_helper_child(tb[SBEXEC_UA_PID]);
+	if (IS_ERR(pid))
+		return PTR_ERR(pid);
+	spin_lock(&sbexec_chan_lock);
+	list_for_each_entry(it, &h->inflight, node) {
+		if (it->id != id)
+			continue;
+		if (it->child) {
+			ret = -EEXIST;
+		} else {
+			it->child = pid;
+			pid = NULL;
+			ret = 0;
+		}
+		break;
+	}
+	spin_unlock(&sbexec_chan_lock);
+	put_pid(pid);
+	return ret;
+}
+
+/*
+ * A success reply: resolve the pid (a child of the helper, in the helper's
+ * pid namespace, the one reported forked if one was) and take references
+ * on the fds in the helper's table, then start the session. On error
+ * nothing is kept and the child is killed if it was resolved.
+ */
+static int sbexec_handoff(struct sbexec_upcall *up, struct nlattr **tb)
+{
+	struct sbexec_session *s = up->sess;
+	struct file *in = NULL, *out = NULL, *err = NULL;
+	struct pid *pid;
+	int ret;
+
+	pid = sbexec_helper_child(tb[SBEXEC_UA_PID]);
+	if (IS_ERR(pid))
+		return PTR_ERR(pid);
+	if (up->child && up->child != pid) {
+		ret = -EINVAL;
+		goto err_kill;
 	}
 
 	if (s->tty) {
@@ -487,29 +580,33 @@ static int sbexec_handoff(struct sbexec_upcall *up, struct nlattr **tb)
 			goto err_put_out;
 		}
 	}
-	return sbexec_session_start(s, pid, nr, in, out, err);
+	return sbexec_session_start(s, pid, nla_get_u32(tb[SBEXEC_UA_PID]),
+				    in, out, err);
 
 err_put_out:
 	fput(out);
 err_put_in:
 	fput(in);
 err_kill:
-	kill_pgrp(pid, SIGKILL, 1);
-	kill_pid(pid, SIGKILL, 1);
+	sbexec_kill_child(pid);
 	put_pid(pid);
 	return ret;
 }
 
 /**
- * sbexec_helper_write - the helper answers a spawn request
+ * sbexec_helper_write - the helper reports on a spawn request
  * @h: the helper
  * @buf: one message: header and attributes
  * @count: its length
  *
+ * SBEXEC_UP_FORKED records the request's child; SBEXEC_UP_SPAWNED answers
+ * the request (started, or a failure).
+ *
  * Return: @count, -ENOENT for an id that is not this helper's inflight
  * request (for instance one whose client gave up: the helper must then
- * kill the child it spawned), -EINVAL for a malformed reply (the request
- * then fails with kind Other), -EFAULT.
+ * kill the child it spawned), -EEXIST for a second FORKED, -ESRCH for a
+ * FORKED pid that is not the helper's child, -EINVAL for a malformed
+ * message (a malformed SPAWNED fails the request with kind Other), -EFAULT.
  */
 ssize_t sbexec_helper_write(struct sbexec_helper *h, const char __user *buf,
 			    size_t count)
@@ -518,7 +615,7 @@ ssize_t sbexec_helper_write(struct sbexec_helper *h, const char __user *buf,
 	struct sbexec_upcall_hdr *hdr;
 	struct sbexec_upcall *up, *it;
 	void *msg;
-	int ret;
+	int ret, perr;
 
 	if (count < sizeof(*hdr) || count > SBEXEC_REPLY_MAX)
 		return -EINVAL;
@@ -526,9 +623,16 @@ ssize_t sbexec_helper_write(struct sbexec_helper *h, const char __user *buf,
 	if (IS_ERR(msg))
 		return PTR_ERR(msg);
 	hdr = msg;
-	if (hdr->len != count || hdr->type != SBEXEC_UP_SPAWNED || hdr->flags) {
+	if (hdr->len != count || hdr->flags ||
+	    (hdr->type != SBEXEC_UP_SPAWNED && hdr->type != SBEXEC_UP_FORKED)) {
 		ret = -EINVAL;
 		goto out_free;
+	}
+	perr = nla_parse(tb, SBEXEC_UA_MAX, msg + sizeof(*hdr),
+			 count - sizeof(*hdr), sbexec_reply_policy, NULL);
+	if (hdr->type == SBEXEC_UP_FORKED) {
+		ret = perr ?: sbexec_helper_forked(h, hdr->id, tb);
+		goto out_done;
 	}
 
 	up = NULL;
@@ -547,8 +651,7 @@ ssize_t sbexec_helper_write(struct sbexec_helper *h, const char __user *buf,
 		goto out_free;
 	}
 
-	ret = nla_parse(tb, SBEXEC_UA_MAX, msg + sizeof(*hdr),
-			count - sizeof(*hdr), sbexec_reply_policy, NULL);
+	ret = perr;
 	if (!ret && tb[SBEXEC_UA_FAILURE]) {
 		ret = sbexec_parse_failure(tb[SBEXEC_UA_FAILURE], &up->fail);
 		if (!ret)
@@ -565,8 +668,11 @@ ssize_t sbexec_helper_write(struct sbexec_helper *h, const char __user *buf,
 				   ret);
 		up->result = ret;
 	}
+	if (up->result)
+		sbexec_upcall_kill_child(up);
 	complete(&up->done);
 	sbexec_upcall_put(up);	/* the list's */
+out_done:
 	if (!ret)
 		ret = count;
 out_free:

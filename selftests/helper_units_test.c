@@ -1070,10 +1070,10 @@ TEST(upcall_handle_bad_header)
 	struct decoded_reply d;
 
 	ASSERT_NE(NULL, out);
-	EXPECT_EQ(-1, upcall_handle(&hdr, 8, NULL, out));
+	EXPECT_EQ(-1, upcall_handle(&hdr, 8, NULL, -1, out));
 
 	/* Header length disagrees with what was read. */
-	ASSERT_EQ(0, upcall_handle(&hdr, sizeof(hdr), NULL, out));
+	ASSERT_EQ(0, upcall_handle(&hdr, sizeof(hdr), NULL, -1, out));
 	EXPECT_FALSE(out->spawned);
 	ASSERT_EQ(0, decode_reply(out->reply, out->reply_len, &d));
 	EXPECT_EQ(99U, d.hdr.id);
@@ -1084,14 +1084,14 @@ TEST(upcall_handle_bad_header)
 	/* Wrong type. */
 	hdr.len = sizeof(hdr);
 	hdr.type = SBEXEC_UP_SPAWNED;
-	ASSERT_EQ(0, upcall_handle(&hdr, sizeof(hdr), NULL, out));
+	ASSERT_EQ(0, upcall_handle(&hdr, sizeof(hdr), NULL, -1, out));
 	ASSERT_EQ(0, decode_reply(out->reply, out->reply_len, &d));
 	EXPECT_TRUE(d.has_failure);
 	EXPECT_EQ((uint32_t)SBEXEC_STAGE_UPCALL, d.stage);
 
 	/* No command. */
 	hdr.type = SBEXEC_UP_SPAWN;
-	ASSERT_EQ(0, upcall_handle(&hdr, sizeof(hdr), NULL, out));
+	ASSERT_EQ(0, upcall_handle(&hdr, sizeof(hdr), NULL, -1, out));
 	ASSERT_EQ(0, decode_reply(out->reply, out->reply_len, &d));
 	EXPECT_TRUE(d.has_failure);
 	EXPECT_NE(NULL, strstr(d.message, "no command"));
@@ -1118,7 +1118,7 @@ TEST(spawn_pipe_end_to_end_via_upcall)
 	hdr.len = (uint32_t)m.b.len;
 	memcpy(m.buf, &hdr, sizeof(hdr));
 
-	ASSERT_EQ(0, upcall_handle(m.buf, m.b.len, NULL, out));
+	ASSERT_EQ(0, upcall_handle(m.buf, m.b.len, NULL, -1, out));
 	ASSERT_TRUE(out->spawned) TH_LOG("%s", out->failure.message);
 	ASSERT_EQ(0, decode_reply(out->reply, out->reply_len, &d));
 	EXPECT_EQ(5U, d.hdr.id);
@@ -1552,6 +1552,151 @@ TEST(spawn_killed_group_on_cancel)
 	spawn_result_close(&res);
 }
 
+struct hook_rec {
+	int ret;		/* what the hook returns */
+	pid_t pid;		/* the pid it was given */
+	char state;		/* the child's state letter then */
+	int calls;
+};
+
+static char state_of(pid_t pid)
+{
+	char path[64], buf[512], *p, st = 0;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fp = fopen(path, "re");
+	if (!fp)
+		return 0;
+	if (fgets(buf, sizeof(buf), fp) && (p = strrchr(buf, ')')))
+		st = p[2];
+	fclose(fp);
+	return st;
+}
+
+static int record_hook(void *arg, pid_t pid)
+{
+	struct hook_rec *h = arg;
+	int i;
+
+	h->calls++;
+	h->pid = pid;
+	/* The child is held at its gate: it sleeps in read(), never execs. */
+	for (i = 0; i < 200 && state_of(pid) != 'S'; i++)
+		usleep(5000);
+	h->state = state_of(pid);
+	return h->ret;
+}
+
+TEST(spawn_hook_sees_the_child_before_it_runs)
+{
+	char mark[64], buf[64];
+	const char *argv[] = { "/bin/sh", "-c", NULL, NULL };
+	char script[128];
+	struct hook_rec h = { .ret = 0 };
+	struct spawn_hook hook = { .forked = record_hook, .arg = &h };
+	struct spawn_request r;
+	struct spawn_result res;
+	struct spawn_failure f;
+
+	snprintf(mark, sizeof(mark), "/tmp/sbexec-gate-ok.%d", (int)getpid());
+	unlink(mark);
+	snprintf(script, sizeof(script), "touch %s; echo ran", mark);
+	argv[2] = script;
+	req_init(&r, argv, NULL);
+	ASSERT_EQ(0, spawn_session_hooked(&r, NULL, &hook, &res, &f))
+		TH_LOG("%s", f.message);
+	EXPECT_EQ(1, h.calls);
+	EXPECT_EQ(res.pid, h.pid);
+	EXPECT_EQ('S', h.state);
+	read_all(res.stdout_fd, buf, sizeof(buf));
+	EXPECT_STREQ("ran\n", buf);
+	EXPECT_EQ(0, wait_exit_code(res.pid));
+	EXPECT_EQ(0, access(mark, F_OK));
+	unlink(mark);
+	spawn_result_close(&res);
+}
+
+TEST(spawn_hook_refusal_means_nothing_runs)
+{
+	char mark[64], script[128];
+	const char *argv[] = { "/bin/sh", "-c", NULL, NULL };
+	struct hook_rec h = { .ret = -ENOENT };
+	struct spawn_hook hook = { .forked = record_hook, .arg = &h };
+	struct spawn_request r;
+	struct spawn_result res;
+	struct spawn_failure f;
+	int before = count_fds();
+
+	snprintf(mark, sizeof(mark), "/tmp/sbexec-gate-no.%d", (int)getpid());
+	unlink(mark);
+	snprintf(script, sizeof(script), "touch %s", mark);
+	argv[2] = script;
+	req_init(&r, argv, NULL);
+	ASSERT_EQ(-1, spawn_session_hooked(&r, NULL, &hook, &res, &f));
+	EXPECT_EQ(1, h.calls);
+	EXPECT_EQ((uint32_t)SBEXEC_STAGE_UPCALL, f.stage);
+	EXPECT_EQ(ENOENT, f.err);
+	EXPECT_NE(NULL, strstr(f.message, "the module did not take the child"))
+		TH_LOG("%s", f.message);
+	/* Reaped already, never executed, no fd left behind. */
+	EXPECT_EQ(-1, kill(h.pid, 0));
+	EXPECT_NE(0, access(mark, F_OK));
+	EXPECT_EQ(before, count_fds());
+	EXPECT_EQ(-1, res.pid);
+}
+
+/* A hook that says which child it got, waits for it at its gate, and dies. */
+static int die_in_hook(void *arg, pid_t pid)
+{
+	int fd = *(int *)arg, i;
+
+	for (i = 0; i < 200 && state_of(pid) != 'S'; i++)
+		usleep(5000);
+	if (write(fd, &pid, sizeof(pid)) != (ssize_t)sizeof(pid))
+		_exit(4);
+	raise(SIGKILL);
+	return 0;
+}
+
+/* The helper dies in its hook: the child sees the gate close and exits. */
+TEST(spawn_gate_closes_when_the_helper_dies)
+{
+	char mark[64], script[128];
+	pid_t helper, child;
+	int p[2], st;
+
+	ASSERT_EQ(0, prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0));
+	ASSERT_EQ(0, pipe(p));
+	snprintf(mark, sizeof(mark), "/tmp/sbexec-gate-dead.%d", (int)getpid());
+	unlink(mark);
+	snprintf(script, sizeof(script), "touch %s", mark);
+	helper = fork();
+	ASSERT_LE(0, helper);
+	if (helper == 0) {
+		const char *argv[] = { "/bin/sh", "-c", script, NULL };
+		struct spawn_hook hook = { .forked = die_in_hook, .arg = &p[1] };
+		struct spawn_request r;
+		struct spawn_result res;
+		struct spawn_failure f;
+
+		close(p[0]);
+		req_init(&r, argv, NULL);
+		spawn_session_hooked(&r, NULL, &hook, &res, &f);
+		_exit(3);
+	}
+	close(p[1]);
+	ASSERT_EQ((ssize_t)sizeof(child), read(p[0], &child, sizeof(child)));
+	close(p[0]);
+	ASSERT_EQ(helper, waitpid(helper, &st, 0));
+	EXPECT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	/* The orphan comes to us (subreaper) having run nothing. */
+	ASSERT_EQ(child, waitpid(child, &st, 0));
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 127);
+	EXPECT_NE(0, access(mark, F_OK));
+	unlink(mark);
+}
+
 /* ---- the main loop, over a SOCK_SEQPACKET pair standing in for the device ---- */
 
 /* Fork a helper serving sv[1] (its log to @logfd if >= 0); its pid. */
@@ -1595,6 +1740,32 @@ static size_t build_spawn_msg(struct msg *m, uint64_t id, const char *cmd,
 	return m->b.len;
 }
 
+/*
+ * Read the helper's SBEXEC_UP_FORKED for request @id (the child it forked,
+ * held at its gate) and then its reply; returns the reply's length.
+ */
+static ssize_t read_forked_then_reply(struct __test_metadata *_metadata,
+				      int fd, uint64_t id, void *reply,
+				      size_t cap, pid_t *forked)
+{
+	unsigned char buf[UPCALL_REPLY_MAX];
+	struct decoded_reply d;
+	ssize_t n;
+
+	*forked = -1;
+	n = read(fd, buf, sizeof(buf));
+	EXPECT_LT(0, n);
+	if (n <= 0)
+		return -1;
+	EXPECT_EQ(0, decode_reply(buf, (size_t)n, &d));
+	EXPECT_EQ((uint16_t)SBEXEC_UP_FORKED, d.hdr.type);
+	EXPECT_EQ(id, d.hdr.id);
+	EXPECT_TRUE(d.has_pid);
+	EXPECT_FALSE(d.has_pipes || d.has_pty || d.has_failure);
+	*forked = (pid_t)d.pid;
+	return read(fd, reply, cap);
+}
+
 static pid_t parent_of(pid_t pid)
 {
 	char path[64], buf[512], *p;
@@ -1629,7 +1800,7 @@ TEST(loop_answers_each_request_and_stops_on_sigterm)
 	struct msg m;
 	size_t len;
 	ssize_t n;
-	pid_t helper, child;
+	pid_t helper, child, forked;
 
 	/* The helper's orphans come back to us when it exits. */
 	ASSERT_EQ(0, prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0));
@@ -1638,7 +1809,8 @@ TEST(loop_answers_each_request_and_stops_on_sigterm)
 
 	len = build_spawn_msg(&m, 41, "sleep", "30");
 	ASSERT_EQ((ssize_t)len, write(sv[0], m.buf, len));
-	n = read(sv[0], reply, sizeof(reply));
+	n = read_forked_then_reply(_metadata, sv[0], 41, reply, sizeof(reply),
+				   &forked);
 	ASSERT_LT(0, n);
 	ASSERT_EQ(0, decode_reply(reply, (size_t)n, &d));
 	EXPECT_EQ(41U, d.hdr.id);
@@ -1647,11 +1819,13 @@ TEST(loop_answers_each_request_and_stops_on_sigterm)
 	EXPECT_TRUE(d.has_pipes);
 	EXPECT_FALSE(d.has_failure);
 	child = (pid_t)d.pid;
+	EXPECT_EQ(forked, child);
 	EXPECT_EQ(helper, parent_of(child));
 
 	len = build_spawn_msg(&m, 42, "/sbexec/none", NULL);
 	ASSERT_EQ((ssize_t)len, write(sv[0], m.buf, len));
-	n = read(sv[0], reply, sizeof(reply));
+	n = read_forked_then_reply(_metadata, sv[0], 42, reply, sizeof(reply),
+				   &forked);
 	ASSERT_LT(0, n);
 	ASSERT_EQ(0, decode_reply(reply, (size_t)n, &d));
 	EXPECT_EQ(42U, d.hdr.id);
@@ -1678,13 +1852,14 @@ TEST(loop_reaps_exited_children)
 	struct msg m;
 	size_t len;
 	ssize_t n;
-	pid_t helper;
+	pid_t helper, forked;
 
 	helper = start_loop(sv);
 	ASSERT_LT(0, helper);
 	len = build_spawn_msg(&m, 1, "true", NULL);
 	ASSERT_EQ((ssize_t)len, write(sv[0], m.buf, len));
-	n = read(sv[0], reply, sizeof(reply));
+	n = read_forked_then_reply(_metadata, sv[0], 1, reply, sizeof(reply),
+				   &forked);
 	ASSERT_LT(0, n);
 	ASSERT_EQ(0, decode_reply(reply, (size_t)n, &d));
 	ASSERT_TRUE(d.has_pid);
@@ -1702,8 +1877,11 @@ TEST(loop_kills_child_when_reply_is_not_delivered)
 {
 	int sv[2], logp[2], status;
 	char log[1024], *p;
+	unsigned char buf[UPCALL_REPLY_MAX];
+	struct decoded_reply d;
 	struct msg m;
 	size_t len;
+	ssize_t n;
 	pid_t helper, child;
 
 	/* Orphans (if the helper exits before reaping) come back to us. */
@@ -1714,7 +1892,12 @@ TEST(loop_kills_child_when_reply_is_not_delivered)
 	close(logp[1]);
 	len = build_spawn_msg(&m, 7, "sleep", "30");
 	ASSERT_EQ((ssize_t)len, write(sv[0], m.buf, len));
-	/* The "client" is gone before the reply: write() fails (EPIPE). */
+	/* The module took the child (FORKED)... */
+	n = read(sv[0], buf, sizeof(buf));
+	ASSERT_LT(0, n);
+	ASSERT_EQ(0, decode_reply(buf, (size_t)n, &d));
+	ASSERT_EQ((uint16_t)SBEXEC_UP_FORKED, d.hdr.type);
+	/* ...but is gone before the reply: write() fails (EPIPE). */
 	close(sv[0]);
 	ASSERT_EQ(helper, waitpid(helper, &status, 0));
 	EXPECT_TRUE(WIFEXITED(status));
@@ -1727,10 +1910,52 @@ TEST(loop_kills_child_when_reply_is_not_delivered)
 	ASSERT_NE(NULL, p) TH_LOG("%s", log);
 	child = (pid_t)atoi(p + strlen("killed pid "));
 	ASSERT_LT(0, child);
+	EXPECT_EQ((pid_t)d.pid, child);
 	/* Whoever reaped it, the 30 s sleep is gone. */
 	reap_all();
 	EXPECT_EQ(-1, kill(child, 0));
 	EXPECT_EQ(ESRCH, errno);
+}
+
+/*
+ * The module refuses the child (here: the channel is closed before the
+ * helper reports it): it is killed at its gate and its command never runs.
+ */
+TEST(loop_child_the_module_did_not_take_never_runs)
+{
+	char log[1024], mark[64];
+	int sv[2], logp[2], status;
+	struct helper_opts o = { .device = "socketpair" };
+	struct msg m;
+	size_t len;
+	pid_t helper;
+
+	snprintf(mark, sizeof(mark), "/tmp/sbexec-loop-gate.%d", (int)getpid());
+	unlink(mark);
+	ASSERT_EQ(0, pipe2(logp, O_CLOEXEC));
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv));
+	/* The request is queued and its sender gone before the helper runs. */
+	len = build_spawn_msg(&m, 8, "touch", mark);
+	ASSERT_EQ((ssize_t)len, write(sv[0], m.buf, len));
+	close(sv[0]);
+	helper = fork();
+	ASSERT_LE(0, helper);
+	if (helper == 0) {
+		int sigfd = helper_signalfd();
+
+		dup2(logp[1], 2);
+		_exit(sigfd < 0 ? 100 : helper_run(sv[1], sigfd, &o));
+	}
+	close(sv[1]);
+	close(logp[1]);
+	ASSERT_EQ(helper, waitpid(helper, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	read_all(logp[0], log, sizeof(log));
+	close(logp[0]);
+	EXPECT_NE(NULL, strstr(log, "request 8: failure reply not delivered"))
+		TH_LOG("%s", log);
+	EXPECT_NE(0, access(mark, F_OK));
+	unlink(mark);
 }
 
 TEST_HARNESS_MAIN

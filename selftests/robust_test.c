@@ -227,6 +227,24 @@ static int children_of(pid_t parent, pid_t *out, int max)
 	return n;
 }
 
+/* The child of @parent that is not in @before (-1 if none, or several). */
+static pid_t new_child(pid_t parent, const pid_t *before, int nr_before)
+{
+	pid_t now[32], found = -1;
+	int n = children_of(parent, now, 32), i, j;
+
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < nr_before && before[j] != now[i]; j++)
+			;
+		if (j < nr_before)
+			continue;
+		if (found > 0)
+			return -1;
+		found = now[i];
+	}
+	return found;
+}
+
 static const char *env_or(const char *name, const char *dflt)
 {
 	const char *v = getenv(name);
@@ -640,19 +658,30 @@ static void *waiting_exec_main(void *arg)
 	return NULL;
 }
 
-static int waiting_exec_start(struct waiting_exec *w, int idx, const char *tag)
+/* An EXEC of @script (default: "echo TAG-IDX; exit IDX+1") in a thread. */
+static int waiting_exec_start_script(struct waiting_exec *w, int idx,
+				     const char *tag, const char *script)
 {
 	int err;
 
 	memset(w, 0, sizeof(*w));
 	w->idx = idx;
-	snprintf(w->script, sizeof(w->script), "echo %s-%d; exit %d", tag, idx, idx + 1);
+	if (script)
+		snprintf(w->script, sizeof(w->script), "%s", script);
+	else
+		snprintf(w->script, sizeof(w->script), "echo %s-%d; exit %d",
+			 tag, idx, idx + 1);
 	err = sbexec_open(&w->h);
 	if (err)
 		return err;
 	err = pthread_create(&w->th, NULL, waiting_exec_main, w);
 	w->started = !err;
 	return -err;
+}
+
+static int waiting_exec_start(struct waiting_exec *w, int idx, const char *tag)
+{
+	return waiting_exec_start_script(w, idx, tag, NULL);
 }
 
 /* Wait until the thread sleeps in the module (its EXEC waits there). */
@@ -768,6 +797,7 @@ static int helper_devfd(pid_t pid)
 
 enum trace_point {
 	AFTER_READ,	/* read() of a spawn request returned: it is in flight */
+	BEFORE_FORKED,	/* about to write() FORKED: the child is at its gate */
 	BEFORE_REPLY,	/* about to write() the reply: the child was spawned */
 };
 
@@ -794,7 +824,7 @@ static int trace_until(pid_t pid, int devfd, enum trace_point point,
 {
 	int64_t deadline = mono_ms() + timeout_ms;
 	long last_nr = -1, last_fd = -1;
-	int sig = 0, status;
+	int sig = 0, status, writes = 0;
 
 	for (;;) {
 		struct __ptrace_syscall_info si;
@@ -822,8 +852,10 @@ static int trace_until(pid_t pid, int devfd, enum trace_point point,
 		if (si.op == PTRACE_SYSCALL_INFO_ENTRY) {
 			last_nr = (long)si.entry.nr;
 			last_fd = (long)si.entry.args[0];
-			if (point == BEFORE_REPLY && last_nr == SYS_write &&
-			    last_fd == devfd)
+			/* The helper writes FORKED, then its reply. */
+			if (last_nr == SYS_write && last_fd == devfd &&
+			    ++writes == (point == BEFORE_REPLY ? 2 : 1) &&
+			    point != AFTER_READ)
 				return 0;
 		} else if (si.op == PTRACE_SYSCALL_INFO_EXIT) {
 			if (point == AFTER_READ && last_nr == SYS_read &&
@@ -905,13 +937,15 @@ static bool load_stop(struct load *l)
 enum round_mode {
 	MODE_QUEUED,		/* all requests queued behind a stopped helper */
 	MODE_IN_FLIGHT,		/* one read by the helper, the rest queued */
+	MODE_FORKED,		/* one forked, not yet reported, rest queued */
 	MODE_SPAWNED,		/* one spawned but not yet answered, rest queued */
 	MODE_RACE,		/* requests race with the kill */
 	NR_MODES
 };
 
 static const char *const mode_names[] = {
-	"queued", "in flight", "spawned, reply not sent", "racing the kill",
+	"queued", "in flight", "forked, FORKED not sent",
+	"spawned, reply not sent", "racing the kill",
 };
 
 FIXTURE(helper) {
@@ -1009,8 +1043,7 @@ static void helper_death_round(struct __test_metadata *_metadata,
 	struct waiting_exec w[NR_QUEUED];
 	struct sbexec_buf want = { 0 };
 	int status[NR_LIVE], st, i, err, spawned = 0, unavailable = 0;
-	pid_t orphans[8], orphan = -1;
-	int nr_orphans = 0;
+	pid_t orphan = -1;
 	int64_t killed_at;
 	size_t have;
 
@@ -1064,21 +1097,32 @@ static void helper_death_round(struct __test_metadata *_metadata,
 				TH_LOG("request %d: not seen waiting in the module", i);
 		break;
 	case MODE_IN_FLIGHT:
+	case MODE_FORKED:
 	case MODE_SPAWNED: {
+		static const enum trace_point points[] = {
+			[MODE_IN_FLIGHT] = AFTER_READ,
+			[MODE_FORKED] = BEFORE_FORKED,
+			[MODE_SPAWNED] = BEFORE_REPLY,
+		};
 		int devfd = helper_devfd(self->helper);
+		pid_t before[32];
+		int nr_before;
 
 		ASSERT_LE(0, devfd) TH_LOG("the helper's /dev/sbexec fd: %s", strerror(-devfd));
+		nr_before = children_of(self->helper, before, 32);
 		err = trace_seize(self->helper);
 		ASSERT_EQ(0, err) TH_LOG("ptrace: %s", strerror(-err));
-		ASSERT_EQ(0, waiting_exec_start(&w[0], 0, "queued"));
-		err = trace_until(self->helper, devfd,
-				  mode == MODE_IN_FLIGHT ? AFTER_READ : BEFORE_REPLY,
-				  OUTCOME_MS);
+		/* A command that would run on if nobody killed it. */
+		ASSERT_EQ(0, waiting_exec_start_script(&w[0], 0, "queued",
+			  "echo queued-0; exec sleep 1000"));
+		err = trace_until(self->helper, devfd, points[mode], OUTCOME_MS);
 		ASSERT_EQ(0, err) TH_LOG("tracing the helper to the %s: %s",
-			mode == MODE_IN_FLIGHT ? "request's read" : "reply's write",
-			strerror(-err));
-		if (mode == MODE_SPAWNED)
-			nr_orphans = children_of(self->helper, orphans, 8);
+			mode_names[mode], strerror(-err));
+		if (mode != MODE_IN_FLIGHT)
+			orphan = new_child(self->helper, before, nr_before);
+		if (mode != MODE_IN_FLIGHT) {
+			ASSERT_LT(0, orphan) TH_LOG("no new child of the helper");
+		}
 		for (i = 1; i < NR_QUEUED; i++) {
 			ASSERT_EQ(0, waiting_exec_start(&w[i], i, "queued"));
 		}
@@ -1152,19 +1196,26 @@ static void helper_death_round(struct __test_metadata *_metadata,
 	}
 
 	/*
-	 * The child the helper spawned for request 0 but never reported is
-	 * ours now: the client was told HelperUnavailable, so it must not run
-	 * on. (Today it does: see the log line; the test ends it.)
+	 * The child the helper forked for request 0 is ours now (we are the
+	 * subreaper). Its client was told HelperUnavailable, so its command
+	 * must not run on: held at its gate it exits 127 having run nothing
+	 * (FORKED never reached the module), or the module killed it.
 	 */
-	for (i = 0; i < nr_orphans; i++) {
-		if (pid_alive(orphans[i]) && cmdline_has(orphans[i], "queued-0"))
-			orphan = orphans[i];
-	}
-	if (mode == MODE_SPAWNED && orphan > 0) {
-		TH_LOG("note: pid %d, spawned for the EXEC that failed with HelperUnavailable, outlived the helper; killing it",
-		       (int)orphan);
-		kill(orphan, SIGKILL);
-		reaped_wait(&self->reaper, orphan, 5000, &st);
+	if (orphan > 0) {
+		bool reaped = reaped_wait(&self->reaper, orphan, OUTCOME_MS, &st);
+
+		EXPECT_TRUE(reaped) TH_LOG("pid %d, forked for the EXEC that failed, still runs (%s)",
+			(int)orphan, mode_names[mode]);
+		if (!reaped) {
+			kill(orphan, SIGKILL);
+			reaped_wait(&self->reaper, orphan, 5000, &st);
+		} else if (mode == MODE_FORKED) {
+			EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 127)
+				TH_LOG("status 0x%x: it went past its gate", st);
+		} else {
+			EXPECT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL)
+				TH_LOG("status 0x%x: the module did not kill it", st);
+		}
 	}
 
 	/* No helper now: the sessions take stdin and signals and end. */
@@ -1290,6 +1341,11 @@ TEST_F_TIMEOUT(helper, killed_with_a_request_in_flight, 300)
 	helper_death_round(_metadata, self, MODE_IN_FLIGHT, 1);
 }
 
+TEST_F_TIMEOUT(helper, killed_after_fork_before_reporting_it, 300)
+{
+	helper_death_round(_metadata, self, MODE_FORKED, 1);
+}
+
 TEST_F_TIMEOUT(helper, killed_after_spawn_before_reply, 300)
 {
 	helper_death_round(_metadata, self, MODE_SPAWNED, 1);
@@ -1337,9 +1393,9 @@ TEST_F_TIMEOUT(helper, killed_repeatedly, 7200)
  * The helper and the clients waiting for it die at the same moment: the
  * clients' EXECs are withdrawn (fatal signal) while the helper's
  * unregistration fails them. Each request must still be counted out of
- * max_pending exactly once. Off unless SBEXEC_ROBUST_RACE_ROUNDS=N is set:
- * today it reproduces a kernel bug within a few hundred rounds (the count
- * goes below zero and every later EXEC is refused as over max_pending).
+ * max_pending exactly once (it once was not: the count went below zero and
+ * every later EXEC was refused as over max_pending). SBEXEC_ROBUST_RACE_ROUNDS
+ * rounds (default 10; make stress runs 300).
  */
 static void race_client(int nthreads)
 {
@@ -1357,12 +1413,11 @@ static void race_client(int nthreads)
 
 TEST_F_TIMEOUT(helper, dies_with_its_clients, 7200)
 {
-	int rounds = atoi(env_or("SBEXEC_ROBUST_RACE_ROUNDS", "0"));
+	int rounds = atoi(env_or("SBEXEC_ROBUST_RACE_ROUNDS", "10"));
 	unsigned int seed = (unsigned int)mono_ms();
 	int r, st, err;
 
-	if (rounds <= 0)
-		SKIP(return, "set SBEXEC_ROBUST_RACE_ROUNDS=N to run (reproduces a known unregister race)");
+	ASSERT_LT(0, rounds);
 	TH_LOG("%d rounds, seed %u", rounds, seed);
 	for (r = 0; r < rounds; r++) {
 		const char *const argv[] = { "-c", "echo alive", NULL };

@@ -210,7 +210,7 @@ static int handle_device(int devfd, unsigned char *buf,
 		     o->device);
 		return 1;
 	}
-	if (upcall_handle(buf, (size_t)n, o->default_user, out)) {
+	if (upcall_handle(buf, (size_t)n, o->default_user, devfd, out)) {
 		hlog("ignoring a %zd-byte message without a usable header", n);
 		return 0;
 	}

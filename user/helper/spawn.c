@@ -41,7 +41,12 @@
  *     (before the user switch, which may leave no capability to do it);
  *  7. switch user: setgroups() (the groups initgroups() would set, or none
  *     for a uid without a passwd entry), setgid(), setuid();
- *  8. execve() through the candidates.
+ *  8. with a spawn_hook: wait for the helper's byte on the gate pipe
+ *     (the helper sends it once the hook, which tells the module the
+ *     child's pid, returned 0; end of file instead: _exit(127) without
+ *     executing anything, so a helper killed mid-spawn leaves no command
+ *     running that the module does not know of);
+ *  9. execve() through the candidates.
  * A failure in the child is sent over the error pipe and the child exits
  * 127; the helper reaps it and answers with a failure.
  *
@@ -280,7 +285,41 @@ static void reap(pid_t pid)
  * Fork, run the child, and wait for exec or failure. The error pipe's read
  * end sees EOF once execve() succeeds (O_CLOEXEC), or a spawn_report.
  */
-static int fork_and_exec(const struct spawn_plan *plan, int errp[2],
+/*
+ * Run the hook for @pid, then open the gate (or, when the hook refused,
+ * kill and reap the child that waits at it). Returns 0 or -1 with @f set.
+ */
+static int pass_gate(const struct spawn_plan *plan, const struct spawn_hook *hook,
+		     int gate[2], pid_t pid, struct spawn_failure *f)
+{
+	char q[256];
+	ssize_t n;
+	int err;
+
+	close_fd(&gate[0]);
+	err = -hook->forked(hook->arg, pid);
+	if (!err) {
+		do {
+			n = write(gate[1], "", 1);
+		} while (n < 0 && errno == EINTR);
+		/* EPIPE: it failed before the gate; its report says why. */
+		if (n != 1 && !(n < 0 && errno == EPIPE))
+			err = n < 0 ? errno : EIO;
+	}
+	close_fd(&gate[1]);
+	if (!err)
+		return 0;
+	kill(pid, SIGKILL);
+	reap(pid);
+	quote_cmd(q, sizeof(q), plan->req);
+	failure_set(f, SBEXEC_STAGE_UPCALL, err,
+		    "spawn %s: the module did not take the child: %s", q,
+		    strerror(err));
+	return -1;
+}
+
+static int fork_and_exec(const struct spawn_plan *plan,
+			 const struct spawn_hook *hook, int errp[2], int gate[2],
 			 struct spawn_result *res, struct spawn_failure *f)
 {
 	const struct spawn_request *req = plan->req;
@@ -302,6 +341,8 @@ static int fork_and_exec(const struct spawn_plan *plan, int errp[2],
 			    strerror(err));
 		return -1;
 	}
+	if (hook && pass_gate(plan, hook, gate, pid, f))
+		return -1;
 	do {
 		n = read(errp[0], &r, sizeof(r));
 	} while (n < 0 && errno == EINTR);
@@ -352,10 +393,19 @@ static int prepare_exec(const struct spawn_request *req,
 int spawn_session(const struct spawn_request *req, const char *default_user,
 		  struct spawn_result *res, struct spawn_failure *f)
 {
-	struct spawn_plan plan = { .req = req, .ctty = -1, .err_fd = -1 };
+	return spawn_session_hooked(req, default_user, NULL, res, f);
+}
+
+int spawn_session_hooked(const struct spawn_request *req,
+			 const char *default_user,
+			 const struct spawn_hook *hook,
+			 struct spawn_result *res, struct spawn_failure *f)
+{
+	struct spawn_plan plan = { .req = req, .ctty = -1, .err_fd = -1,
+				   .gate_fd = -1, .gate_peer = -1 };
 	struct spawn_fds s = { .child = { -1, -1, -1 }, .slave = -1 };
 	struct resolved_user user;
-	int have_user, errp[2] = { -1, -1 }, rc = -1, i;
+	int have_user, errp[2] = { -1, -1 }, gate[2] = { -1, -1 }, rc = -1, i;
 	char q[256];
 
 	*res = (struct spawn_result){ .pid = -1, .stdin_fd = -1,
@@ -383,8 +433,20 @@ int spawn_session(const struct spawn_request *req, const char *default_user,
 		goto out;
 	}
 	plan.err_fd = errp[1];
-	rc = fork_and_exec(&plan, errp, res, f);
+	if (hook && pipe2(gate, O_CLOEXEC)) {
+		int err = errno;
+
+		quote_cmd(q, sizeof(q), req);
+		failure_set(f, SBEXEC_STAGE_FORK, err, "spawn %s: pipe: %s", q,
+			    strerror(err));
+		goto out;
+	}
+	plan.gate_fd = gate[0];
+	plan.gate_peer = gate[1];
+	rc = fork_and_exec(&plan, hook, errp, gate, res, f);
 out:
+	close_fd(&gate[0]);
+	close_fd(&gate[1]);
 	close_fd(&errp[0]);
 	close_fd(&errp[1]);
 	for (i = 0; i < 3; i++)

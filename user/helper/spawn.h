@@ -31,6 +31,23 @@ struct spawn_result {
  */
 int spawn_session(const struct spawn_request *req, const char *default_user,
 		  struct spawn_result *res, struct spawn_failure *f);
+
+/*
+ * Called in the helper right after fork(), with the child held at a gate
+ * before execve(): returns 0 to let it go on, or -errno to kill it (the
+ * spawn then fails at stage UPCALL). If the helper dies before the hook
+ * returns, the child exits without executing anything.
+ */
+struct spawn_hook {
+	int (*forked)(void *arg, pid_t pid);
+	void *arg;
+};
+
+/* spawn_session() with @hook (NULL: no gate). */
+int spawn_session_hooked(const struct spawn_request *req,
+			 const char *default_user,
+			 const struct spawn_hook *hook,
+			 struct spawn_result *res, struct spawn_failure *f);
 /* Close the helper's ends of the stdio (the fds only, the pid stays). */
 void spawn_result_close(struct spawn_result *res);
 

@@ -137,6 +137,23 @@ static void switch_user(const struct spawn_plan *plan)
 		fail(plan, STEP_SETUID, errno, 0);
 }
 
+/*
+ * Wait until the helper has told the module about us: one byte on the gate.
+ * End of file means the helper died or the module did not take us, and
+ * then nothing of the command may run.
+ */
+static void wait_gate(const struct spawn_plan *plan)
+{
+	char go;
+	ssize_t n;
+
+	do {
+		n = read(plan->gate_fd, &go, 1);
+	} while (n < 0 && errno == EINTR);
+	if (n != 1)
+		_exit(127);
+}
+
 /* execvp()'s search over the prepared candidates, without its sh fallback. */
 static void exec_command(const struct spawn_plan *plan)
 {
@@ -170,6 +187,9 @@ void spawn_child(const struct spawn_plan *plan)
 	const struct spawn_request *req = plan->req;
 	size_t i;
 
+	/* Only the helper may hold the gate open. */
+	if (plan->gate_peer >= 0)
+		close(plan->gate_peer);
 	if (reset_signals())
 		fail(plan, STEP_SIGNALS, errno, 0);
 	if (setsid() < 0)
@@ -195,6 +215,8 @@ void spawn_child(const struct spawn_plan *plan)
 	drop_privileges(plan);
 	if (plan->user)
 		switch_user(plan);
+	if (plan->gate_fd >= 0)
+		wait_gate(plan);
 	exec_command(plan);
 	/* not reached */
 	_exit(127);

@@ -21,6 +21,8 @@ struct spawn_plan {
 	int stdio[3];			/* fds to become the child's 0, 1, 2 */
 	int ctty;			/* tty mode: the slave, else -1 */
 	int err_fd;			/* write end of the error pipe */
+	int gate_fd;			/* read end of the gate pipe, or -1 */
+	int gate_peer;			/* its write end (the child closes it) */
 };
 
 /* The child step that failed. */

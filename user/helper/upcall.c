@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "attr.h"
 #include "upcall.h"
@@ -15,17 +16,63 @@ static int encode_hdr(struct attr_buf *b, void *buf, size_t cap)
 	return attr_buf_reserve(b, sizeof(struct sbexec_upcall_hdr), NULL);
 }
 
-static void finish_hdr(struct attr_buf *b, uint64_t id, size_t *len)
+static void finish_hdr_type(struct attr_buf *b, uint16_t type, uint64_t id,
+			    size_t *len)
 {
 	struct sbexec_upcall_hdr hdr = {
 		.len = (uint32_t)b->len,
-		.type = SBEXEC_UP_SPAWNED,
+		.type = type,
 		.flags = 0,
 		.id = id,
 	};
 
 	memcpy(b->data, &hdr, sizeof(hdr));
 	*len = b->len;
+}
+
+static void finish_hdr(struct attr_buf *b, uint64_t id, size_t *len)
+{
+	finish_hdr_type(b, SBEXEC_UP_SPAWNED, id, len);
+}
+
+int upcall_encode_forked(void *buf, size_t cap, uint64_t id, pid_t pid,
+			 size_t *len)
+{
+	struct attr_buf b;
+	int rc;
+
+	rc = encode_hdr(&b, buf, cap);
+	if (!rc)
+		rc = attr_put_u32(&b, SBEXEC_UA_PID, (uint32_t)pid);
+	if (rc)
+		return rc;
+	finish_hdr_type(&b, SBEXEC_UP_FORKED, id, len);
+	return 0;
+}
+
+struct forked_ctx {
+	int devfd;
+	uint64_t id;
+};
+
+/* spawn_hook: tell the module which child is this request's. */
+static int send_forked(void *arg, pid_t pid)
+{
+	const struct forked_ctx *c = arg;
+	unsigned char buf[64];
+	size_t len;
+	ssize_t n;
+	int rc;
+
+	rc = upcall_encode_forked(buf, sizeof(buf), c->id, pid, &len);
+	if (rc)
+		return rc;
+	do {
+		n = write(c->devfd, buf, len);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len ? 0 : -EIO;
 }
 
 int upcall_encode_spawned(void *buf, size_t cap, uint64_t id,
@@ -92,8 +139,11 @@ int upcall_encode_failure(void *buf, size_t cap, uint64_t id,
 }
 
 static int handle_spawn(const struct sbexec_upcall_hdr *hdr, const void *msg,
-			const char *default_user, struct upcall_outcome *out)
+			const char *default_user, int devfd,
+			struct upcall_outcome *out)
 {
+	struct forked_ctx ctx = { .devfd = devfd, .id = hdr->id };
+	struct spawn_hook hook = { .forked = send_forked, .arg = &ctx };
 	struct spawn_request req;
 
 	if (hdr->type != SBEXEC_UP_SPAWN) {
@@ -105,7 +155,8 @@ static int handle_spawn(const struct sbexec_upcall_hdr *hdr, const void *msg,
 	if (spawn_request_parse(&req, (const unsigned char *)msg + sizeof(*hdr),
 				hdr->len - sizeof(*hdr), &out->failure))
 		return -1;
-	if (spawn_session(&req, default_user, &out->res, &out->failure)) {
+	if (spawn_session_hooked(&req, default_user, devfd >= 0 ? &hook : NULL,
+				 &out->res, &out->failure)) {
 		spawn_request_free(&req);
 		return -1;
 	}
@@ -114,7 +165,7 @@ static int handle_spawn(const struct sbexec_upcall_hdr *hdr, const void *msg,
 }
 
 int upcall_handle(const void *msg, size_t n, const char *default_user,
-		  struct upcall_outcome *out)
+		  int devfd, struct upcall_outcome *out)
 {
 	struct sbexec_upcall_hdr hdr;
 	int rc;
@@ -130,7 +181,7 @@ int upcall_handle(const void *msg, size_t n, const char *default_user,
 		failure_set(&out->failure, SBEXEC_STAGE_UPCALL, EINVAL,
 			    "bad spawn request: length %u, read %zu",
 			    hdr.len, n);
-	} else if (handle_spawn(&hdr, msg, default_user, out) == 0) {
+	} else if (handle_spawn(&hdr, msg, default_user, devfd, out) == 0) {
 		out->spawned = true;
 		rc = upcall_encode_spawned(out->reply, sizeof(out->reply),
 					   out->id, &out->res,

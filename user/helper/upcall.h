@@ -10,6 +10,8 @@
  *  failure: SBEXEC_UA_FAILURE (NLA_F_NESTED) with SBEXEC_FAILURE_A_KIND,
  *	SBEXEC_FAILURE_A_ERRNO, SBEXEC_FAILURE_A_ERRNO_NAME (string, only
  *	when known), SBEXEC_FAILURE_A_MESSAGE (string), SBEXEC_FAILURE_A_STAGE.
+ * Before that, while the child waits at its gate: {len, SBEXEC_UP_FORKED,
+ * 0, id} with SBEXEC_UA_PID.
  */
 #ifndef SBEXEC_HELPER_UPCALL_H
 #define SBEXEC_HELPER_UPCALL_H
@@ -40,14 +42,20 @@ int upcall_encode_spawned(void *buf, size_t cap, uint64_t id,
 int upcall_encode_failure(void *buf, size_t cap, uint64_t id,
 			  const struct spawn_failure *f, size_t *len);
 
+/* Encode an SBEXEC_UP_FORKED message for @pid; -EMSGSIZE if @cap is small. */
+int upcall_encode_forked(void *buf, size_t cap, uint64_t id, pid_t pid,
+			 size_t *len);
+
 /*
  * Handle one message read from the device (@msg, @n bytes): check the
  * header, parse the request, spawn, and encode the reply into @out.
+ * With @devfd >= 0 the child's pid is written there as SBEXEC_UP_FORKED
+ * while the child waits at its gate (see spawn_session_hooked()).
  * Returns 0 when @out holds a reply to write (success or failure), -1
  * when the message is too short to carry an id (nothing can be answered).
  * When out->spawned, the caller owns out->res (fds and the child).
  */
 int upcall_handle(const void *msg, size_t n, const char *default_user,
-		  struct upcall_outcome *out);
+		  int devfd, struct upcall_outcome *out);
 
 #endif /* SBEXEC_HELPER_UPCALL_H */

@@ -318,6 +318,16 @@ enum sbexec_state {
  *	module takes references on during write(); or SBEXEC_UA_FAILURE. The
  *	pid must be a child of the helper. The helper must not reap the child
  *	before the write() returns.
+ * SBEXEC_UP_FORKED (helper -> module), same id, optional but sent by
+ *	sbexec-helper: SBEXEC_UA_PID of the child just forked for the
+ *	request, before that child may execute anything. From then on the
+ *	module owns the child's fate: if the request ends without a session
+ *	(the helper dies, the client gives up, the reply is a failure or
+ *	invalid) the module SIGKILLs the child and its process group, so a
+ *	client told "not started" never has a command running. The helper
+ *	holds the child at a gate until this write() has returned 0; if the
+ *	helper dies first, the child sees the gate close and exits without
+ *	executing the command. A later SPAWNED must name the same pid.
  *
  * A read() buffer smaller than the next message gets -EMSGSIZE and the
  * message stays queued; SBEXEC_UPCALL_MAX_MSG always suffices.
@@ -335,10 +345,11 @@ enum sbexec_upcall_type {
 	SBEXEC_UP_UNSPEC,
 	SBEXEC_UP_SPAWN,
 	SBEXEC_UP_SPAWNED,
+	SBEXEC_UP_FORKED,
 };
 
 /**
- * enum sbexec_upcall_attr - attributes of SBEXEC_UP_SPAWNED
+ * enum sbexec_upcall_attr - attributes of SBEXEC_UP_SPAWNED and _FORKED
  * @SBEXEC_UA_PID: u32, the child's pid in the helper's pid namespace
  * @SBEXEC_UA_STDIN_FD: u32, write end of the child's stdin pipe
  * @SBEXEC_UA_STDOUT_FD: u32, read end of the child's stdout pipe
