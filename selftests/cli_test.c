@@ -262,4 +262,51 @@ TEST_F(cli, kill_a_detached_session)
 	EXPECT_EQ(128 + SIGKILL, EXIT_CODE()) TH_LOG("stderr: %s", ERR());
 }
 
+/* The ring size the module gave detached session @id (0 on error). */
+static uint32_t ring_of(uint32_t id)
+{
+	struct sbexec_session_info info;
+	struct sbexec *h = NULL;
+	uint32_t size = 0;
+
+	if (sbexec_open(&h))
+		return 0;
+	if (!sbexec_get(h, id, &info))
+		size = info.ring_size;
+	sbexec_close(h);
+	return size;
+}
+
+TEST_F(cli, ring_size_option)
+{
+	static const struct { const char *arg; uint32_t want; } ok[] = {
+		{ "1M", 1U << 20 }, { "64k", 64U << 10 },
+		/* 100 KiB is 25 pages: rounded up to 32. */
+		{ "102400", 128U << 10 },
+	};
+	char id[16];
+	size_t i;
+
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		SBEXEC("run", "-d", "--ring-size", ok[i].arg, "--", "sh", "-c", "exit 6");
+		ASSERT_EQ(0, EXIT_CODE()) TH_LOG("%s: %s", ok[i].arg, ERR());
+		ASSERT_NE(0U, detached_id(&self->r)) TH_LOG("stdout: %s", OUT());
+		EXPECT_EQ(ok[i].want, ring_of(detached_id(&self->r))) TH_LOG("%s", ok[i].arg);
+		snprintf(id, sizeof(id), "%u", detached_id(&self->r));
+		SBEXEC("attach", id);
+		EXPECT_EQ(6, EXIT_CODE()) TH_LOG("stderr: %s", ERR());
+	}
+	/* More than max_ring_size (16 MiB by default): the kernel says so. */
+	SBEXEC("run", "--ring-size", "64M", "--", "true");
+	EXPECT_EQ(125, EXIT_CODE());
+	EXPECT_EQ(1U, count_lines(&self->r.err)) TH_LOG("stderr: %s", ERR());
+	EXPECT_NE(NULL, strstr(ERR(), "max_ring_size")) TH_LOG("stderr: %s", ERR());
+	/* Malformed sizes never reach the kernel. */
+	SBEXEC("run", "--ring-size", "0", "--", "true");
+	EXPECT_EQ(125, EXIT_CODE());
+	EXPECT_NE(NULL, strstr(ERR(), "--ring-size")) TH_LOG("stderr: %s", ERR());
+	SBEXEC("run", "--ring-size", "8G", "--", "true");
+	EXPECT_EQ(125, EXIT_CODE());
+}
+
 TEST_HARNESS_MAIN

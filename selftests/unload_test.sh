@@ -11,9 +11,11 @@
 # module stays behind: no device, no genl family, no process. The module
 # can be loaded again at once and works.
 #
-# Steps: start keep-running sessions (sbexec run -d), stop the helper,
-# rmmod, check that the sessions' processes are dead and the module gone,
-# modprobe sbexec, restart the helper, run a session.
+# Steps: start keep-running sessions (sbexec run -d) with 16 MiB rings,
+# stop the helper, rmmod, check that the sessions' processes are dead, the
+# module gone and the rings' memory back (MemFree within 16 MiB of where it
+# was before the sessions, after they had taken 80 MiB), modprobe sbexec,
+# restart the helper, run a session.
 #
 # MUST RUN LAST (selftests/Makefile lists it last in TEST_PROGS): it
 # reloads the module. It leaves the module loaded and a helper registered,
@@ -109,6 +111,15 @@ start_helper() {
 
 refcnt() { cat /sys/module/sbexec/refcnt 2>/dev/null || echo none; }
 
+# MemFree in KiB after dropping the page cache and reclaimable slab.
+memfree_kib() {
+	sync
+	echo 3 >/proc/sys/vm/drop_caches
+	awk '$1 == "MemFree:" { print $2 }' /proc/meminfo
+}
+RING=16M
+RING_KIB=16384
+
 # Whatever happens below, leave the module loaded and a helper running.
 # shellcheck disable=SC2317 # called from the EXIT trap
 restore() {
@@ -136,10 +147,11 @@ scripts=(
 	"group=sleep 1001 & sleep 1002; wait"
 	"ended=echo ended-but-unread; exit 3"
 )
+free_before=$(memfree_kib)
 good=1
 for s in "${scripts[@]}"; do
 	name=${s%%=*}
-	out=$(timeout 30 "$cli" run -d -- sh -c "${s#*=}" 2>&1)
+	out=$(timeout 30 "$cli" run -d --ring-size "$RING" -- sh -c "${s#*=}" 2>&1)
 	if [[ ! $out =~ ^[0-9]+$ ]]; then
 		good=0
 		not_ok "start_$name" "sbexec run -d: $out"
@@ -173,6 +185,14 @@ if ((${#bad[@]})); then
 	not_ok sessions_running "${bad[@]}" "$ps_out"
 else
 	ok sessions_running
+fi
+# The rings are really there: five of RING_KIB each (less 16 MiB slack).
+free_during=$(memfree_kib)
+used=$((free_before - free_during))
+if ((used >= 5 * RING_KIB - 16384)); then
+	ok rings_allocated
+else
+	not_ok rings_allocated "MemFree fell by $used KiB with five $RING rings alive"
 fi
 
 # --- no reader, no helper: nothing holds the module ------------------------
@@ -226,6 +246,14 @@ for f in /proc/[0-9]*/fd/*; do
 	[[ $(readlink "$f" 2>/dev/null) == /dev/sbexec ]] && bad+=("$f still open")
 done
 if ((${#bad[@]})); then not_ok nothing_left_behind "${bad[@]}"; else ok nothing_left_behind; fi
+# The sessions' rings (and everything else they held) were freed.
+free_after=$(memfree_kib)
+echo "# MemFree: $free_before KiB before the sessions, $free_during with them, $free_after after rmmod"
+if ((free_after >= free_before - 16384)); then
+	ok memory_returned
+else
+	not_ok memory_returned "MemFree $free_after KiB after rmmod, $free_before before the sessions: $((free_before - free_after)) KiB not returned"
+fi
 
 # --- load again, work again ------------------------------------------------
 msg=$(timeout 60 modprobe sbexec 2>&1)

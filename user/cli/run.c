@@ -397,7 +397,8 @@ void usage_run(FILE *f)
 {
 	fprintf(f,
 "usage: sbexec run [-t] [-i] [-d] [-u USER[:GROUP]] [-w DIR] [-e K=V]...\n"
-"                  [--rlimit NAME=SOFT[:HARD]]... [--] CMD [ARG]...\n"
+"                  [--rlimit NAME=SOFT[:HARD]]... [--ring-size BYTES]\n"
+"                  [--] CMD [ARG]...\n"
 "\n"
 "Run CMD in a new sbexec session and stream its output: the session's\n"
 "stdout to ours, its stderr to ours.\n"
@@ -420,6 +421,10 @@ void usage_run(FILE *f)
 "                       locks, sigpending, msgqueue, nice, rtprio, rttime;\n"
 "                       values are numbers or \"unlimited\"; SOFT alone\n"
 "                       means SOFT:SOFT\n"
+"      --ring-size BYTES\n"
+"                       the session's output ring (suffix K or M allowed);\n"
+"                       the module rounds it up to a power of two pages\n"
+"                       and refuses more than its max_ring_size\n"
 "  -h, --help           this text\n"
 "\n"
 "SIGINT, SIGTERM, SIGHUP and SIGQUIT are forwarded to the session.\n"
@@ -429,6 +434,30 @@ void usage_run(FILE *f)
 "for another reason (one line on stderr: kind, errno, stage, message);\n"
 "125 for any other error (bad usage, module not loaded, request refused:\n"
 "the kernel's message is printed).\n");
+}
+
+/* "N", "NK" or "NM" bytes, 1 .. UINT32_MAX, into @out; -1 if malformed. */
+static int parse_size(const char *s, uint32_t *out)
+{
+	unsigned long long v, mul = 1;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -1;
+	if (*end == 'K' || *end == 'k')
+		mul = 1024;
+	else if (*end == 'M' || *end == 'm')
+		mul = 1024 * 1024;
+	if (mul != 1)
+		end++;
+	if (*end || !v || v > UINT32_MAX / mul)
+		return -1;
+	*out = (uint32_t)(v * mul);
+	return 0;
 }
 
 /* Returns 0 to run, 1 after --help, -1 on a usage error. */
@@ -442,6 +471,7 @@ static int parse_run(int argc, char **argv, struct run_args *a)
 		{ "env", required_argument, NULL, 'e' },
 		{ "detach", no_argument, NULL, 'd' },
 		{ "rlimit", required_argument, NULL, 'R' },
+		{ "ring-size", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -476,6 +506,13 @@ static int parse_run(int argc, char **argv, struct run_args *a)
 			err = add_rlimit(a, optarg);
 			if (err) {
 				errmsg("bad --rlimit '%s': expected NAME=SOFT[:HARD] with numbers or \"unlimited\"",
+				       optarg);
+				return -1;
+			}
+			break;
+		case 'S':
+			if (parse_size(optarg, &a->req.ring_size)) {
+				errmsg("bad --ring-size '%s': expected a number of bytes from 1 to 4G-1, with an optional K or M suffix",
 				       optarg);
 				return -1;
 			}
