@@ -14,32 +14,62 @@
 
 #include "sbexec.h"
 
+/*
+ * Every limit is a positive number: 0 would refuse every EXEC (or time it
+ * out at once) without saying why, so writing 0 fails with EINVAL.
+ */
+static int sbexec_param_set_positive(const char *val,
+				     const struct kernel_param *kp)
+{
+	unsigned int n;
+	int err;
+
+	err = kstrtouint(val, 0, &n);
+	if (err)
+		return err;
+	if (!n)
+		return -EINVAL;
+	WRITE_ONCE(*(unsigned int *)kp->arg, n);
+	return 0;
+}
+
+static const struct kernel_param_ops sbexec_param_ops_positive = {
+	.set = sbexec_param_set_positive,
+	.get = param_get_uint,
+};
+
 unsigned int sbexec_max_sessions = 1024;
-module_param_named(max_sessions, sbexec_max_sessions, uint, 0644);
+module_param_cb(max_sessions, &sbexec_param_ops_positive,
+		&sbexec_max_sessions, 0644);
 MODULE_PARM_DESC(max_sessions, "Most sessions at once (default 1024)");
 
 unsigned int sbexec_ring_size = 256 * 1024;
-module_param_named(ring_size, sbexec_ring_size, uint, 0644);
+module_param_cb(ring_size, &sbexec_param_ops_positive, &sbexec_ring_size,
+		0644);
 MODULE_PARM_DESC(ring_size,
 		 "Output ring bytes per session, rounded up to a power of two pages (default 256 KiB)");
 
 unsigned int sbexec_max_ring_size = 16 * 1024 * 1024;
-module_param_named(max_ring_size, sbexec_max_ring_size, uint, 0644);
+module_param_cb(max_ring_size, &sbexec_param_ops_positive,
+		&sbexec_max_ring_size, 0644);
 MODULE_PARM_DESC(max_ring_size,
 		 "Largest ring an EXEC may ask for with RING_SIZE (default 16 MiB)");
 
 unsigned int sbexec_max_ring_memory_kb = 512 * 1024;
-module_param_named(max_ring_memory_kb, sbexec_max_ring_memory_kb, uint, 0644);
+module_param_cb(max_ring_memory_kb, &sbexec_param_ops_positive,
+		&sbexec_max_ring_memory_kb, 0644);
 MODULE_PARM_DESC(max_ring_memory_kb,
 		 "Ring memory of all sessions together, in KiB (default 512 MiB)");
 
 unsigned int sbexec_max_pending = 64;
-module_param_named(max_pending, sbexec_max_pending, uint, 0644);
+module_param_cb(max_pending, &sbexec_param_ops_positive, &sbexec_max_pending,
+		0644);
 MODULE_PARM_DESC(max_pending,
 		 "Most spawn requests queued for or held by the helper (default 64)");
 
 unsigned int sbexec_upcall_timeout_ms = 30000;
-module_param_named(upcall_timeout_ms, sbexec_upcall_timeout_ms, uint, 0644);
+module_param_cb(upcall_timeout_ms, &sbexec_param_ops_positive,
+		&sbexec_upcall_timeout_ms, 0644);
 MODULE_PARM_DESC(upcall_timeout_ms,
 		 "How long EXEC waits for the helper's answer (default 30000)");
 

@@ -507,6 +507,38 @@ static void finish_cat(struct __test_metadata *_metadata, struct sbexec *h,
 
 /* ---- module parameters ---- */
 
+/* Every limit must stay positive: 0 and garbage are refused, values kept. */
+TEST_F(lim, parameters_refuse_zero_and_garbage)
+{
+	static const char *const bad[] = { "0", "-1", "lots", "" };
+	unsigned long long before, after;
+	char path[128];
+	size_t i, j;
+
+	for (i = 0; i < N_PARAMS; i++) {
+		ASSERT_EQ(0, param_get(param_names[i], &before));
+		snprintf(path, sizeof(path), PARAM_DIR "%s", param_names[i]);
+		for (j = 0; j < sizeof(bad) / sizeof(bad[0]); j++) {
+			int fd = open(path, O_WRONLY | O_CLOEXEC);
+			ssize_t n;
+
+			ASSERT_LE(0, fd) TH_LOG("%s: %s", path, strerror(errno));
+			n = write(fd, bad[j], strlen(bad[j]) + 1);
+			EXPECT_EQ(-1, n) TH_LOG("%s accepted '%s'", param_names[i], bad[j]);
+			EXPECT_EQ(EINVAL, errno) TH_LOG("%s = '%s': %s", param_names[i],
+				bad[j], strerror(errno));
+			close(fd);
+		}
+		ASSERT_EQ(0, param_get(param_names[i], &after));
+		EXPECT_EQ(before, after) TH_LOG("%s changed", param_names[i]);
+		/* A positive value still goes in (and back). */
+		EXPECT_EQ(0, param_set(param_names[i], before + 1));
+		ASSERT_EQ(0, param_get(param_names[i], &after));
+		EXPECT_EQ(before + 1, after);
+		EXPECT_EQ(0, param_set(param_names[i], before));
+	}
+}
+
 TEST_F_TIMEOUT(lim, max_sessions, 120)
 {
 	const char *const argv[] = { "-c", "echo after", NULL };
