@@ -137,26 +137,6 @@ static void helper_cont(void)
 		kill(pid, SIGCONT);
 }
 
-/* The state letter of @pid from /proc/PID/stat, or 0. */
-static char proc_state(pid_t pid)
-{
-	char path[64], buf[512], *p;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' ? p[2] : 0;
-}
-
 /* SIGSTOP the helper and wait until it is stopped. */
 static int helper_sigstop(void)
 {
@@ -205,21 +185,6 @@ static int watchdog_start(const struct params *p, int *wfd)
 }
 
 /* ---- sessions ---- */
-
-static int count_cb(const struct sbexec_session_info *si, void *arg)
-{
-	(void)si;
-	(*(long *)arg)++;
-	return 0;
-}
-
-static long count_sessions(struct sbexec *h)
-{
-	long n = 0;
-	int err = sbexec_list(h, count_cb, &n);
-
-	return err < 0 ? err : n;
-}
 
 static int ring_cb(const struct sbexec_session_info *si, void *arg)
 {

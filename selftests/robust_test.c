@@ -70,48 +70,6 @@ static void sleep_ms(int ms)
 		;
 }
 
-/* The state letter of @pid from /proc (0 when it is gone). */
-static char proc_state(pid_t pid)
-{
-	char path[64], buf[512], *p;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' ? p[2] : 0;
-}
-
-/* Parent pid of @pid, or -1. */
-static pid_t proc_ppid(pid_t pid)
-{
-	char path[64], buf[512], *p;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	if (!p || p[1] != ' ' || !p[2] || p[3] != ' ')
-		return -1;
-	return (pid_t)strtol(p + 4, NULL, 10);
-}
-
 /* True once @pid has no /proc entry at all (exited and reaped). */
 static bool wait_pid_gone(pid_t pid, int timeout_ms)
 {
@@ -293,21 +251,6 @@ static bool exit_matches(const struct sbexec_exit_info *e, int status)
 		return !e->exited && e->signal == (uint32_t)WTERMSIG(status) &&
 		       e->core_dumped == (WCOREDUMP(status) ? 1U : 0U);
 	return false;
-}
-
-static int count_cb(const struct sbexec_session_info *si, void *arg)
-{
-	(void)si;
-	(*(int *)arg)++;
-	return 0;
-}
-
-/* Number of sessions LIST shows, or a negative errno. */
-static int count_sessions(struct sbexec *h)
-{
-	int n = 0, err = sbexec_list(h, count_cb, &n);
-
-	return err < 0 ? err : n;
 }
 
 /* Poll LIST until it shows @want sessions; returns the last count. */
@@ -575,21 +518,31 @@ static int reader_start(struct reader *r)
 	return -err;
 }
 
-/* Join with a deadline; false when the reader is still running. */
-static bool reader_join(struct reader *r, int timeout_ms)
+/*
+ * Join thread @th once it set @done, waiting at most @timeout_ms; false
+ * when it is still running. Clears @started.
+ */
+static bool join_done(pthread_t th, bool *started, atomic_int *done,
+		      int timeout_ms)
 {
 	int64_t deadline = mono_ms() + timeout_ms;
 
-	if (!r->started)
+	if (!*started)
 		return true;
-	while (!atomic_load(&r->done)) {
+	while (!atomic_load(done)) {
 		if (mono_ms() > deadline)
 			return false;
 		sleep_ms(5);
 	}
-	pthread_join(r->th, NULL);
-	r->started = false;
+	pthread_join(th, NULL);
+	*started = false;
 	return true;
+}
+
+/* Join with a deadline; false when the reader is still running. */
+static bool reader_join(struct reader *r, int timeout_ms)
+{
+	return join_done(r->th, &r->started, &r->done, timeout_ms);
 }
 
 /* Feed records from @fd into @o until its stdout contains @text. */
@@ -709,18 +662,7 @@ static bool waiting_exec_blocked(struct waiting_exec *w, int timeout_ms)
 
 static bool waiting_exec_join(struct waiting_exec *w, int timeout_ms)
 {
-	int64_t deadline = mono_ms() + timeout_ms;
-
-	if (!w->started)
-		return true;
-	while (!atomic_load(&w->done)) {
-		if (mono_ms() > deadline)
-			return false;
-		sleep_ms(5);
-	}
-	pthread_join(w->th, NULL);
-	w->started = false;
-	return true;
+	return join_done(w->th, &w->started, &w->done, timeout_ms);
 }
 
 static void waiting_exec_free(struct waiting_exec *w)

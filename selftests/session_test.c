@@ -96,21 +96,6 @@ static int read_until(int fd, struct sbexec_output *o, const char *text)
 	return 0;
 }
 
-static int count_cb(const struct sbexec_session_info *si, void *arg)
-{
-	(void)si;
-	(*(int *)arg)++;
-	return 0;
-}
-
-/* Number of sessions LIST shows, or a negative errno. */
-static int count_sessions(struct sbexec *h)
-{
-	int n = 0, err = sbexec_list(h, count_cb, &n);
-
-	return err < 0 ? err : n;
-}
-
 TEST_F(ctl, stdin_pipe_mode_and_eof)
 {
 	struct sbexec_exec_req req = { .cmd = "/bin/cat" };

@@ -63,26 +63,65 @@ pid_t helper_pid(void)
 	return pid > 0 ? (pid_t)pid : -1;
 }
 
-bool pid_alive(pid_t pid)
+/*
+ * The fields of /proc/@pid/stat after "pid (comm) ", into @buf; NULL when
+ * the process is gone. The comm may hold spaces and ')': the fields start
+ * after its last ')'.
+ */
+static const char *proc_stat_fields(pid_t pid, char *buf, size_t size)
 {
-	char path[64], buf[512], *p;
+	char path[64], *p;
 	ssize_t n;
 	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
+		return NULL;
+	n = read(fd, buf, size - 1);
 	close(fd);
 	if (n <= 0)
-		return false;
+		return NULL;
 	buf[n] = '\0';
-	/* "pid (comm) S ...": the state follows the last ')'. */
 	p = strrchr(buf, ')');
-	if (!p || p[1] != ' ')
-		return false;
-	return p[2] != 'Z' && p[2] != 'X';
+	return p && p[1] == ' ' && p[2] ? p + 2 : NULL;
+}
+
+char proc_state(pid_t pid)
+{
+	char buf[512];
+	const char *f = proc_stat_fields(pid, buf, sizeof(buf));
+
+	return f ? f[0] : 0;
+}
+
+pid_t proc_ppid(pid_t pid)
+{
+	char buf[512];
+	const char *f = proc_stat_fields(pid, buf, sizeof(buf));
+
+	return f && f[1] == ' ' ? (pid_t)strtol(f + 2, NULL, 10) : -1;
+}
+
+bool pid_alive(pid_t pid)
+{
+	char st = proc_state(pid);
+
+	return st && st != 'Z' && st != 'X';
+}
+
+static int count_cb(const struct sbexec_session_info *si, void *arg)
+{
+	(void)si;
+	(*(int *)arg)++;
+	return 0;
+}
+
+int count_sessions(struct sbexec *h)
+{
+	int n = 0, err = sbexec_list(h, count_cb, &n);
+
+	return err < 0 ? err : n;
 }
 
 int helper_stop(int timeout_ms)

@@ -32,6 +32,13 @@ pid_t helper_pid(void);
 
 /* True when @pid exists and is not a zombie. */
 bool pid_alive(pid_t pid);
+/* The state letter of @pid from /proc/PID/stat, or 0 when it is gone. */
+char proc_state(pid_t pid);
+/* The parent of @pid from /proc/PID/stat, or -1. */
+pid_t proc_ppid(pid_t pid);
+
+/* Number of sessions LIST shows, or a negative errno. */
+int count_sessions(struct sbexec *h);
 
 /*
  * SIGTERM the helper named by the pidfile and wait up to @timeout_ms for
