@@ -2198,7 +2198,7 @@ static void op_write(struct fuzz *f, struct rng *r)
 
 		rnd_bytes(r, p, size < 4096 ? size : 4096);
 		h->len = (uint32_t)size;
-		h->type = SBEXEC_UP_SPAWNED;
+		h->type = chance(r, 50) ? SBEXEC_UP_SPAWNED : SBEXEC_UP_FORKED;
 		h->flags = 0;
 		h->id = rnd(r, 1000);
 	}
