@@ -463,7 +463,10 @@ TEST_F(ctl, keep_running_outlives_its_client_and_reattaches)
 
 	ASSERT_EQ(0, sbexec_stdin(self->h, id, "\n", 1)) TH_LOG("%s",
 		sbexec_strerror_last(self->h));
-	ASSERT_EQ(0, sbexec_close_stdin(self->h, id));
+	/* The shell may have read its line and exited already: EPIPE then. */
+	err = sbexec_close_stdin(self->h, id);
+	EXPECT_TRUE(err == 0 || err == -EPIPE) TH_LOG("close stdin: %s",
+		sbexec_strerror_last(self->h));
 
 	/* A second reader goes on from the first unread record. */
 	self->fd = sbexec_attach_info(self->h, id, &info);
