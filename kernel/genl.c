@@ -246,7 +246,7 @@ static int sbexec_exec_validate(struct genl_info *info)
 		    READ_ONCE(sbexec_max_ring_size)) {
 			SBEXEC_ERR_MSG_FMT(extack,
 					   "RING_SIZE (rounded up to a power of two pages) exceeds the module parameter max_ring_size",
-					   "RING_SIZE %u (%llu rounded up to a power of two pages) exceeds the module parameter max_ring_size (%u)",
+					   "RING_SIZE %u rounds up to %llu, over max_ring_size %u",
 					   nla_get_u32(nla),
 					   sbexec_ring_bytes(nla_get_u32(nla)),
 					   READ_ONCE(sbexec_max_ring_size));
