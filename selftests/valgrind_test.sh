@@ -1,0 +1,178 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# valgrind_test.sh: the CLI and the helper under valgrind, against the real
+# module: no memory error and no definite or indirect leak.
+#
+# CLI: `sbexec run` (pipes, exit status, a spawn failure), `run -d`,
+# `attach`, `ps` and `kill`, each under valgrind --leak-check=full; its
+# exit status must be the command's (valgrind's own error status is 99).
+#
+# Helper: the daemon is stopped and `sbexec-helper` runs in the foreground
+# under valgrind; sessions go through it (pipes, pty, a missing command, a
+# bad cwd, another user, an rlimit); then SIGTERM, and it must exit 0 with a
+# clean valgrind log. The children it forks run under valgrind until they
+# exec (--child-silent-after-fork: their reports would be the parent's
+# heap, seen from a process that never frees it). The daemon is restarted
+# afterwards.
+#
+# kselftest TAP on stdout; exit 0 when every step passed, 4 (skip) without
+# valgrind.
+# Env: SBEXEC_PROJECT, SBEXEC_CLI (as run_all.sh sets them).
+set -uo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+project=${SBEXEC_PROJECT:-$(dirname "$here")}
+cli=${SBEXEC_CLI:-$project/user/cli/sbexec}
+helper_bin=$project/user/helper/sbexec-helper
+pidfile=/run/sbexec-helper.pid
+vg_pidfile=/run/sbexec-helper-vg.pid
+logs=$(mktemp -d /tmp/valgrind_test.XXXXXX)
+trap 'restore; rm -rf "$logs"' EXIT
+
+# shellcheck disable=SC2054 # the commas are valgrind's
+VG=(valgrind -q --leak-check=full --show-leak-kinds=definite,indirect
+	--errors-for-leak-kinds=definite,indirect --error-exitcode=99
+	--child-silent-after-fork=yes)
+
+n=0
+failed=0
+ok() { n=$((n + 1)); echo "ok $n valgrind.$1"; }
+not_ok() {
+	local name=$1 l
+	shift
+	n=$((n + 1))
+	failed=$((failed + 1))
+	echo "not ok $n valgrind.$name"
+	for l in "$@"; do echo "# $l"; done
+}
+finish() {
+	echo "1..$n"
+	((failed == 0))
+	exit
+}
+
+alive() {
+	local stat state
+	read -r stat 2>/dev/null <"/proc/$1/stat" || return 1
+	state=${stat##*) }
+	state=${state%% *}
+	[[ -n $state && $state != Z && $state != X ]]
+}
+
+# The valgrind log of one process, less its notes on ioctls it has no
+# wrapper for (the module's own, TIOCGPTPEER): empty when all is well.
+vg_findings() {
+	grep -v -e 'Warning: noted but unhandled ioctl' -e 'This could cause spurious value errors' \
+		-e 'README_MISSING_SYSCALL_OR_IOCTL' "$1" 2>/dev/null
+}
+
+daemon_pid() {
+	local pid
+	pid=$(cat "$pidfile" 2>/dev/null) || return 1
+	[[ $pid =~ ^[0-9]+$ ]] && alive "$pid" && echo "$pid"
+}
+
+# shellcheck disable=SC2317 # called from the EXIT trap
+restore() {
+	daemon_pid >/dev/null && return
+	rm -f "$pidfile"
+	timeout 30 "$helper_bin" --daemon --pidfile "$pidfile" </dev/null >/dev/null 2>&1
+}
+
+# vg_cli NAME WANT_STATUS WANT_STDOUT ARGS...: the CLI under valgrind
+# (WANT_STDOUT '*': any).
+vg_cli() {
+	local name=$1 want=$2 want_out=$3 out rc
+	shift 3
+	out=$(timeout 300 "${VG[@]}" --log-file="$logs/$name.vg" "$cli" "$@" 2>"$logs/$name.err")
+	rc=$?
+	[[ $want_out == '*' ]] && want_out=$out
+	if ((rc == want)) && [[ $out == "$want_out" && -z $(vg_findings "$logs/$name.vg") ]]; then
+		ok "cli_$name"
+	else
+		not_ok "cli_$name" "sbexec $*: status $rc (want $want), stdout '$out' (want '$want_out')" \
+			"stderr: $(head -c 300 "$logs/$name.err")" \
+			"valgrind: $(vg_findings "$logs/$name.vg" | head -n 30 | tr '\n' '|')"
+	fi
+}
+
+echo "TAP version 13"
+if ! command -v valgrind >/dev/null; then
+	echo "ok 1 valgrind # SKIP valgrind is not installed"
+	echo "1..1"
+	exit 4
+fi
+if [[ ! -c /dev/sbexec ]] || ! daemon_pid >/dev/null; then
+	not_ok preconditions "sbexec.ko loaded and sbexec-helper running ($pidfile)"
+	finish
+fi
+
+# --- the CLI -------------------------------------------------------------
+vg_cli run_pipes 3 out run -- sh -c 'echo out; echo err >&2; exit 3'
+vg_cli run_not_found 127 "" run -- /sbexec/no/such/command
+id=$(timeout 60 "$cli" run -d -- sh -c 'echo detached; exec sleep 30')
+if [[ $id =~ ^[0-9]+$ ]]; then
+	vg_cli ps 0 '*' ps
+	vg_cli kill 0 "" kill "$id" KILL
+	vg_cli attach $((128 + 9)) detached attach "$id"
+else
+	not_ok cli_detached "sbexec run -d: '$id'"
+fi
+vg_cli run_detached 0 '*' run -d -- true
+
+# --- the helper ----------------------------------------------------------
+hpid=$(daemon_pid)
+kill -TERM "$hpid"
+for _ in $(seq 100); do alive "$hpid" || break; sleep 0.1; done
+if alive "$hpid"; then
+	not_ok helper_daemon_stopped "pid $hpid ignored SIGTERM"
+	finish
+fi
+rm -f "$vg_pidfile"
+"${VG[@]}" --log-file="$logs/helper.vg" "$helper_bin" --pidfile "$vg_pidfile" \
+	--log "$logs/helper.log" </dev/null &
+vg=$!
+for _ in $(seq 600); do [[ -s $vg_pidfile ]] && break; alive "$vg" || break; sleep 0.1; done
+if [[ ! -s $vg_pidfile ]]; then
+	not_ok helper_registered "sbexec-helper under valgrind did not register in 60 s" \
+		"$(cat "$logs/helper.log" 2>/dev/null)" "$(head -n 20 "$logs/helper.vg" 2>/dev/null)"
+	kill -KILL "$vg" 2>/dev/null
+	finish
+fi
+ok helper_registered
+
+bad=()
+# run_through WANT_STATUS WANT_STDOUT ARGS...
+run_through() {
+	local want=$1 want_out=$2 out rc
+	shift 2
+	out=$(timeout 120 "$cli" "$@" 2>>"$logs/through.err" </dev/null)
+	rc=$?
+	((rc == want)) && [[ $out == "$want_out" ]] ||
+		bad+=("sbexec $*: status $rc (want $want), stdout '$out' (want '$want_out')")
+}
+run_through 0 pipes run -- sh -c 'echo pipes'
+run_through 4 "" run -- sh -c 'exit 4'
+run_through 0 $'tty\r' run -t -- sh -c 'echo tty'
+run_through 127 "" run -- /sbexec/no/such/command
+run_through 126 "" run -w /sbexec/no/such/dir -- true
+run_through 0 65534 run -u 65534 -- id -u
+run_through 0 0 run --rlimit core=0 -- sh -c 'ulimit -c'
+if ((${#bad[@]})); then
+	not_ok helper_sessions "${bad[@]}" "$(tail -c 500 "$logs/through.err")"
+else
+	ok helper_sessions
+fi
+
+kill -TERM "$vg"
+wait "$vg"
+rc=$?
+if ((rc == 0)) && [[ -z $(vg_findings "$logs/helper.vg") ]]; then
+	ok helper_clean_exit
+else
+	not_ok helper_clean_exit "sbexec-helper under valgrind: status $rc (want 0)" \
+		"valgrind: $(vg_findings "$logs/helper.vg" | head -n 40 | tr '\n' '|')"
+fi
+rm -f "$vg_pidfile"
+finish
