@@ -1637,6 +1637,7 @@ TEST(spawn_hook_refusal_means_nothing_runs)
 	EXPECT_EQ(1, h.calls);
 	EXPECT_EQ((uint32_t)SBEXEC_STAGE_UPCALL, f.stage);
 	EXPECT_EQ(ENOENT, f.err);
+	EXPECT_EQ((uint32_t)SBEXEC_FAIL_OTHER, f.kind);
 	EXPECT_NE(NULL, strstr(f.message, "the module did not take the child"))
 		TH_LOG("%s", f.message);
 	/* Reaped already, never executed, no fd left behind. */

@@ -315,6 +315,8 @@ static int pass_gate(const struct spawn_plan *plan, const struct spawn_hook *hoo
 	failure_set(f, SBEXEC_STAGE_UPCALL, err,
 		    "spawn %s: the module did not take the child: %s", q,
 		    strerror(err));
+	/* The channel failed, not the command: ENOENT is no missing file. */
+	f->kind = SBEXEC_FAIL_OTHER;
 	return -1;
 }
 
