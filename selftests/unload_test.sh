@@ -33,43 +33,9 @@ pidfile=/run/sbexec-helper.pid
 helper_log=/run/sbexec-out/helper.log
 [[ -d ${helper_log%/*} ]] || helper_log=/dev/null
 
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n unload.$1"; }
-not_ok() {
-	local name=$1
-	shift
-	n=$((n + 1))
-	failed=$((failed + 1))
-	echo "not ok $n unload.$name"
-	local l
-	for l in "$@"; do echo "# $l"; done
-}
-skip() { n=$((n + 1)); echo "ok $n unload.$1 # SKIP $2"; }
-finish() {
-	echo "1..$n"
-	echo "# unload_test: $n tests, $failed failed"
-	((failed == 0))
-	exit
-}
-
-# alive PID: exists and is not a zombie
-alive() {
-	local stat state
-	read -r stat 2>/dev/null <"/proc/$1/stat" || return 1
-	state=${stat##*) }
-	state=${state%% *}
-	[[ -n $state && $state != Z && $state != X ]]
-}
-
-# wait_dead PID SECS: gone or a zombie within SECS
-wait_dead() {
-	local deadline=$((SECONDS + $2))
-	while alive "$1"; do
-		((SECONDS < deadline)) || return 1
-		sleep 0.05
-	done
-}
+TAP_PREFIX=unload
+# shellcheck source=selftests/tap.sh
+. "$here/tap.sh"
 
 # How PID died: "reaped", or "zombie, wait status N" (from /proc's exit_code).
 death_of() {

@@ -35,30 +35,9 @@ VG=(valgrind -q --leak-check=full --show-leak-kinds=definite,indirect
 	--errors-for-leak-kinds=definite,indirect --error-exitcode=99
 	--child-silent-after-fork=yes)
 
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n valgrind.$1"; }
-not_ok() {
-	local name=$1 l
-	shift
-	n=$((n + 1))
-	failed=$((failed + 1))
-	echo "not ok $n valgrind.$name"
-	for l in "$@"; do echo "# $l"; done
-}
-finish() {
-	echo "1..$n"
-	((failed == 0))
-	exit
-}
-
-alive() {
-	local stat state
-	read -r stat 2>/dev/null <"/proc/$1/stat" || return 1
-	state=${stat##*) }
-	state=${state%% *}
-	[[ -n $state && $state != Z && $state != X ]]
-}
+TAP_PREFIX=valgrind
+# shellcheck source=selftests/tap.sh
+. "$here/tap.sh"
 
 # The valgrind log of one process, less its notes on ioctls it has no
 # wrapper for (the module's own, TIOCGPTPEER): empty when all is well.
