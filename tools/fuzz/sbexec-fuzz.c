@@ -2434,15 +2434,20 @@ static void op_munmap(struct fuzz *f, struct rng *r)
 		pages = (m->len + (size_t)f->pg - 1) / (size_t)f->pg;
 		start = rnd(r, (uint32_t)pages);
 		n = 1 + rnd(r, (uint32_t)(pages - start));
-		ret = munmap(m->addr + start * (uint64_t)f->pg, (size_t)(n * (uint64_t)f->pg));
 		/*
-		 * Keep the range reserved until the whole entry goes, or a
-		 * later mapping (ours) could land in the hole and be unmapped
-		 * with it.
+		 * Unmap the pages and keep the range reserved until the whole
+		 * entry goes, in one step: MAP_FIXED unmaps what was there
+		 * (the same split and close of the module's VMA as munmap())
+		 * under the same mmap lock. A munmap() followed by a
+		 * placeholder would leave a moment in which the racer
+		 * thread's mmap() could land in the hole and then be
+		 * replaced under its feet.
 		 */
-		if (mmap(m->addr + start * (uint64_t)f->pg, (size_t)(n * (uint64_t)f->pg),
-			 PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED) {
-			perror("sbexec-fuzz: placeholder mapping");
+		ret = mmap(m->addr + start * (uint64_t)f->pg, (size_t)(n * (uint64_t)f->pg),
+			   PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) ==
+		      MAP_FAILED ? -1 : 0;
+		if (ret) {
+			perror("sbexec-fuzz: unmapping pages under a placeholder");
 			exit(2);
 		}
 		m->holes = true;
@@ -3731,6 +3736,7 @@ int main(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_alarm };
 	struct shared *sh;
 	uint64_t v, t0;
+	pid_t pid;
 	unsigned int i, w, wsum = 0;
 	bool seeded = false;
 	int c, rc = 0, status;
@@ -3838,7 +3844,7 @@ int main(int argc, char **argv)
 		rc = worker(&o, sh, 0);
 	} else {
 		for (w = 0; w < o.jobs; w++) {
-			pid_t pid = fork();
+			pid = fork();
 
 			if (pid < 0) {
 				perror("sbexec-fuzz: fork");
@@ -3849,9 +3855,15 @@ int main(int argc, char **argv)
 			if (!pid)
 				_exit(worker(&o, sh, w));
 		}
-		while (wait(&status) > 0) {
+		while ((pid = wait(&status)) > 0) {
 			int wrc = WIFEXITED(status) ? WEXITSTATUS(status) : 2;
 
+			if (WIFSIGNALED(status)) {
+				/* The fuzzer's own crash: say so, never "setup". */
+				fprintf(stderr, "sbexec-fuzz: worker pid %d killed by signal %d (%s)\n",
+					(int)pid, WTERMSIG(status), strsignal(WTERMSIG(status)));
+				sh->unexpected = 1;
+			}
 			if (wrc > rc)
 				rc = wrc;
 			if (wrc)
