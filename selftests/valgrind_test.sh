@@ -90,7 +90,7 @@ fi
 # --- the CLI -------------------------------------------------------------
 vg_cli run_pipes 3 out run -- sh -c 'echo out; echo err >&2; exit 3'
 vg_cli run_not_found 127 "" run -- /sbexec/no/such/command
-id=$(timeout 60 "$cli" run -d -- sh -c 'echo detached; exec sleep 30')
+id=$(timeout 60 "$cli" run -d -- sh -c 'echo detached; exec sleep 1000')
 if [[ $id =~ ^[0-9]+$ ]]; then
 	vg_cli ps 0 '*' ps
 	vg_cli kill 0 "" kill "$id" KILL
