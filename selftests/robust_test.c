@@ -87,22 +87,13 @@ static bool wait_pid_gone(pid_t pid, int timeout_ms)
 static bool sleeps_in_sbexec(pid_t tid)
 {
 	char path[64], buf[128];
-	ssize_t n;
-	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/wchan", (int)getpid(), (int)tid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
+	if (read_small_file(path, buf, sizeof(buf)) < 0) {
 		snprintf(path, sizeof(path), "/proc/%d/wchan", (int)tid);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (read_small_file(path, buf, sizeof(buf)) < 0)
+			return false;
 	}
-	if (fd < 0)
-		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
 	return strstr(buf, "sbexec") != NULL;
 }
 
@@ -125,15 +116,10 @@ static bool cmdline_has(pid_t pid, const char *marker)
 {
 	char path[64], buf[4096];
 	ssize_t n, i;
-	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
+	n = read_small_file(path, buf, sizeof(buf));
+	if (n < 0)
 		return false;
 	for (i = 0; i < n; i++)
 		if (!buf[i])
@@ -223,18 +209,6 @@ static void seq_text(struct sbexec_buf *b, long a, long c)
 		return;
 	for (i = a; i <= c; i++)
 		b->len += (size_t)snprintf(b->data + b->len, cap - b->len, "%ld\n", i);
-}
-
-static void strip_cr(struct sbexec_buf *b)
-{
-	size_t i, j = 0;
-
-	for (i = 0; i < b->len; i++)
-		if (b->data[i] != '\r')
-			b->data[j++] = b->data[i];
-	b->len = j;
-	if (b->data)
-		b->data[j] = '\0';
 }
 
 static bool buf_eq(const struct sbexec_buf *b, const char *data, size_t len)

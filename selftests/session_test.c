@@ -58,19 +58,6 @@ FIXTURE_TEARDOWN(ctl)
 	ASSERT_TRUE(self->out.have_exit);				\
 } while (0)
 
-/* Remove every '\r' (a pty turns "\n" into "\r\n"). */
-static void strip_cr(struct sbexec_buf *b)
-{
-	size_t i, j = 0;
-
-	for (i = 0; i < b->len; i++)
-		if (b->data[i] != '\r')
-			b->data[j++] = b->data[i];
-	b->len = j;
-	if (b->data)
-		b->data[j] = '\0';
-}
-
 /* Feed records from @fd into @o until its stdout contains @text. */
 static int read_until(int fd, struct sbexec_output *o, const char *text)
 {

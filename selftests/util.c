@@ -68,21 +68,40 @@ pid_t helper_pid(void)
  * the process is gone. The comm may hold spaces and ')': the fields start
  * after its last ')'.
  */
-static const char *proc_stat_fields(pid_t pid, char *buf, size_t size)
+ssize_t read_small_file(const char *path, char *buf, size_t size)
 {
-	char path[64], *p;
 	ssize_t n;
-	int fd;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return NULL;
+		return -1;
 	n = read(fd, buf, size - 1);
 	close(fd);
 	if (n <= 0)
-		return NULL;
+		return -1;
 	buf[n] = '\0';
+	return n;
+}
+
+void strip_cr(struct sbexec_buf *b)
+{
+	size_t i, j = 0;
+
+	for (i = 0; i < b->len; i++)
+		if (b->data[i] != '\r')
+			b->data[j++] = b->data[i];
+	b->len = j;
+	if (b->data)
+		b->data[j] = '\0';
+}
+
+static const char *proc_stat_fields(pid_t pid, char *buf, size_t size)
+{
+	char path[64], *p;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (read_small_file(path, buf, size) < 0)
+		return NULL;
 	p = strrchr(buf, ')');
 	return p && p[1] == ' ' && p[2] ? p + 2 : NULL;
 }

@@ -37,6 +37,15 @@ char proc_state(pid_t pid);
 /* The parent of @pid from /proc/PID/stat, or -1. */
 pid_t proc_ppid(pid_t pid);
 
+/*
+ * Read at most @size - 1 bytes of @path (a /proc file) into @buf and end
+ * them with a NUL; the count, or -1 when it cannot be read or is empty.
+ */
+ssize_t read_small_file(const char *path, char *buf, size_t size);
+
+/* Remove every '\r' from @b (a pty turns "\n" into "\r\n"). */
+void strip_cr(struct sbexec_buf *b);
+
 /* Number of sessions LIST shows, or a negative errno. */
 int count_sessions(struct sbexec *h);
 

@@ -392,6 +392,22 @@ static int prepare_exec(const struct spawn_request *req,
 	return 0;
 }
 
+/* An O_CLOEXEC pipe for the spawn of @req; -1 with @f set (stage FORK). */
+static int spawn_pipe(const struct spawn_request *req, int p[2],
+		      struct spawn_failure *f)
+{
+	char q[256];
+	int err;
+
+	if (!pipe2(p, O_CLOEXEC))
+		return 0;
+	err = errno;
+	quote_cmd(q, sizeof(q), req);
+	failure_set(f, SBEXEC_STAGE_FORK, err, "spawn %s: pipe: %s", q,
+		    strerror(err));
+	return -1;
+}
+
 int spawn_session(const struct spawn_request *req, const char *default_user,
 		  struct spawn_result *res, struct spawn_failure *f)
 {
@@ -408,7 +424,6 @@ int spawn_session_hooked(const struct spawn_request *req,
 	struct spawn_fds s = { .child = { -1, -1, -1 }, .slave = -1 };
 	struct resolved_user user;
 	int have_user, errp[2] = { -1, -1 }, gate[2] = { -1, -1 }, rc = -1, i;
-	char q[256];
 
 	*res = (struct spawn_result){ .pid = -1, .stdin_fd = -1,
 		.stdout_fd = -1, .stderr_fd = -1, .pty_fd = -1 };
@@ -426,23 +441,11 @@ int spawn_session_hooked(const struct spawn_request *req,
 	for (i = 0; i < 3; i++)
 		plan.stdio[i] = req->tty ? s.slave : s.child[i];
 	plan.ctty = req->tty ? s.slave : -1;
-	if (pipe2(errp, O_CLOEXEC)) {
-		int err = errno;
-
-		quote_cmd(q, sizeof(q), req);
-		failure_set(f, SBEXEC_STAGE_FORK, err, "spawn %s: pipe: %s", q,
-			    strerror(err));
+	if (spawn_pipe(req, errp, f))
 		goto out;
-	}
 	plan.err_fd = errp[1];
-	if (hook && pipe2(gate, O_CLOEXEC)) {
-		int err = errno;
-
-		quote_cmd(q, sizeof(q), req);
-		failure_set(f, SBEXEC_STAGE_FORK, err, "spawn %s: pipe: %s", q,
-			    strerror(err));
+	if (hook && spawn_pipe(req, gate, f))
 		goto out;
-	}
 	plan.gate_fd = gate[0];
 	plan.gate_peer = gate[1];
 	rc = fork_and_exec(&plan, hook, errp, gate, res, f);
