@@ -19,8 +19,9 @@
 #   make modules_install [INSTALL_MOD_PATH=...]
 #   make clean           (make distclean also drops build/'s caches)
 #
-# The module builds against KDIR (default: the newest Debian -amd64 headers;
-# the host's running kernel is not ours, so never `uname -r`).
+# The module builds against KDIR (default: Debian's 6.1 headers, or those of
+# the series KERNEL=6.12 names; the host's running kernel is not ours, so
+# never `uname -r`).
 
 ifneq ($(KERNELRELEASE),)
 $(error kbuild read the top-level Makefile: the Kbuild file is missing)
@@ -28,16 +29,16 @@ endif
 
 TOP := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
 
-KDIR ?= $(shell for d in /lib/modules/*-amd64/build; do \
-		[ -f "$$d/Makefile" ] && echo "$$d"; done | sort -V | tail -n 1)
+# The kernel series every target builds for and boots: Debian's 6.1 unless
+# KERNEL=6.12 (or KDIR=) says otherwise. KDIR and KREL come from
+# scripts/kdir, the one place that finds them. They are NOT exported: a
+# sub-make (after `make deps` installed the headers) and the scripts find
+# them again, so an empty value from before the install never sticks.
+KERNEL ?= 6.1
+export KERNEL
+KDIR ?= $(shell '$(TOP)/scripts/kdir')
 KDIR := $(KDIR)
-# The release modules are built for. Debian's headers hold the upstream
-# version in include/config/kernel.release (6.1.192, not 6.1.0-57-amd64), so
-# UTS_RELEASE comes first; kernel.release is the fallback for plain trees.
-KREL := $(or $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"$$/\1/p' \
-		'$(KDIR)/include/generated/utsrelease.h' 2>/dev/null), \
-	$(shell cat '$(KDIR)/include/config/kernel.release' 2>/dev/null))
-export KDIR KREL
+KREL := $(if $(KDIR),$(shell KDIR='$(KDIR)' '$(TOP)/scripts/kdir' --release))
 
 KBUILD := $(MAKE) -C '$(KDIR)' M='$(TOP)'
 USER_DIRS := user/lib user/helper user/cli

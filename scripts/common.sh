@@ -10,9 +10,15 @@
 #   die MSG...           print "<prog>: MSG" on stderr, exit $SBEXEC_DIE_RC
 #                        (default 1)
 #   note MSG...          print "<prog>: MSG" on stderr
-#   sbexec_kdir          print KDIR: $KDIR if set, else the newest
-#                        /lib/modules/*-amd64/build that has a Makefile
-#                        (never `uname -r`: the host kernel is not ours)
+#   sbexec_kdir          print KDIR: $KDIR if set, else the build tree of
+#                        the Debian kernel series $KERNEL names (default
+#                        6.1): the newest /lib/modules/$KERNEL.*-amd64/build
+#                        with a Makefile. Pinned by series, so installing
+#                        another kernel's headers never changes what a
+#                        target builds for (never `uname -r` either: the
+#                        host kernel is not ours)
+#   sbexec_kernel        print $KERNEL (default 6.1), or die when it is not
+#                        a kernel series such as 6.1 or 6.12
 #   sbexec_krel KDIR     print the release KDIR builds modules for
 #   sq STRING            print STRING single-quoted for POSIX sh and bash
 
@@ -29,13 +35,25 @@ note() {
 	printf '%s: %s\n' "$SBEXEC_PROG" "$*" >&2
 }
 
+# The kernel series every target means unless KERNEL= says otherwise.
+SBEXEC_DEFAULT_KERNEL=6.1
+
+sbexec_kernel() {
+	local k=${KERNEL:-$SBEXEC_DEFAULT_KERNEL}
+	[[ $k =~ ^[0-9]+\.[0-9]+$ ]] ||
+		die "KERNEL='$k': give a kernel series such as 6.1 or 6.12"
+	printf '%s\n' "$k"
+}
+
 sbexec_kdir() {
 	if [[ -n ${KDIR:-} ]]; then
 		printf '%s\n' "$KDIR"
 		return
 	fi
-	local d
-	for d in /lib/modules/*-amd64/build; do
+	local d k
+	k=$(sbexec_kernel) || return 1
+	# "6.1." followed by a digit: 6.1.0-57-amd64, never 6.12.x.
+	for d in "/lib/modules/$k".[0-9]*-amd64/build; do
 		[[ -f $d/Makefile ]] && printf '%s\n' "$d"
 	done | sort -V | tail -n 1
 }
