@@ -11,6 +11,7 @@
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/workqueue.h>
+#include <net/genetlink.h>
 
 #include "sbexec.h"
 
@@ -121,5 +122,12 @@ module_init(sbexec_init);
 module_exit(sbexec_exit);
 
 MODULE_DESCRIPTION("sbexec: exec sessions for sandbox guests");
+/*
+ * Load on first use: a client resolving the "sbexec" genl family makes the
+ * kernel modprobe "net-pf-16-proto-16-family-sbexec". /dev/sbexec has a
+ * dynamic minor, so the helper's side is loaded by whoever starts it (the
+ * systemd unit's ExecStartPre, modules-load.d) or by a first client.
+ */
+MODULE_ALIAS_GENL_FAMILY(SBEXEC_GENL_NAME);
 MODULE_AUTHOR("sbexec developers");
 MODULE_LICENSE("GPL");
