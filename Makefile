@@ -8,6 +8,11 @@
 #   make lint            checkpatch --strict, clean W=1 build, sparse, spec-check
 #   make run [CMD=...]   boot a guest and run one `sbexec run` session
 #   make check           deps, build, lint, then the selftests in one guest boot
+#   make check KERNEL=6.12   the same in Debian's 6.12 guest (default: 6.1)
+#   make check-dkms      dkms add/build/install for 6.1, 6.12 and the debug
+#                        kernel, modprobe DKMS's module in each guest, a session
+#   make check-fresh     make run from a clean clone as on a machine without
+#                        the kernel packages (a mount namespace hides them)
 #   make check-debug     the selftests in one boot of the KASAN/lockdep/kmemleak/
 #                        UBSAN debug kernel (built once, cached in build/)
 #   make stress [STRESS_ARGS=--debug-kernel]  robust_test: the helper killed
@@ -44,7 +49,7 @@ KBUILD := $(MAKE) -C '$(KDIR)' M='$(TOP)'
 USER_DIRS := user/lib user/helper user/cli
 
 .PHONY: all modules user lib helper cli selftests kernel-tools deps lint \
-	run check check-debug stress bench fuzz fuzz-tool modules_install clean \
+	run check check-debug check-dkms check-fresh stress bench fuzz fuzz-tool modules_install clean \
 	distclean kdir-check help
 
 all: modules lib helper cli selftests fuzz-tool
@@ -130,6 +135,14 @@ fuzz:
 check-debug:
 	@'$(TOP)/scripts/deps'
 	@'$(TOP)/scripts/check' --debug-kernel
+
+check-dkms:
+	@'$(TOP)/scripts/deps'
+	@$(MAKE) -s all
+	@'$(TOP)/scripts/check-dkms'
+
+check-fresh:
+	@'$(TOP)/scripts/check-fresh'
 
 # robust_test alone, its helper-death rounds repeated under load.
 SBEXEC_ROBUST_ITERATIONS ?= 100
