@@ -9,7 +9,11 @@
 # /usr/local, and each directory below can be overridden on its own):
 #
 #   /lib/modules/KREL/extra/sbexec.ko     `make modules_install`, then depmod
-#                                          (depmod -b DESTDIR with a DESTDIR)
+#                                          (depmod -b DESTDIR with a DESTDIR);
+#                                          compressed when the kernel's config
+#                                          says so (.ko.xz on Debian's 6.12).
+#                                          INSTALL_MOD_DIR is pinned to extra:
+#                                          6.12's kbuild defaults to updates
 #   $(sbindir)/sbexec-helper               PREFIX/sbin, 0755
 #   $(bindir)/sbexec                       PREFIX/bin, 0755
 #   $(libdir)/libsbexec.so.1.0.0           PREFIX/lib, 0755 (soname libsbexec.so.1)
@@ -78,7 +82,7 @@ SUBST := sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(libdir)|g' \
 	-e 's|@VERSION@|$(SBEXEC_VERSION)|g'
 
 install: modules lib helper cli
-	$(MAKE) -C '$(TOP)' modules_install \
+	$(MAKE) -C '$(TOP)' modules_install INSTALL_MOD_DIR=extra \
 		$(if $(INSTALL_DESTDIR),INSTALL_MOD_PATH='$(INSTALL_DESTDIR)')
 	$(INSTALL) -d '$(DESTDIR)$(bindir)' '$(DESTDIR)$(sbindir)' \
 		'$(DESTDIR)$(libdir)' '$(DESTDIR)$(includedir)/linux' \

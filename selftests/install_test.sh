@@ -68,10 +68,13 @@ if ((${#krels[@]} != 1)) || [[ ! -d ${krels[0]} ]]; then
 	finish
 fi
 moddir=$dest/lib/modules/$krel
+# Compressed when the kernel's config says so (.ko.xz on Debian's 6.12).
+kos=("$moddir"/extra/sbexec.ko*)
+ko=${kos[0]}
 
 # TYPE MODE-OR-TARGET PATH
 expected=(
-	"f 644 $moddir/extra/sbexec.ko"
+	"f 644 $ko"
 	"f 755 $P/sbin/sbexec-helper"
 	"f 755 $P/bin/sbexec"
 	"f 755 $P/lib/libsbexec.so.1.0.0"
@@ -116,10 +119,9 @@ else
 fi
 
 check depmod_indexed_the_module \
-	grep -qx 'extra/sbexec.ko:.*' "$moddir/modules.dep"
+	grep -qx "${ko#"$moddir"/}:.*" "$moddir/modules.dep"
 check modinfo_finds_it bash -c \
-	'[[ $(modinfo -b "$1" -k "$2" -F filename sbexec) == "$1/lib/modules/$2/extra/sbexec.ko" ]]' \
-	_ "$dest" "$krel"
+	'[[ $(modinfo -b "$1" -k "$2" -F filename sbexec) == "$3" ]]' _ "$dest" "$krel" "$ko"
 
 # --- the shared library ----------------------------------------------------
 so=$P/lib/libsbexec.so.1.0.0
