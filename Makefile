@@ -22,6 +22,7 @@
 #   make fuzz [FUZZ_COUNT=N] [FUZZ_SEED=S]  debug-kernel guest: N (1000000)
 #                        sbexec-fuzz messages, then a normal session (scripts/fuzz)
 #   make modules_install [INSTALL_MOD_PATH=...]
+#   make install / uninstall [DESTDIR=...] [PREFIX=/usr/local]  (mk/install.mk)
 #   make clean           (make distclean also drops build/'s caches)
 #
 # The module builds against KDIR (default: Debian's 6.1 headers, or those of
@@ -50,7 +51,7 @@ USER_DIRS := user/lib user/helper user/cli
 
 .PHONY: all modules user lib helper cli selftests kernel-tools deps lint \
 	run check check-debug check-dkms check-fresh stress bench fuzz fuzz-tool modules_install clean \
-	distclean kdir-check help
+	distclean kdir-check help install uninstall
 
 all: modules lib helper cli selftests fuzz-tool
 
@@ -181,3 +182,5 @@ distclean: clean
 
 help:
 	@sed -n '3,/^$$/p' '$(TOP)/Makefile' | sed -e '/^$$/d' -e 's/^# \{0,1\}//'
+
+include $(TOP)/mk/install.mk

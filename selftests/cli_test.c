@@ -262,6 +262,108 @@ TEST_F(cli, kill_a_detached_session)
 	EXPECT_EQ(128 + SIGKILL, EXIT_CODE()) TH_LOG("stderr: %s", ERR());
 }
 
+/*
+ * A Python check of `sbexec ps --json` (on stdin): the text parses, is an
+ * array of objects, and the one with id argv[1] is printed as
+ * "cmd\nstate keep_running exit.signal exit.status\n" (cmd as UTF-8, so
+ * the caller sees exactly what a JSON reader decoded).
+ */
+static const char ps_json_check[] =
+"import json, sys\n"
+"a = json.load(sys.stdin)\n"
+"assert isinstance(a, list), 'not an array'\n"
+"assert all(isinstance(s, dict) for s in a), 'not objects'\n"
+"m = [s for s in a if s['id'] == int(sys.argv[1])]\n"
+"assert len(m) == 1, 'session %s listed %d times' % (sys.argv[1], len(m))\n"
+"s = m[0]\n"
+"for k in ('pid', 'state', 'pty', 'bytes', 'age_ms', 'cmd', 'exit'):\n"
+"    assert k in s, 'no ' + k\n"
+"e = s['exit'] or {}\n"
+"out = '%s\\n%s %s %s %s\\n' % (s['cmd'], s['state'], s['keep_running'],\n"
+"                            e.get('signal'), e.get('status'))\n"
+"sys.stdout.buffer.write(out.encode('utf-8'))\n";
+
+#define PYTHON	"/usr/bin/python3"
+
+/* Run the check on self->r's stdout; its stdout is left in self->r. */
+#define PS_JSON_CHECK(id) do {						\
+	char *_json = strdup(OUT());					\
+	ASSERT_NE(NULL, _json);						\
+	self->o.in = _json;						\
+	self->o.in_len = strlen(_json);					\
+	{								\
+		const char *const _py[] = { PYTHON, "-c", ps_json_check, id, NULL }; \
+		proc_result_free(&self->r);				\
+		ASSERT_EQ(0, run_proc(_py, &self->o, &self->r));	\
+	}								\
+	self->o.in = NULL;						\
+	self->o.in_len = 0;						\
+	ASSERT_TRUE(WIFEXITED(self->r.status) && !WEXITSTATUS(self->r.status)) \
+		TH_LOG("ps --json: %s\npython: %s", _json, ERR());	\
+	free(_json);							\
+} while (0)
+
+/*
+ * `ps --json` lists a keep-running session, its command escaped: the
+ * command is a link to sleep whose name holds a quote, a backslash, a tab,
+ * UTF-8 and a byte that is not UTF-8 (0xff, which reads back as U+00FF).
+ */
+TEST_F(cli, ps_json)
+{
+	static const char name[] = "q\"b\\t\tu\xc3\xa9x\xff";
+	char dir[] = "/tmp/cli_test.XXXXXX", link[128], want[160], id[16];
+	int i;
+
+	if (access(PYTHON, X_OK))
+		SKIP(return, PYTHON " is needed to parse the JSON");
+	ASSERT_NE(NULL, mkdtemp(dir));
+	snprintf(link, sizeof(link), "%s/%s", dir, name);
+	ASSERT_EQ(0, symlink("/bin/sleep", link));
+	SBEXEC("run", "-d", "--", link, "30");
+	ASSERT_EQ(0, EXIT_CODE()) TH_LOG("stderr: %s", ERR());
+	ASSERT_NE(0U, detached_id(&self->r)) TH_LOG("stdout: %s", OUT());
+	snprintf(id, sizeof(id), "%u", detached_id(&self->r));
+
+	SBEXEC("ps", "--json");
+	EXPECT_EQ(0, EXIT_CODE()) TH_LOG("stderr: %s", ERR());
+	EXPECT_EQ(0U, self->r.err.len) TH_LOG("stderr: %s", ERR());
+	PS_JSON_CHECK(id);
+	snprintf(want, sizeof(want), "%s/q\"b\\t\tu\xc3\xa9x\xc3\xbf\n"
+		 "running True None None\n", dir);
+	EXPECT_STREQ(want, OUT());
+
+	/* Killed but not yet read: the exit object says how it ended. */
+	SBEXEC("kill", id, "KILL");
+	EXPECT_EQ(0, EXIT_CODE()) TH_LOG("stderr: %s", ERR());
+	for (i = 0; i < 100; i++) {
+		SBEXEC("ps", "--json");
+		ASSERT_EQ(0, EXIT_CODE()) TH_LOG("stderr: %s", ERR());
+		PS_JSON_CHECK(id);
+		if (!strstr(OUT(), "running"))
+			break;
+		usleep(50 * 1000);
+	}
+	EXPECT_NE(NULL, strstr(OUT(), " True 9 137\n")) TH_LOG("python: %s", OUT());
+	SBEXEC("attach", id);
+	EXPECT_EQ(128 + SIGKILL, EXIT_CODE()) TH_LOG("stderr: %s", ERR());
+	unlink(link);
+	rmdir(dir);
+
+	/* With no session of ours listed it is still an array. */
+	SBEXEC("ps", "--json");
+	EXPECT_EQ(0, EXIT_CODE()) TH_LOG("stderr: %s", ERR());
+	EXPECT_EQ('[', OUT()[0]) TH_LOG("stdout: %s", OUT());
+	EXPECT_EQ(NULL, strstr(OUT(), dir)) TH_LOG("stdout: %s", OUT());
+}
+
+TEST_F(cli, version)
+{
+	SBEXEC("--version");
+	EXPECT_EQ(0, EXIT_CODE());
+	EXPECT_EQ(0, strncmp(OUT(), "sbexec ", 7)) TH_LOG("stdout: %s", OUT());
+	EXPECT_EQ(1U, count_lines(&self->r.out)) TH_LOG("stdout: %s", OUT());
+}
+
 /* The ring size the module gave detached session @id (0 on error). */
 static uint32_t ring_of(uint32_t id)
 {

@@ -5,7 +5,7 @@
 # module: no memory error and no definite or indirect leak.
 #
 # CLI: `sbexec run` (pipes, exit status, a spawn failure), `run -d`,
-# `attach`, `ps` and `kill`, each under valgrind --leak-check=full; its
+# `attach`, `ps`, `ps --json` and `kill`, each under valgrind --leak-check=full; its
 # exit status must be the command's (valgrind's own error status is 99).
 #
 # Helper: the daemon is stopped and `sbexec-helper` runs in the foreground
@@ -93,6 +93,7 @@ vg_cli run_not_found 127 "" run -- /sbexec/no/such/command
 id=$(timeout 60 "$cli" run -d -- sh -c 'echo detached; exec sleep 1000')
 if [[ $id =~ ^[0-9]+$ ]]; then
 	vg_cli ps 0 '*' ps
+	vg_cli ps_json 0 '*' ps --json
 	vg_cli kill 0 "" kill "$id" KILL
 	vg_cli attach $((128 + 9)) detached attach "$id"
 else

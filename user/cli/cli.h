@@ -46,6 +46,9 @@ int parse_signal(const char *s);
 int write_all(int fd, const void *buf, size_t len);
 void errmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* json.c */
+void json_put_string(FILE *f, const char *s);
+
 /* term.c */
 struct term_state {
 	int fd;			/* the terminal we changed, -1 if none */

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -20,9 +21,12 @@ static void usage(FILE *f)
 "commands:\n"
 "  run [OPTIONS] [--] CMD [ARG]...   start CMD in a session and stream it\n"
 "  attach ID                        stream a session started with run -d\n"
-"  ps                               list sessions\n"
+"  ps [--json]                      list sessions\n"
 "  kill ID [SIGNAL]                 signal a session (default TERM)\n"
 "  help [COMMAND]                   this text, or a command's usage\n"
+"\n"
+"  -h, --help                       this text\n"
+"  -V, --version                    print the version and exit\n"
 "\n"
 "`sbexec COMMAND --help` describes a command. `sbexec run` exits with the\n"
 "command's status (128+N for signal N), 127 when the command was not\n"
@@ -32,10 +36,16 @@ static void usage(FILE *f)
 static void usage_ps(FILE *f)
 {
 	fprintf(f,
-"usage: sbexec ps\n"
+"usage: sbexec ps [--json]\n"
 "\n"
 "List the module's sessions: id, pid, state, pty, output bytes, age in\n"
-"seconds, exit status and command. Exits 0, or 125 on an error.\n");
+"seconds, exit status and command. Exits 0, or 125 on an error.\n"
+"\n"
+"  --json    print a JSON array instead, one object per session:\n"
+"            id, pid, state, pty, keep_running, bytes, ring_size, age_ms,\n"
+"            user, cmd, and exit (null while it runs, else exited, code,\n"
+"            signal, core_dumped, status). Bytes of user and cmd that are\n"
+"            not UTF-8 appear as \\u00XX.\n");
 }
 
 static void usage_kill(FILE *f)
@@ -71,16 +81,98 @@ static int ps_entry(const struct sbexec_session_info *si, void *arg)
 	return 0;
 }
 
+/* The JSON array being written, and whether an object is in it yet. */
+struct ps_json {
+	FILE *f;
+	bool first;
+};
+
+static const char *json_bool(bool b)
+{
+	return b ? "true" : "false";
+}
+
+static int ps_json_entry(const struct sbexec_session_info *si, void *arg)
+{
+	struct ps_json *pj = arg;
+	FILE *f = pj->f;
+
+	fprintf(f, "%s\n  {\"id\": %u, \"pid\": %u, \"state\": ",
+		pj->first ? "" : ",", si->session_id, si->pid);
+	pj->first = false;
+	json_put_string(f, sbexec_state_name(si->state));
+	fprintf(f, ", \"pty\": %s, \"keep_running\": %s, \"bytes\": %llu, "
+		"\"ring_size\": %u, \"age_ms\": %llu, \"user\": ",
+		json_bool(si->tty),
+		json_bool(si->flags & SBEXEC_EXEC_F_KEEP_RUNNING),
+		(unsigned long long)si->bytes_out, si->ring_size,
+		(unsigned long long)si->age_ms);
+	json_put_string(f, si->user);
+	fputs(", \"cmd\": ", f);
+	json_put_string(f, si->cmd);
+	fputs(", \"exit\": ", f);
+	if (!si->has_exit)
+		fputs("null", f);
+	else if (si->exit.exited)
+		fprintf(f, "{\"exited\": true, \"code\": %u, \"signal\": null, "
+			"\"core_dumped\": false, \"status\": %d}",
+			si->exit.code, sbexec_exit_status(&si->exit));
+	else
+		fprintf(f, "{\"exited\": false, \"code\": null, \"signal\": %u, "
+			"\"core_dumped\": %s, \"status\": %d}",
+			si->exit.signal, json_bool(si->exit.core_dumped),
+			sbexec_exit_status(&si->exit));
+	fputc('}', f);
+	return 0;
+}
+
+/*
+ * `ps --json`: the whole array is built in memory and printed only when
+ * the dump succeeded, so a failure never leaves half a JSON text.
+ */
+static int ps_json(struct sbexec *h)
+{
+	struct ps_json pj = { .first = true };
+	char *text = NULL;
+	size_t len = 0;
+	int err;
+
+	pj.f = open_memstream(&text, &len);
+	if (!pj.f) {
+		err = -errno;
+		errmsg("ps: %s", strerror(-err));
+		return err;
+	}
+	fputc('[', pj.f);
+	err = sbexec_list(h, ps_json_entry, &pj);
+	fputs(pj.first ? "]\n" : "\n]\n", pj.f);
+	if (fclose(pj.f) && !err) {
+		errmsg("ps: out of memory");
+		err = -ENOMEM;
+	} else if (err < 0) {
+		errmsg("ps: %s", sbexec_strerror_last(h));
+	} else {
+		err = write_all(STDOUT_FILENO, text, len);
+		if (err < 0)
+			errmsg("ps: cannot write the output: %s", strerror(-err));
+	}
+	free(text);
+	return err;
+}
+
 int cmd_ps(int argc, char **argv)
 {
 	struct sbexec *h;
+	bool json = false;
 	int err;
 
 	if (argc == 2 && is_help(argv[1])) {
 		usage_ps(stdout);
 		return 0;
 	}
-	if (argc != 1) {
+	if (argc == 2 && !strcmp(argv[1], "--json"))
+		json = true;
+	else if (argc != 1) {
 		usage_ps(stderr);
 		return EXIT_CLI_ERROR;
 	}
@@ -88,6 +180,11 @@ int cmd_ps(int argc, char **argv)
 	if (err < 0) {
 		errmsg("%s", sbexec_open_error(err));
 		return EXIT_CLI_ERROR;
+	}
+	if (json) {
+		err = ps_json(h);
+		sbexec_close(h);
+		return err < 0 ? EXIT_CLI_ERROR : 0;
 	}
 	printf("%-8s %-8s %-8s %-4s %12s %8s %-10s %s\n", "ID", "PID", "STATE",
 	       "PTY", "BYTES", "AGE(s)", "EXIT", "CMD");
@@ -176,6 +273,10 @@ int main(int argc, char **argv)
 	}
 	if (is_help(argv[1])) {
 		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")) {
+		printf("sbexec %s\n", SBEXEC_VERSION);
 		return 0;
 	}
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)

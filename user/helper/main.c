@@ -32,7 +32,8 @@ static void usage(FILE *to)
 		"                           when a request names no user\n"
 		"  -D, --device PATH        the sbexec device (default %s)\n"
 		"  -v, --verbose            log every request\n"
-		"  -h, --help               show this help\n",
+		"  -h, --help               show this help\n"
+		"  -V, --version            print the version and exit\n",
 		HELPER_DEFAULT_DEVICE);
 }
 
@@ -46,12 +47,13 @@ static int parse_opts(int argc, char **argv, struct helper_opts *o)
 		{ "device", required_argument, NULL, 'D' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
 	o->device = HELPER_DEFAULT_DEVICE;
-	while ((c = getopt_long(argc, argv, "dp:l:u:D:vh", longopts,
+	while ((c = getopt_long(argc, argv, "dp:l:u:D:vhV", longopts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'd':
@@ -74,6 +76,9 @@ static int parse_opts(int argc, char **argv, struct helper_opts *o)
 			break;
 		case 'h':
 			usage(stdout);
+			exit(0);
+		case 'V':
+			printf("sbexec-helper %s\n", SBEXEC_VERSION);
 			exit(0);
 		default:
 			usage(stderr);
