@@ -61,7 +61,8 @@ fi
 
 if [[ -z $dir ]]; then
 	dir=$(mktemp -d "${TMPDIR:-/tmp}/sbexec-kselftest.XXXXXX") || exit 1
-	trap 'rm -rf "$dir"' EXIT
+	tmpdir=$dir
+	trap 'rm -rf "$tmpdir"' EXIT
 	if ! make -s -C "$here" install INSTALL_PATH="$dir" >"$dir.log" 2>&1; then
 		echo "TAP version 13"
 		echo "1..1"
@@ -77,12 +78,21 @@ if [[ ! -r $dir/run_kselftest.sh ]]; then
 	exit 1
 fi
 
-# Through a pipe, never straight into a file: runner.sh writes the nested
-# lines through a second descriptor it opens on /dev/stdout (O_APPEND),
-# which overwrites the top-level lines when stdout is a regular file.
-"$dir/run_kselftest.sh" "$@" 2>&1 |
-	awk '
-	{ print; fflush() }
-	/^not ok [0-9]+ / { bad++ }
-	/^(not )?ok [0-9]+ / { n++ }
-	END { exit (n > 0 && bad == 0) ? 0 : 1 }'
+# run_kselftest.sh's output goes to a file opened for appending, and from
+# there to stdout:
+# - not into a pipe it writes to itself: a helper that a test (re)starts
+#   inherits the runner's descriptors 3 and 4 (fd 4 is its output) and
+#   keeps them open, so a reader of such a pipe would wait for the
+#   helper's exit instead of the runner's;
+# - appending: runner.sh writes each program's lines through fd 4, opened
+#   again on /dev/stdout with O_APPEND; when stdout is a regular file
+#   opened without it, the top-level lines overwrite them.
+log=$(mktemp "${TMPDIR:-/tmp}/sbexec-kselftest-out.XXXXXX") || exit 1
+trap 'rm -rf "$log" ${tmpdir:+"$tmpdir"}' EXIT
+"$dir/run_kselftest.sh" "$@" </dev/null >>"$log" 2>&1 &
+runner=$!
+tail -s 0.2 -n +1 -f --pid="$runner" "$log"
+wait "$runner"
+rc=$?
+((rc == 0)) || echo "# run_all.sh: run_kselftest.sh exited with status $rc"
+grep -q '^\(not \)\?ok [0-9]' "$log" && ! grep -q '^not ok [0-9]' "$log"
