@@ -10,11 +10,14 @@
 #                          section, run exactly as written from the project
 #                          directory: an exec of /bin/true answered with a
 #                          session-id and a pid
-#   ynl.exec_event_started --subscribe events --do exec of a keep-running
-#                          /bin/sleep with every kind of request attribute
-#                          (multi-attr strings, a multi-attr nest, a flags
-#                          enum, u32): the reply's ids, and the
-#                          event-started notification with the same ids
+#   ynl.events             --subscribe events --sleep 10 while sessions
+#                          start and end (`sbexec run -- /bin/true` in a
+#                          loop, for as long as cli.py runs): an
+#                          event-started and an event-exited (exit code 0)
+#                          for the same session
+#   ynl.exec_keep_running  --do exec of a keep-running /bin/sleep with every
+#                          kind of request attribute (multi-attr strings, a
+#                          multi-attr nest, a flags enum, u32): its ids
 #   ynl.list_dump          --dump list has the session, running
 #   ynl.get_signal         --multi get + signal 9 in one request: get decodes
 #                          every reply attribute the spec lists, signal is
@@ -23,9 +26,10 @@
 #                          project's CLI, which also frees the kept session)
 #                          exits 128+9
 #
-# Four cli.py calls in all (each takes 4 to 40 s under TCG). cli.py only
-# reads notifications without waiting, right after its request, so the
-# exited event (which follows the signal's ack) is events_test's to check.
+# Five cli.py calls in all (each takes 4 to 40 s under TCG). Events are
+# subscribed to without a request: 6.12's cli.py crashes (AttributeError
+# on op.attr_set) when a notification arrives before its request's answer,
+# as event-started does before exec's reply.
 #
 # Meant for the test guest (root, sbexec.ko loaded, sbexec-helper running).
 # cli.py comes from build/ynl/ (scripts/spec-check, part of make lint,
@@ -48,7 +52,7 @@ spec=$proj/Documentation/netlink/specs/sbexec.yaml
 ynl=${SBEXEC_YNL:-$proj/build/ynl/tools/net/ynl}
 readme=$proj/README.md
 KSFT_SKIP=4
-tests=(readme_line exec_event_started list_dump get_signal signal_delivered)
+tests=(readme_line events exec_keep_running list_dump get_signal signal_delivered)
 
 TAP_PREFIX=ynl
 # shellcheck source=selftests/tap.sh
@@ -130,10 +134,40 @@ PYEOF
 	fi
 fi
 
-# 2. A kept session (it outlives cli.py's socket), started with every kind
-# of request attribute; event-started is multicast before the reply.
+# 2. Events: cli.py subscribes, sleeps 10 s and prints what came. It takes
+# seconds to start, so sessions start and end all the while it runs.
+evout=$(mktemp /tmp/ynl_smoke.XXXXXX)
+start=$SECONDS
+timeout 300 "$PY" "$ynl/cli.py" --spec "$spec" --no-schema --output-json \
+	--subscribe events --sleep 10 >"$evout" 2>&1 &
+listener=$!
+runs=0
+while alive "$listener"; do
+	"$cli" run -- /bin/true >/dev/null 2>&1
+	runs=$((runs + 1))
+	sleep 0.5
+done
+wait "$listener"
+rc=$?
+out=$(cat "$evout")
+rm -f "$evout"
+echo "# cli.py --subscribe events --sleep 10: exit $rc after $((SECONDS - start)) s, $runs sessions meanwhile"
+while IFS= read -r line; do
+	echo "# $line"
+done <<<"$out"
+if ((rc == 0)) && check 'any(s["name"] == "event-started" and any(e["name"] == "event-exited" and
+		e["msg"].get("session-id") == s["msg"].get("session-id") and
+		e["msg"].get("pid") == s["msg"].get("pid") and
+		e["msg"].get("exit", {}).get("code") == 0 for e in r[-1]) for s in r[-1])'; then
+	ok events
+else
+	not_ok events
+fi
+
+# 3. A kept session (it outlives cli.py's socket), started with every kind
+# of request attribute.
 sid=0 pid=0
-ynl --subscribe events --do exec --json '{"cmd": "/bin/sleep", "arg": ["300"],
+ynl --do exec --json '{"cmd": "/bin/sleep", "arg": ["300"],
 	"env": ["A=1", "B=2"], "rlimit": [{"name": "nofile", "soft": 64, "hard": 64}],
 	"flags": ["keep-running"], "ring-size": 65536}'
 if ((rc == 0)); then
@@ -150,16 +184,14 @@ for line in sys.argv[1].splitlines():
 ' "$out")
 fi
 sid=${sid:-0} pid=${pid:-0}
-if ((rc == 0 && sid > 0 && pid > 0)) &&
-	check 'any(n["name"] == "event-started" and n["msg"].get("session-id") == sid and
-		n["msg"].get("pid") == pid for n in r[1])'; then
-	ok exec_event_started
+if ((rc == 0 && sid > 0 && pid > 0)); then
+	ok exec_keep_running
 else
-	not_ok exec_event_started "session $sid, pid $pid"
+	not_ok exec_keep_running "session $sid, pid $pid"
 fi
 
 if ((sid > 0)); then
-	# 3. The list dump.
+	# 4. The list dump.
 	ynl --dump list
 	if ((rc == 0)) && check 'any(e["session-id"] == sid and e["pid"] == pid and
 		e["state"] == "running" and e["cmd"] == "/bin/sleep" for e in r[0])'; then
@@ -168,7 +200,7 @@ if ((sid > 0)); then
 		not_ok list_dump
 	fi
 
-	# 4. get and signal in one request (the replies: get's, then None).
+	# 5. get and signal in one request (the replies: get's, then None).
 	ynl --multi get "{\"session-id\": $sid}" --multi signal "{\"session-id\": $sid, \"signal\": 9}"
 	signalled=$rc
 	if ((rc == 0)) && check 'r[0][1] is None and (lambda g: g["session-id"] == sid and
@@ -180,7 +212,7 @@ if ((sid > 0)); then
 		not_ok get_signal
 	fi
 
-	# 5. Read the session to its end (which frees it); kill it first if
+	# 6. Read the session to its end (which frees it); kill it first if
 	# the signal did not go out, so that nothing is left behind.
 	if ((signalled != 0)); then
 		"$cli" kill "$sid" 9 >/dev/null 2>&1
