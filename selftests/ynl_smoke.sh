@@ -86,6 +86,7 @@ run() {
 	out=$("$@" 2>&1)
 	rc=$?
 	echo "# $what: exit $rc after $((SECONDS - start)) s"
+	[[ -n $out ]] || return 0
 	while IFS= read -r line; do
 		echo "# $line"
 	done <<<"$out"
