@@ -42,8 +42,9 @@ TOP := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
 # them again, so an empty value from before the install never sticks.
 KERNEL ?= 6.1
 export KERNEL
-KDIR ?= $(shell '$(TOP)/scripts/kdir')
-KDIR := $(KDIR)
+ifeq ($(strip $(KDIR)),)
+KDIR := $(shell '$(TOP)/scripts/kdir')
+endif
 KREL := $(if $(KDIR),$(shell KDIR='$(KDIR)' '$(TOP)/scripts/kdir' --release))
 
 KBUILD := $(MAKE) -C '$(KDIR)' M='$(TOP)'

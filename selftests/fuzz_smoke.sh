@@ -20,6 +20,8 @@
 set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=selftests/ensure_helper.sh
+. "$here/ensure_helper.sh"
 proj=${SBEXEC_PROJECT:-$(dirname "$here")}
 cli=${SBEXEC_CLI:-$proj/user/cli/sbexec}
 fuzz=$proj/tools/fuzz/sbexec-fuzz

@@ -1,30 +1,51 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# run_all.sh: run every sbexec selftest program, in the order of
-# tests.list (written by `make -C selftests`), as one kselftest TAP stream.
+# run_all.sh [--installed DIR] [RUN_KSELFTEST_OPTIONS...]
 #
-# Each program's "ok N" / "not ok N" result lines stay at column 0,
-# renumbered to run on across programs; its own "TAP version" line is
-# dropped, and its plan and any other line (logged output) become comments,
-# so only real results count; the plan for the whole run comes last. A program
-# that fails without reporting a failing test (crash, timeout, missing
-# binary) gets a "not ok" line of its own. Exit status 0 only when every
-# program passed.
+# Run the sbexec selftests the way a kernel developer's CI does: through the
+# kernel's run_kselftest.sh of an installed suite (`make -C selftests install
+# INSTALL_PATH=DIR` lays it out). Its TAP is passed through unchanged: one
+# top-level "ok N selftests: sbexec: PROGRAM" per program, each program's
+# own TAP nested under it with "# " in front (scripts/check counts the
+# programs' individual results from that).
 #
-# Meant for the test guest (root, sbexec.ko loaded, sbexec-helper running,
-# cwd the project directory), but runnable anywhere.
+# --installed DIR   run the suite installed in DIR (scripts/check installs
+#                   it on the host, where the tree is writable); without it,
+#                   the suite is installed into a temporary directory first
+#                   (make -C selftests install: the tree must be built)
+# Other arguments go to run_kselftest.sh, e.g. -t sbexec:exec_test (one
+# program), -l (list).
 #
-# Env: SBEXEC_PROJECT         project directory (default: this script's ..)
+# Before each program, ensure_helper.c (C programs) and ensure_helper.sh
+# (scripts) restart sbexec-helper if a program before it died with the
+# helper stopped; this script turns that on (SBEXEC_ENSURE_HELPER=1) when a
+# helper is running as it starts, as in the test guest.
+#
+# Exit status 0 only when run_kselftest.sh reported at least one program
+# and none failed (run_kselftest.sh's own status does not say).
+#
+# Meant for the test guest (root, sbexec.ko loaded, sbexec-helper running),
+# but runnable anywhere.
+#
+# Env: SBEXEC_PROJECT         project directory (default: this script's ..);
+#                             the installed tests find the CLI, the helper,
+#                             the fuzzer and the YNL tools there
 #      SBEXEC_CLI             the CLI under test (default: its build)
-#      SBEXEC_TEST_TIMEOUT    seconds per program (default 1200)
+#      SBEXEC_TEST_TIMEOUT    seconds per program, for an install this
+#                             script makes (default: selftests/settings)
 set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 export SBEXEC_PROJECT=${SBEXEC_PROJECT:-$(dirname "$here")}
 export SBEXEC_CLI=${SBEXEC_CLI:-$SBEXEC_PROJECT/user/cli/sbexec}
-per_test_timeout=${SBEXEC_TEST_TIMEOUT:-1200}
 pidfile=/run/sbexec-helper.pid
+
+dir=""
+if [[ ${1:-} == --installed ]]; then
+	dir=${2:?--installed needs DIR}
+	shift 2
+fi
 
 helper_alive() {
 	local pid state
@@ -34,80 +55,44 @@ helper_alive() {
 	state=$(sed -e 's/^.*) //' -e 's/ .*//' "/proc/$pid/stat" 2>/dev/null) || return 1
 	[[ -n $state && $state != Z && $state != X ]]
 }
-
-# A test that stops the helper restarts it; if it died with the helper
-# down, the next program would fail for nothing. Say so and restart.
-helper_was_running=0
-helper_alive && helper_was_running=1
-ensure_helper() {
-	((helper_was_running)) || return 0
-	helper_alive && return 0
-	echo "# run_all: sbexec-helper is not running: restarting it"
-	sbexec-helper --daemon --pidfile "$pidfile" </dev/null >/dev/null 2>&1 ||
-		echo "# run_all: restarting sbexec-helper failed"
-}
-
-list=$here/tests.list
-if [[ -s $list ]]; then
-	mapfile -t tests < <(grep -v '^[[:space:]]*$' "$list")
-else
-	echo "# run_all: $list missing (run make -C selftests); using the default list"
-	tests=(exec_test cli_test)
+if helper_alive; then
+	export SBEXEC_ENSURE_HELPER=${SBEXEC_ENSURE_HELPER:-1}
 fi
 
-echo "TAP version 13"
-total=0
-failed=0
-counts=$(mktemp)
-trap 'rm -f "$counts"' EXIT
-
-for t in "${tests[@]}"; do
-	echo "# selftests: $t"
-	if [[ ! -x $here/$t ]]; then
-		total=$((total + 1))
-		echo "not ok $total selftests: $t # program missing (not built)"
-		failed=$((failed + 1))
-		continue
+if [[ -z $dir ]]; then
+	dir=$(mktemp -d "${TMPDIR:-/tmp}/sbexec-kselftest.XXXXXX") || exit 1
+	tmpdir=$dir
+	trap 'rm -rf "$tmpdir"' EXIT
+	if ! make -s -C "$here" install INSTALL_PATH="$dir" >"$dir.log" 2>&1; then
+		echo "TAP version 13"
+		echo "1..1"
+		sed 's/^/# /' "$dir.log"
+		echo "not ok 1 selftests: sbexec: make -C selftests install failed"
+		rm -f "$dir.log"
+		exit 1
 	fi
-	ensure_helper
-	timeout -k 10 "$per_test_timeout" "$here/$t" 2>&1 |
-		awk -v base="$total" -v counts="$counts" '
-		/^TAP version/ { next }
-		# A result line as kselftest_harness.h prints it, or as a
-		# TEST_PROGS script does ("ok 1 fuzz 50000 messages").
-		/^(not )?ok [0-9]+ [A-Za-z0-9_]+([.][A-Za-z0-9_.]+|( [^#]*[^# ])?)( # .*)?$/ {
-			n++
-			if ($1 == "not") { bad++; sub(/^not ok [0-9]+/, "not ok " base + n) }
-			else { sub(/^ok [0-9]+/, "ok " base + n) }
-			print; fflush(); next
-		}
-		/^#/ { print; fflush(); next }
-		# Anything else (the plan, logged data) becomes a comment, so
-		# that only real results count.
-		{ print "# " $0; fflush() }
-		END { print n + 0, bad + 0 > counts }'
-	rc=${PIPESTATUS[0]}
-	read -r ran bad <"$counts"
-	total=$((total + ran))
-	if ((rc != 0)); then
-		failed=$((failed + 1))
-		if ((bad == 0)); then
-			total=$((total + 1))
-			if ((rc == 124 || rc == 137)); then
-				why="killed after ${per_test_timeout} s"
-			else
-				why="exited with status $rc"
-			fi
-			echo "not ok $total selftests: $t # $why without a failing test"
-		fi
-	elif ((ran == 0)); then
-		total=$((total + 1))
-		failed=$((failed + 1))
-		echo "not ok $total selftests: $t # ran no tests"
-	fi
-	echo "# selftests: $t: exit status $rc"
-done
+	rm -f "$dir.log"
+fi
+if [[ ! -r $dir/run_kselftest.sh ]]; then
+	echo "run_all.sh: $dir/run_kselftest.sh missing (make -C selftests install INSTALL_PATH=$dir)" >&2
+	exit 1
+fi
 
-echo "1..$total"
-echo "# run_all: ${#tests[@]} programs, $failed failed"
-((failed == 0))
+# run_kselftest.sh's output goes to a file opened for appending, and from
+# there to stdout:
+# - not into a pipe it writes to itself: a helper that a test (re)starts
+#   inherits the runner's descriptors 3 and 4 (fd 4 is its output) and
+#   keeps them open, so a reader of such a pipe would wait for the
+#   helper's exit instead of the runner's;
+# - appending: runner.sh writes each program's lines through fd 4, opened
+#   again on /dev/stdout with O_APPEND; when stdout is a regular file
+#   opened without it, the top-level lines overwrite them.
+log=$(mktemp "${TMPDIR:-/tmp}/sbexec-kselftest-out.XXXXXX") || exit 1
+trap 'rm -rf "$log" ${tmpdir:+"$tmpdir"}' EXIT
+"$dir/run_kselftest.sh" "$@" </dev/null >>"$log" 2>&1 &
+runner=$!
+tail -s 0.2 -n +1 -f --pid="$runner" "$log"
+wait "$runner"
+rc=$?
+((rc == 0)) || echo "# run_all.sh: run_kselftest.sh exited with status $rc"
+grep -q '^\(not \)\?ok [0-9]' "$log" && ! grep -q '^not ok [0-9]' "$log"

@@ -10,6 +10,9 @@
 #   finish                   the plan; exit 0 only when nothing failed
 #   alive PID                PID exists and is not a zombie
 #   wait_dead PID SECS       PID gone or a zombie within SECS
+#
+# Sourcing it also sources ensure_helper.sh (restarts a dead helper under
+# run_all.sh; see there).
 
 n=0
 failed=0
@@ -45,3 +48,6 @@ wait_dead() {
 		sleep 0.05
 	done
 }
+
+# shellcheck source=selftests/ensure_helper.sh
+. "$(dirname "${BASH_SOURCE[0]}")/ensure_helper.sh"
