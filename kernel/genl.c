@@ -37,11 +37,6 @@ static const char * const sbexec_rlimit_names[] = {
 	"rttime",
 };
 
-static const struct genl_multicast_group sbexec_mcgrps[] = {
-	[SBEXEC_NLGRP_EVENTS] = { .name = SBEXEC_MCGRP_EVENTS,
-				  .flags = SBEXEC_MCGRP_FLAGS },
-};
-
 static struct genl_family sbexec_family;
 
 /* Set while events may be sent; cleared (then an RCU grace period) first
@@ -747,6 +742,16 @@ int sbexec_nl_list_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 	cb->args[0] = id;
 	return skb->len;
 }
+
+/*
+ * What ynl-gen-c.py does not generate for a genetlink-legacy family: the
+ * family itself and its multicast group, whose flags depend on the kernel
+ * (compat.h). The ops and their policies come from genl-gen.c.
+ */
+static const struct genl_multicast_group sbexec_mcgrps[] = {
+	[SBEXEC_NLGRP_EVENTS] = { .name = SBEXEC_MCGRP_EVENTS,
+				  .flags = SBEXEC_MCGRP_FLAGS },
+};
 
 static struct genl_family sbexec_family = {
 	.name = SBEXEC_GENL_NAME,
