@@ -6,6 +6,9 @@
 #   make deps            install the Debian packages everything needs
 #   make kernel-tools    extract checkpatch.pl and the kselftest headers
 #   make lint            checkpatch --strict, clean W=1 build, sparse, spec-check
+#                        (the files generated from the YNL spec are current)
+#   make regen           regenerate them from Documentation/netlink/specs/
+#                        sbexec.yaml (ynl-gen-c.py from linux-source-6.12)
 #   make run [CMD=...]   boot a guest and run one `sbexec run` session
 #   make check           deps, build, lint, then the selftests in one guest boot
 #   make check KERNEL=6.12   the same in Debian's 6.12 guest (default: 6.1)
@@ -50,7 +53,7 @@ KREL := $(if $(KDIR),$(shell KDIR='$(KDIR)' '$(TOP)/scripts/kdir' --release))
 KBUILD := $(MAKE) -C '$(KDIR)' M='$(TOP)'
 USER_DIRS := user/lib user/helper user/cli
 
-.PHONY: all modules user lib helper cli selftests kernel-tools deps lint \
+.PHONY: all modules user lib helper cli selftests kernel-tools deps lint regen \
 	run check check-debug check-dkms check-fresh stress bench fuzz fuzz-tool modules_install clean \
 	distclean kdir-check help install uninstall
 
@@ -109,6 +112,10 @@ endif
 
 lint: kdir-check kernel-tools
 	@'$(TOP)/scripts/lint'
+
+# include/uapi/linux/sbexec_netlink.h, kernel/genl-gen.[ch] from the spec.
+regen:
+	@'$(TOP)/scripts/spec-check' --write
 
 # CMD is handed over unexpanded ($(value ...)): write it as for the shell,
 # e.g. make run CMD='id; echo $HOME' (the guest's sh -c expands $HOME).

@@ -3,10 +3,14 @@
  * The "sbexec" generic netlink family: the control plane.
  *
  * Every operation needs CAP_SYS_ADMIN (on top of GENL_ADMIN_PERM's
- * CAP_NET_ADMIN). Every attribute is bounded by the per-op policies below;
- * what a policy cannot say (no embedded NUL in strings, counts of repeated
- * attributes, total argument bytes, known rlimit names) is checked in
- * sbexec_exec_validate() before anything is allocated or spawned.
+ * CAP_NET_ADMIN). Every attribute is bounded by the per-op policies that
+ * genl-gen.c holds, generated with the op table from the family's YNL spec
+ * (Documentation/netlink/specs/sbexec.yaml; make regen); what a policy
+ * cannot say (no embedded NUL in strings, counts of repeated attributes,
+ * total argument bytes, known rlimit names) is checked in
+ * sbexec_exec_validate() before anything is allocated or spawned. What the
+ * generator cannot express is written here: the family struct and its
+ * multicast group's flags.
  *
  * EXEC blocks in its doit until the helper answered, so the family uses
  * parallel_ops: one slow spawn does not hold up any other genl user.
@@ -24,61 +28,13 @@
 #include <net/genetlink.h>
 
 #include "compat.h"
+#include "genl-gen.h"
 #include "sbexec.h"
 
 static const char * const sbexec_rlimit_names[] = {
 	"cpu", "fsize", "data", "stack", "core", "rss", "nproc", "nofile",
 	"memlock", "as", "locks", "sigpending", "msgqueue", "nice", "rtprio",
 	"rttime",
-};
-
-static const struct nla_policy sbexec_rlimit_policy[SBEXEC_RLIMIT_A_MAX + 1] = {
-	[SBEXEC_RLIMIT_A_NAME] = { .type = NLA_NUL_STRING,
-				   .len = SBEXEC_MAX_RLIMIT_NAME },
-	[SBEXEC_RLIMIT_A_SOFT] = { .type = NLA_U64 },
-	[SBEXEC_RLIMIT_A_HARD] = { .type = NLA_U64 },
-};
-
-static const struct nla_policy sbexec_exec_policy[SBEXEC_A_MAX + 1] = {
-	[SBEXEC_A_CMD] = { .type = NLA_NUL_STRING, .len = SBEXEC_MAX_PATH_LEN },
-	[SBEXEC_A_ARG] = { .type = NLA_NUL_STRING, .len = SBEXEC_MAX_ARG_LEN },
-	[SBEXEC_A_ENV] = { .type = NLA_NUL_STRING, .len = SBEXEC_MAX_ARG_LEN },
-	[SBEXEC_A_CWD] = { .type = NLA_NUL_STRING, .len = SBEXEC_MAX_PATH_LEN },
-	[SBEXEC_A_USER] = { .type = NLA_NUL_STRING,
-			    .len = SBEXEC_MAX_USER_LEN },
-	[SBEXEC_A_TTY] = { .type = NLA_FLAG },
-	[SBEXEC_A_ROWS] = NLA_POLICY_MIN(NLA_U16, 1),
-	[SBEXEC_A_COLS] = NLA_POLICY_MIN(NLA_U16, 1),
-	[SBEXEC_A_RLIMIT] = NLA_POLICY_NESTED(sbexec_rlimit_policy),
-	[SBEXEC_A_FLAGS] = NLA_POLICY_MASK(NLA_U32, SBEXEC_EXEC_F_ALL),
-	/* Checked against max_ring_size in the doit (a module parameter). */
-	[SBEXEC_A_RING_SIZE] = NLA_POLICY_MIN(NLA_U32, 1),
-};
-
-static const struct nla_policy sbexec_stdin_policy[SBEXEC_A_MAX + 1] = {
-	[SBEXEC_A_SESSION_ID] = NLA_POLICY_MIN(NLA_U32, 1),
-	[SBEXEC_A_STDIN_DATA] = { .type = NLA_BINARY,
-				  .len = SBEXEC_MAX_STDIN_CHUNK },
-};
-
-static const struct nla_policy sbexec_id_policy[SBEXEC_A_MAX + 1] = {
-	[SBEXEC_A_SESSION_ID] = NLA_POLICY_MIN(NLA_U32, 1),
-};
-
-static const struct nla_policy sbexec_resize_policy[SBEXEC_A_MAX + 1] = {
-	[SBEXEC_A_SESSION_ID] = NLA_POLICY_MIN(NLA_U32, 1),
-	[SBEXEC_A_ROWS] = NLA_POLICY_MIN(NLA_U16, 1),
-	[SBEXEC_A_COLS] = NLA_POLICY_MIN(NLA_U16, 1),
-};
-
-static const struct nla_policy sbexec_signal_policy[SBEXEC_A_MAX + 1] = {
-	[SBEXEC_A_SESSION_ID] = NLA_POLICY_MIN(NLA_U32, 1),
-	/* Range checked in the doit, to answer EINVAL with a message. */
-	[SBEXEC_A_SIGNAL] = { .type = NLA_U32 },
-};
-
-static const struct genl_multicast_group sbexec_mcgrps[] = {
-	{ .name = SBEXEC_MCGRP_EVENTS, .flags = SBEXEC_MCGRP_FLAGS },
 };
 
 static struct genl_family sbexec_family;
@@ -105,7 +61,7 @@ static int sbexec_rlimit_validate(struct nlattr *nest,
 	int err;
 
 	err = nla_parse_nested(tb, SBEXEC_RLIMIT_A_MAX, nest,
-			       sbexec_rlimit_policy, extack);
+			       sbexec_rlimit_nl_policy, extack);
 	if (err)
 		return err;
 	if (!tb[SBEXEC_RLIMIT_A_NAME] || !tb[SBEXEC_RLIMIT_A_SOFT] ||
@@ -496,7 +452,7 @@ static int sbexec_nl_admin(struct sk_buff *skb, struct genl_info *info)
 	return -EPERM;
 }
 
-static int sbexec_nl_exec_doit(struct sk_buff *skb, struct genl_info *info)
+int sbexec_nl_exec_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct sbexec_params params;
 	struct sbexec_failure fail;
@@ -600,7 +556,7 @@ static struct sbexec_session *sbexec_nl_session(struct genl_info *info,
 	return s;
 }
 
-static int sbexec_nl_stdin_doit(struct sk_buff *skb, struct genl_info *info)
+int sbexec_nl_stdin_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct sbexec_session *s;
 	struct nlattr *data;
@@ -620,8 +576,7 @@ static int sbexec_nl_stdin_doit(struct sk_buff *skb, struct genl_info *info)
 	return err;
 }
 
-static int sbexec_nl_close_stdin_doit(struct sk_buff *skb,
-				      struct genl_info *info)
+int sbexec_nl_close_stdin_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct sbexec_session *s;
 	int err;
@@ -636,7 +591,7 @@ static int sbexec_nl_close_stdin_doit(struct sk_buff *skb,
 	return err;
 }
 
-static int sbexec_nl_resize_doit(struct sk_buff *skb, struct genl_info *info)
+int sbexec_nl_resize_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct sbexec_session *s;
 	struct tty_struct *tty;
@@ -671,7 +626,7 @@ out:
 	return err;
 }
 
-static int sbexec_nl_signal_doit(struct sk_buff *skb, struct genl_info *info)
+int sbexec_nl_signal_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct sbexec_session *s;
 	u32 sig;
@@ -728,7 +683,7 @@ static int sbexec_fill_session(struct sk_buff *msg, struct sbexec_session *s,
 	return 0;
 }
 
-static int sbexec_nl_get_doit(struct sk_buff *skb, struct genl_info *info)
+int sbexec_nl_get_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct sbexec_session *s;
 	struct sk_buff *msg;
@@ -756,8 +711,7 @@ out:
 	return err;
 }
 
-static int sbexec_nl_list_dumpit(struct sk_buff *skb,
-				 struct netlink_callback *cb)
+int sbexec_nl_list_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	unsigned long id = cb->args[0];
 	struct sbexec_session *s;
@@ -789,56 +743,14 @@ static int sbexec_nl_list_dumpit(struct sk_buff *skb,
 	return skb->len;
 }
 
-static const struct genl_ops sbexec_ops[] = {
-	{
-		.cmd = SBEXEC_CMD_EXEC,
-		.flags = GENL_ADMIN_PERM,
-		.doit = sbexec_nl_exec_doit,
-		.policy = sbexec_exec_policy,
-		.maxattr = SBEXEC_A_MAX,
-	},
-	{
-		.cmd = SBEXEC_CMD_STDIN,
-		.flags = GENL_ADMIN_PERM,
-		.doit = sbexec_nl_stdin_doit,
-		.policy = sbexec_stdin_policy,
-		.maxattr = SBEXEC_A_MAX,
-	},
-	{
-		.cmd = SBEXEC_CMD_CLOSE_STDIN,
-		.flags = GENL_ADMIN_PERM,
-		.doit = sbexec_nl_close_stdin_doit,
-		.policy = sbexec_id_policy,
-		.maxattr = SBEXEC_A_MAX,
-	},
-	{
-		.cmd = SBEXEC_CMD_RESIZE,
-		.flags = GENL_ADMIN_PERM,
-		.doit = sbexec_nl_resize_doit,
-		.policy = sbexec_resize_policy,
-		.maxattr = SBEXEC_A_MAX,
-	},
-	{
-		.cmd = SBEXEC_CMD_SIGNAL,
-		.flags = GENL_ADMIN_PERM,
-		.doit = sbexec_nl_signal_doit,
-		.policy = sbexec_signal_policy,
-		.maxattr = SBEXEC_A_MAX,
-	},
-	{
-		.cmd = SBEXEC_CMD_GET,
-		.flags = GENL_ADMIN_PERM,
-		.doit = sbexec_nl_get_doit,
-		.policy = sbexec_id_policy,
-		.maxattr = SBEXEC_A_MAX,
-	},
-	{
-		.cmd = SBEXEC_CMD_LIST,
-		.flags = GENL_ADMIN_PERM,
-		.dumpit = sbexec_nl_list_dumpit,
-		.policy = sbexec_id_policy,
-		.maxattr = SBEXEC_A_MAX,
-	},
+/*
+ * What ynl-gen-c.py does not generate for a genetlink-legacy family: the
+ * family itself and its multicast group, whose flags depend on the kernel
+ * (compat.h). The ops and their policies come from genl-gen.c.
+ */
+static const struct genl_multicast_group sbexec_mcgrps[] = {
+	[SBEXEC_NLGRP_EVENTS] = { .name = SBEXEC_MCGRP_EVENTS,
+				  .flags = SBEXEC_MCGRP_FLAGS },
 };
 
 static struct genl_family sbexec_family = {
@@ -846,8 +758,8 @@ static struct genl_family sbexec_family = {
 	.version = SBEXEC_GENL_VERSION,
 	.netnsok = false,
 	.parallel_ops = true,
-	.ops = sbexec_ops,
-	.n_ops = ARRAY_SIZE(sbexec_ops),
+	.ops = sbexec_nl_ops,
+	.n_ops = ARRAY_SIZE(sbexec_nl_ops),
 	.mcgrps = sbexec_mcgrps,
 	.n_mcgrps = ARRAY_SIZE(sbexec_mcgrps),
 	.module = THIS_MODULE,

@@ -5,6 +5,8 @@
  * The module is split by concern:
  *   main.c      module parameters, init and exit ordering
  *   genl.c      the "sbexec" generic netlink family (control plane)
+ *   genl-gen.c  its per-op policies and op table, generated from the YNL
+ *               spec (Documentation/netlink/specs/sbexec.yaml; make regen)
  *   upcall.c    the helper channel on /dev/sbexec (upcall plane)
  *   dev.c       the misc device: helper and reader roles of an open file
  *   session.c   the session table, life cycle and the session's I/O work

@@ -2,302 +2,34 @@
 /*
  * sbexec: exec sessions for sandbox guests.
  *
- * This header is the single source of truth for the sbexec ABI. It has
- * three parts, one per plane:
+ * The sbexec ABI has three parts, one per plane:
  *
  *  1. the "sbexec" generic netlink family (clients: exec, stdin, signals,
- *     queries, and the "events" multicast group);
+ *     queries, and the "events" multicast group): its constants, commands,
+ *     attributes and enums are in <linux/sbexec_netlink.h>, generated from
+ *     the family's YNL spec, Documentation/netlink/specs/sbexec.yaml, which
+ *     documents each of them (included here: this header provides all);
  *  2. the upcall protocol spoken on /dev/sbexec by the one registered
  *     sbexec-helper (spawn requests down, spawn results up);
  *  3. the session output records a reader gets from a /dev/sbexec file
  *     attached to a session.
  *
  * Every string attribute is a NUL-terminated string without embedded NUL
- * bytes; every length and count below is enforced by the module and a
- * violation is answered with an extack message and -EINVAL (an over-long
- * string), -ERANGE (an over-long STDIN payload or an out-of-range
- * integer) or -E2BIG (too many arguments, env entries or rlimits, or more
- * than SBEXEC_MAX_ARGV_BYTES in all).
+ * bytes; every length and count the spec states is enforced by the module
+ * and a violation is answered with an extack message and -EINVAL (an
+ * over-long string), -ERANGE (an over-long STDIN payload or an
+ * out-of-range integer) or -E2BIG (too many arguments, env entries or
+ * rlimits, or more than SBEXEC_MAX_ARGV_BYTES in all). The SBEXEC_MAX_*
+ * limits are uapi constants; module parameters may only lower them.
  */
 #ifndef _UAPI_LINUX_SBEXEC_H
 #define _UAPI_LINUX_SBEXEC_H
 
 #include <linux/types.h>
 #include <linux/ioctl.h>
+#include <linux/sbexec_netlink.h>
 
-#define SBEXEC_GENL_NAME		"sbexec"
-#define SBEXEC_GENL_VERSION		1
-#define SBEXEC_MCGRP_EVENTS		"events"
 #define SBEXEC_DEVICE_NAME		"sbexec"
-
-/* ---- Limits (uapi constants; module parameters may only lower them) ---- */
-
-/* Longest command path, cwd, single argument or env entry (bytes, no NUL). */
-#define SBEXEC_MAX_PATH_LEN		4095
-#define SBEXEC_MAX_ARG_LEN		65530
-/* Most arguments (after the command) and env entries in one EXEC. */
-#define SBEXEC_MAX_ARGS			1024
-#define SBEXEC_MAX_ENV			1024
-/* Largest total of all argument and env bytes in one EXEC. */
-#define SBEXEC_MAX_ARGV_BYTES		(256 * 1024)
-/* Longest user spec ("name", "uid", "name:group", "uid:gid"). */
-#define SBEXEC_MAX_USER_LEN		255
-/* Most rlimit entries in one EXEC. */
-#define SBEXEC_MAX_RLIMITS		16
-/* Longest rlimit name ("memlock", ...). */
-#define SBEXEC_MAX_RLIMIT_NAME		15
-/* Largest STDIN payload in one message. */
-#define SBEXEC_MAX_STDIN_CHUNK		(32 * 1024)
-/* Longest failure message and errno name. */
-#define SBEXEC_MAX_MESSAGE_LEN		511
-#define SBEXEC_MAX_ERRNO_NAME_LEN	31
-
-/* ---- Plane 1: generic netlink family "sbexec" ---- */
-
-/**
- * enum sbexec_cmd - generic netlink commands
- * @SBEXEC_CMD_EXEC: start a session. Request: CMD, ARG*, ENV*, CWD, USER,
- *	TTY, ROWS, COLS, RLIMIT*, FLAGS, RING_SIZE. Reply: SESSION_ID and PID.
- *	When the command cannot be started the reply carries a FAILURE nest
- *	instead and the request's ack carries the failure's -errno and its
- *	message in extack.
- * @SBEXEC_CMD_STDIN: write STDIN_DATA to SESSION_ID's stdin.
- * @SBEXEC_CMD_CLOSE_STDIN: close SESSION_ID's stdin once the queued bytes
- *	are written (EOF for the child; in TTY mode the terminal's EOF
- *	character is typed instead, twice after a partial line).
- * @SBEXEC_CMD_RESIZE: set SESSION_ID's terminal size to ROWS x COLS.
- * @SBEXEC_CMD_SIGNAL: send SIGNAL to SESSION_ID's process group.
- * @SBEXEC_CMD_GET: describe SESSION_ID (same attributes as a LIST entry).
- * @SBEXEC_CMD_LIST: dump sessions in id order, from the request's optional
- *	SESSION_ID on (to resume a listing), else all: SESSION_ID, PID, CMD, USER (when
- *	given), STATE, TTY, FLAGS, BYTES_OUT, RING_SIZE, AGE_MS, and the EXIT
- *	nest once the process ended.
- * @SBEXEC_CMD_EVENT_STARTED: multicast: SESSION_ID, PID, CMD.
- * @SBEXEC_CMD_EVENT_EXITED: multicast: SESSION_ID, PID, EXIT nest.
- * @SBEXEC_CMD_EVENT_FAILED: multicast: CMD, FAILURE nest.
- */
-enum sbexec_cmd {
-	SBEXEC_CMD_UNSPEC,
-	SBEXEC_CMD_EXEC,
-	SBEXEC_CMD_STDIN,
-	SBEXEC_CMD_CLOSE_STDIN,
-	SBEXEC_CMD_RESIZE,
-	SBEXEC_CMD_SIGNAL,
-	SBEXEC_CMD_GET,
-	SBEXEC_CMD_LIST,
-	SBEXEC_CMD_EVENT_STARTED,
-	SBEXEC_CMD_EVENT_EXITED,
-	SBEXEC_CMD_EVENT_FAILED,
-
-	__SBEXEC_CMD_MAX,
-	SBEXEC_CMD_MAX = __SBEXEC_CMD_MAX - 1
-};
-
-/**
- * enum sbexec_attr - top-level attributes (also used in spawn upcalls)
- * @SBEXEC_A_SESSION_ID: u32, session id (never 0)
- * @SBEXEC_A_PID: u32, pid of the session's process as the receiver's pid
- *	namespace sees it (events: the initial pid namespace; 0 when the
- *	process is not visible there)
- * @SBEXEC_A_CMD: string, command (absolute, relative, or looked up in PATH)
- * @SBEXEC_A_ARG: string, one argument after the command (repeated, in order)
- * @SBEXEC_A_ENV: string, one "KEY=VALUE" entry (repeated)
- * @SBEXEC_A_CWD: string, working directory
- * @SBEXEC_A_USER: string, "user", "uid", "user:group" or "uid:gid"
- * @SBEXEC_A_TTY: flag, run on a pseudo terminal instead of pipes
- * @SBEXEC_A_ROWS: u16, terminal rows (TTY mode; EXEC and RESIZE)
- * @SBEXEC_A_COLS: u16, terminal columns (TTY mode; EXEC and RESIZE)
- * @SBEXEC_A_RLIMIT: nest of enum sbexec_rlimit_attr (repeated)
- * @SBEXEC_A_FAILURE: nest of enum sbexec_failure_attr
- * @SBEXEC_A_EXIT: nest of enum sbexec_exit_attr
- * @SBEXEC_A_STDIN_DATA: binary, bytes for the session's stdin
- * @SBEXEC_A_SIGNAL: u32, signal number (1..64)
- * @SBEXEC_A_FLAGS: u32, SBEXEC_EXEC_F_* flags
- * @SBEXEC_A_STATE: u32, enum sbexec_state
- * @SBEXEC_A_PAD: padding for 64-bit attributes
- * @SBEXEC_A_BYTES_OUT: u64, output bytes the session has produced
- * @SBEXEC_A_RING_SIZE: u32, EXEC: output ring bytes for this session,
- *	rounded up to a power of two pages; the rounded size may not exceed
- *	the module parameter max_ring_size (without RING_SIZE the ring_size
- *	parameter applies, capped the same way); GET/LIST: the ring's size
- * @SBEXEC_A_AGE_MS: u64, milliseconds since the session started
- */
-enum sbexec_attr {
-	SBEXEC_A_UNSPEC,
-	SBEXEC_A_SESSION_ID,
-	SBEXEC_A_PID,
-	SBEXEC_A_CMD,
-	SBEXEC_A_ARG,
-	SBEXEC_A_ENV,
-	SBEXEC_A_CWD,
-	SBEXEC_A_USER,
-	SBEXEC_A_TTY,
-	SBEXEC_A_ROWS,
-	SBEXEC_A_COLS,
-	SBEXEC_A_RLIMIT,
-	SBEXEC_A_FAILURE,
-	SBEXEC_A_EXIT,
-	SBEXEC_A_STDIN_DATA,
-	SBEXEC_A_SIGNAL,
-	SBEXEC_A_FLAGS,
-	SBEXEC_A_STATE,
-	SBEXEC_A_PAD,
-	SBEXEC_A_BYTES_OUT,
-	SBEXEC_A_RING_SIZE,
-	SBEXEC_A_AGE_MS,
-
-	__SBEXEC_A_MAX,
-	SBEXEC_A_MAX = __SBEXEC_A_MAX - 1
-};
-
-/**
- * enum sbexec_rlimit_attr - one resource limit
- * @SBEXEC_RLIMIT_A_NAME: string: cpu, fsize, data, stack, core, rss, nproc,
- *	nofile, memlock, as, locks, sigpending, msgqueue, nice, rtprio,
- *	rttime. Any other name is refused.
- * @SBEXEC_RLIMIT_A_SOFT: u64, soft limit (~0 for unlimited)
- * @SBEXEC_RLIMIT_A_HARD: u64, hard limit (~0 for unlimited); soft <= hard
- * @SBEXEC_RLIMIT_A_PAD: padding
- */
-enum sbexec_rlimit_attr {
-	SBEXEC_RLIMIT_A_UNSPEC,
-	SBEXEC_RLIMIT_A_NAME,
-	SBEXEC_RLIMIT_A_SOFT,
-	SBEXEC_RLIMIT_A_HARD,
-	SBEXEC_RLIMIT_A_PAD,
-
-	__SBEXEC_RLIMIT_A_MAX,
-	SBEXEC_RLIMIT_A_MAX = __SBEXEC_RLIMIT_A_MAX - 1
-};
-
-/**
- * enum sbexec_failure_attr - why a command could not be started
- * @SBEXEC_FAILURE_A_KIND: u32, enum sbexec_fail_kind
- * @SBEXEC_FAILURE_A_ERRNO: u32, positive errno (0 when none applies)
- * @SBEXEC_FAILURE_A_ERRNO_NAME: string, e.g. "ENOENT" (absent if unknown)
- * @SBEXEC_FAILURE_A_MESSAGE: string, a sentence a person can act on
- * @SBEXEC_FAILURE_A_STAGE: u32, enum sbexec_fail_stage
- */
-enum sbexec_failure_attr {
-	SBEXEC_FAILURE_A_UNSPEC,
-	SBEXEC_FAILURE_A_KIND,
-	SBEXEC_FAILURE_A_ERRNO,
-	SBEXEC_FAILURE_A_ERRNO_NAME,
-	SBEXEC_FAILURE_A_MESSAGE,
-	SBEXEC_FAILURE_A_STAGE,
-
-	__SBEXEC_FAILURE_A_MAX,
-	SBEXEC_FAILURE_A_MAX = __SBEXEC_FAILURE_A_MAX - 1
-};
-
-/**
- * enum sbexec_exit_attr - how a session's process ended
- * @SBEXEC_EXIT_A_CODE: u32, exit code 0..255 (absent if killed by a signal)
- * @SBEXEC_EXIT_A_SIGNAL: u32, terminating signal (absent if it exited)
- * @SBEXEC_EXIT_A_CORE_DUMPED: flag, the signal produced a core dump
- */
-enum sbexec_exit_attr {
-	SBEXEC_EXIT_A_UNSPEC,
-	SBEXEC_EXIT_A_CODE,
-	SBEXEC_EXIT_A_SIGNAL,
-	SBEXEC_EXIT_A_CORE_DUMPED,
-
-	__SBEXEC_EXIT_A_MAX,
-	SBEXEC_EXIT_A_MAX = __SBEXEC_EXIT_A_MAX - 1
-};
-
-/**
- * enum sbexec_fail_kind - classes of spawn failure (as microsandbox's agent)
- * @SBEXEC_FAIL_NONE: no failure (never sent)
- * @SBEXEC_FAIL_NOT_FOUND: the command does not exist (ENOENT)
- * @SBEXEC_FAIL_PERMISSION_DENIED: EACCES, EPERM
- * @SBEXEC_FAIL_NOT_EXECUTABLE: ENOEXEC, EISDIR, ETXTBSY
- * @SBEXEC_FAIL_BAD_CWD: the working directory is missing or unusable
- * @SBEXEC_FAIL_BAD_ARGS: E2BIG, ELOOP, ENAMETOOLONG, EFAULT
- * @SBEXEC_FAIL_RESOURCE_LIMIT: EMFILE, ENFILE, EAGAIN, or an sbexec limit
- * @SBEXEC_FAIL_USER_SETUP: the user or group could not be resolved or set
- * @SBEXEC_FAIL_OUT_OF_MEMORY: ENOMEM
- * @SBEXEC_FAIL_PTY_SETUP: the pseudo terminal could not be set up
- * @SBEXEC_FAIL_OTHER: anything else
- * @SBEXEC_FAIL_HELPER_UNAVAILABLE: no sbexec-helper is registered, or it
- *	went away before answering
- */
-enum sbexec_fail_kind {
-	SBEXEC_FAIL_NONE,
-	SBEXEC_FAIL_NOT_FOUND,
-	SBEXEC_FAIL_PERMISSION_DENIED,
-	SBEXEC_FAIL_NOT_EXECUTABLE,
-	SBEXEC_FAIL_BAD_CWD,
-	SBEXEC_FAIL_BAD_ARGS,
-	SBEXEC_FAIL_RESOURCE_LIMIT,
-	SBEXEC_FAIL_USER_SETUP,
-	SBEXEC_FAIL_OUT_OF_MEMORY,
-	SBEXEC_FAIL_PTY_SETUP,
-	SBEXEC_FAIL_OTHER,
-	SBEXEC_FAIL_HELPER_UNAVAILABLE,
-
-	__SBEXEC_FAIL_MAX,
-	SBEXEC_FAIL_MAX = __SBEXEC_FAIL_MAX - 1
-};
-
-/**
- * enum sbexec_fail_stage - where the spawn failed
- * @SBEXEC_STAGE_NONE: unknown
- * @SBEXEC_STAGE_ADMISSION: in the module, before any upcall (limits, helper)
- * @SBEXEC_STAGE_UPCALL: between the module and the helper
- * @SBEXEC_STAGE_FORK: creating the process (also pipe creation)
- * @SBEXEC_STAGE_PTY: opening or configuring the pseudo terminal
- * @SBEXEC_STAGE_CWD: changing to the working directory
- * @SBEXEC_STAGE_USER: resolving or switching user and groups
- * @SBEXEC_STAGE_RLIMIT: applying resource limits
- * @SBEXEC_STAGE_PRIVILEGES: dropping privileges
- * @SBEXEC_STAGE_EXEC: execve() of the command
- */
-enum sbexec_fail_stage {
-	SBEXEC_STAGE_NONE,
-	SBEXEC_STAGE_ADMISSION,
-	SBEXEC_STAGE_UPCALL,
-	SBEXEC_STAGE_FORK,
-	SBEXEC_STAGE_PTY,
-	SBEXEC_STAGE_CWD,
-	SBEXEC_STAGE_USER,
-	SBEXEC_STAGE_RLIMIT,
-	SBEXEC_STAGE_PRIVILEGES,
-	SBEXEC_STAGE_EXEC,
-
-	__SBEXEC_STAGE_MAX,
-	SBEXEC_STAGE_MAX = __SBEXEC_STAGE_MAX - 1
-};
-
-/**
- * enum sbexec_state - session life cycle
- * @SBEXEC_STATE_RUNNING: the process runs
- * @SBEXEC_STATE_EXITED: the process ended; output may still be buffered
- * @SBEXEC_STATE_DONE: the exit record has been queued to the reader
- */
-enum sbexec_state {
-	SBEXEC_STATE_RUNNING = 1,
-	SBEXEC_STATE_EXITED,
-	SBEXEC_STATE_DONE,
-};
-
-/*
- * SBEXEC_A_FLAGS bits; unknown bits are refused.
- *
- * SBEXEC_EXEC_F_KEEP_RUNNING: the session outlives the netlink socket that
- * sent EXEC. Without it (kill-on-close, the default) the session's process
- * group is killed with SIGKILL and the session forgotten as soon as that
- * socket is closed, e.g. when the client exits or crashes. A kept session
- * stays until a reader has read its final record and closed, so a client
- * can leave and attach again later.
- *
- * Ownership: a kill-on-close session belongs to the process that sent
- * EXEC; only that process may ATTACH to it or send it STDIN, CLOSE_STDIN,
- * RESIZE or SIGNAL (others get -EPERM). A keep-running session may be
- * driven and attached by any privileged process. GET and LIST see all.
- */
-#define SBEXEC_EXEC_F_KEEP_RUNNING	(1U << 0)
-#define SBEXEC_EXEC_F_ALL		SBEXEC_EXEC_F_KEEP_RUNNING
 
 /* ---- Plane 2: upcall protocol on /dev/sbexec (helper only) ---- */
 
