@@ -252,10 +252,22 @@ if ((rc == 0)) && [[ -d /sys/module/sbexec && -c /dev/sbexec ]]; then
 else
 	not_ok module_loaded_on_first_use "sbexec ps without the module: status $rc, module $([[ -d /sys/module/sbexec ]] && echo loaded || echo 'not loaded')" "$out"
 fi
+# Started with a pipe open on an extra descriptor (as a test runner's
+# output can be): the daemon must not keep it, or whoever reads the pipe
+# to its end waits for as long as the helper runs.
+exec {extra}> >(cat >/dev/null)
 if start_helper && helper_pid >/dev/null; then
 	ok helper_restarted
 else
 	not_ok helper_restarted "sbexec-helper --daemon failed (see helper.log)"
+fi
+exec {extra}>&-
+hpid=$(helper_pid)
+held=$(find "/proc/${hpid:-0}/fd" -lname 'pipe:*' 2>/dev/null | wc -l)
+if [[ -n $hpid ]] && ((held == 0)); then
+	ok helper_keeps_no_inherited_fd
+else
+	not_ok helper_keeps_no_inherited_fd "helper '$hpid' holds $held pipe(s): $(ls -l "/proc/${hpid:-0}/fd" 2>&1 | tr '\n' ' ')"
 fi
 out=$(timeout 30 "$cli" ps 2>&1)
 rc=$?

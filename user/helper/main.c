@@ -7,6 +7,7 @@
  * See spawn.c for what a spawned process gets and helper.c for the
  * protocol loop.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -129,7 +130,37 @@ static int redirect_stdio(int logfd)
  * child registered and wrote its pidfile) and exits 0 or 1 accordingly.
  * Returns in the child only, with *ready_wr to report on.
  */
-static void daemonize(int *ready_wr)
+/*
+ * A daemon keeps no descriptor it inherited beyond stdio: one left open
+ * (a pipe its starter reads to the end, say) would hold that open for as
+ * long as the helper runs. @keep lists the ones it opened itself.
+ */
+static void close_inherited(const int *keep, int nkeep)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int fd, i;
+
+	if (!d) {
+		hlog("warning: /proc/self/fd: %s; inherited descriptors stay open",
+		     strerror(errno));
+		return;
+	}
+	while ((e = readdir(d))) {
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		fd = atoi(e->d_name);
+		if (fd <= 2 || fd == dirfd(d))
+			continue;
+		for (i = 0; i < nkeep && keep[i] != fd; i++)
+			;
+		if (i == nkeep)
+			close(fd);
+	}
+	closedir(d);
+}
+
+static void daemonize(int *ready_wr, int logfd, int sigfd)
 {
 	int p[2];
 	char ok = 1;
@@ -152,6 +183,7 @@ static void daemonize(int *ready_wr)
 	}
 	close(p[0]);
 	*ready_wr = p[1];
+	close_inherited((const int[]){ p[1], logfd, sigfd }, 3);
 	if (setsid() < 0 || chdir("/")) {
 		hlog("setsid/chdir: %s", strerror(errno));
 		exit(1);
@@ -201,7 +233,7 @@ int main(int argc, char **argv)
 	if (sigfd < 0)
 		goto out;
 	if (o.daemon)
-		daemonize(&ready);
+		daemonize(&ready, logfd, sigfd);
 	devfd = helper_register(o.device);
 	if (devfd < 0)
 		goto out;
