@@ -13,11 +13,31 @@
  *     attached to a session.
  *
  * Every string attribute is a NUL-terminated string without embedded NUL
- * bytes; every length and count below is enforced by the module and a
- * violation is answered with an extack message and -EINVAL (an over-long
- * string), -ERANGE (an over-long STDIN payload or an out-of-range
- * integer) or -E2BIG (too many arguments, env entries or rlimits, or more
- * than SBEXEC_MAX_ARGV_BYTES in all).
+ * bytes; every length and count below is enforced by the module. A request
+ * refused for its content changes nothing and gets one of three errnos,
+ * always with an extack message (at most 79 characters: 6.2+ kernels
+ * format messages into 80 bytes) and, where one attribute is at fault,
+ * NLMSGERR_ATTR_OFFS pointing at it:
+ *
+ *  -EINVAL  malformed: a required attribute missing (the ack also carries
+ *           NLMSGERR_ATTR_MISS_TYPE; extack "missing CMD", "missing
+ *           SESSION_ID", ...), an attribute of the wrong size or type, an
+ *           over-long string, a NUL byte inside a string, an empty CMD, an
+ *           ENV entry that is not KEY=VALUE, an unknown rlimit name, an
+ *           rlimit soft limit above its hard one, an attribute that may
+ *           appear once given twice, unknown FLAGS bits;
+ *  -ERANGE  an integer out of its range: SESSION_ID 0, ROWS or COLS 0,
+ *           RING_SIZE 0 or (rounded up) above max_ring_size, SIGNAL
+ *           outside 1..64, and a STDIN payload above SBEXEC_MAX_STDIN_CHUNK;
+ *  -E2BIG   too many ARGs, ENV entries or RLIMITs, or more than
+ *           SBEXEC_MAX_ARGV_BYTES in all.
+ *
+ * Kernels with formatted extack (6.2+) name the value at fault in the
+ * message (e.g. 'unknown rlimit name "bogus"', "signal 65 out of range
+ * (1..64)"); 6.1 gets a fixed text for the same refusal.
+ *
+ * What else each operation can answer is listed at enum sbexec_cmd (and
+ * for the ioctls at struct sbexec_attach and SBEXEC_IOC_HELPER_REGISTER).
  */
 #ifndef _UAPI_LINUX_SBEXEC_H
 #define _UAPI_LINUX_SBEXEC_H
@@ -75,6 +95,33 @@
  * @SBEXEC_CMD_EVENT_STARTED: multicast: SESSION_ID, PID, CMD.
  * @SBEXEC_CMD_EVENT_EXITED: multicast: SESSION_ID, PID, EXIT nest.
  * @SBEXEC_CMD_EVENT_FAILED: multicast: CMD, FAILURE nest.
+ *
+ * Errors besides the content refusals above. Every operation: -EPERM
+ * without CAP_NET_ADMIN and CAP_SYS_ADMIN. Every operation on a session
+ * (STDIN, CLOSE_STDIN, RESIZE, SIGNAL, GET): -EINVAL "missing SESSION_ID",
+ * -ERANGE for SESSION_ID 0, -ENOENT when no session has that id (it never
+ * existed or is gone, see SBEXEC_EXEC_F_KEEP_RUNNING), and, except GET,
+ * -EPERM for a kill-on-close session of another process.
+ *
+ * EXEC: when the command is not started the ack carries the FAILURE's
+ *	errno (the reply's FAILURE nest has kind, stage and the whole
+ *	message): -EAGAIN (ResourceLimit at admission: max_sessions,
+ *	max_ring_memory_kb or max_pending reached), -ENOTCONN
+ *	(HelperUnavailable: no helper registered, or it went away before
+ *	answering), -ETIMEDOUT (HelperUnavailable: no answer within
+ *	upcall_timeout_ms), the spawn's own errno (-ENOENT for NotFound and
+ *	BadCwd, -EACCES, ...; -EINVAL when the failure has none), and for a
+ *	malformed helper reply kind Other with the module's -EINVAL, -EBADF or
+ *	-ESRCH. Without a reply: -EINTR (the caller got a fatal signal while
+ *	waiting; nothing was started) and -ENOMEM.
+ * STDIN: -EPIPE when the process has exited, its stdin was closed or it
+ *	no longer reads it; -EINTR when a signal ended the wait for room
+ *	(nothing of the payload was queued).
+ * CLOSE_STDIN: -EPIPE when stdin was already closed.
+ * RESIZE: -ENOTTY for a session without TTY; the terminal's own error.
+ * SIGNAL: -ESRCH when the session's process has already exited.
+ * LIST: -EPERM (as above); an unknown starting SESSION_ID lists from the
+ *	next id on.
  */
 enum sbexec_cmd {
 	SBEXEC_CMD_UNSPEC,
@@ -95,7 +142,7 @@ enum sbexec_cmd {
 
 /**
  * enum sbexec_attr - top-level attributes (also used in spawn upcalls)
- * @SBEXEC_A_SESSION_ID: u32, session id (never 0)
+ * @SBEXEC_A_SESSION_ID: u32, session id (never 0: 0 is refused with -ERANGE)
  * @SBEXEC_A_PID: u32, pid of the session's process as the receiver's pid
  *	namespace sees it (events: the initial pid namespace; 0 when the
  *	process is not visible there)
@@ -111,14 +158,14 @@ enum sbexec_cmd {
  * @SBEXEC_A_FAILURE: nest of enum sbexec_failure_attr
  * @SBEXEC_A_EXIT: nest of enum sbexec_exit_attr
  * @SBEXEC_A_STDIN_DATA: binary, bytes for the session's stdin
- * @SBEXEC_A_SIGNAL: u32, signal number (1..64)
+ * @SBEXEC_A_SIGNAL: u32, signal number (1..64, else -ERANGE)
  * @SBEXEC_A_FLAGS: u32, SBEXEC_EXEC_F_* flags
  * @SBEXEC_A_STATE: u32, enum sbexec_state
  * @SBEXEC_A_PAD: padding for 64-bit attributes
  * @SBEXEC_A_BYTES_OUT: u64, output bytes the session has produced
  * @SBEXEC_A_RING_SIZE: u32, EXEC: output ring bytes for this session,
  *	rounded up to a power of two pages; the rounded size may not exceed
- *	the module parameter max_ring_size (without RING_SIZE the ring_size
+ *	the module parameter max_ring_size (-ERANGE; without RING_SIZE the ring_size
  *	parameter applies, capped the same way); GET/LIST: the ring's size
  * @SBEXEC_A_AGE_MS: u64, milliseconds since the session started
  */
@@ -215,12 +262,15 @@ enum sbexec_exit_attr {
  * @SBEXEC_FAIL_BAD_CWD: the working directory is missing or unusable
  * @SBEXEC_FAIL_BAD_ARGS: E2BIG, ELOOP, ENAMETOOLONG, EFAULT
  * @SBEXEC_FAIL_RESOURCE_LIMIT: EMFILE, ENFILE, EAGAIN, or an sbexec limit
+ *	(stage ADMISSION, errno EAGAIN, the module parameter named)
  * @SBEXEC_FAIL_USER_SETUP: the user or group could not be resolved or set
  * @SBEXEC_FAIL_OUT_OF_MEMORY: ENOMEM
  * @SBEXEC_FAIL_PTY_SETUP: the pseudo terminal could not be set up
  * @SBEXEC_FAIL_OTHER: anything else
- * @SBEXEC_FAIL_HELPER_UNAVAILABLE: no sbexec-helper is registered, or it
- *	went away before answering
+ * @SBEXEC_FAIL_HELPER_UNAVAILABLE: no sbexec-helper is registered (stage
+ *	ADMISSION) or it went away before answering (stage UPCALL): errno
+ *	ENOTCONN; it did not answer within upcall_timeout_ms (stage UPCALL):
+ *	errno ETIMEDOUT
  */
 enum sbexec_fail_kind {
 	SBEXEC_FAIL_NONE,
@@ -290,6 +340,14 @@ enum sbexec_state {
  * socket is closed, e.g. when the client exits or crashes. A kept session
  * stays until a reader has read its final record and closed, so a client
  * can leave and attach again later.
+ *
+ * Lifetime after the final record, for both kinds: a session stays (GET
+ * and LIST show it in state DONE, its reader may go on reading) until the
+ * reader that consumed its final (SBEXEC_STREAM_EXIT) record closes its
+ * file; a session whose output nobody read stays with it. A kill-on-close
+ * session also goes, at the latest, when the socket that sent EXEC is
+ * closed. From then on its id answers -ENOENT; ids are allocated
+ * cyclically, so one is not handed out again soon.
  *
  * Ownership: a kill-on-close session belongs to the process that sent
  * EXEC; only that process may ATTACH to it or send it STDIN, CLOSE_STDIN,
@@ -404,6 +462,16 @@ enum sbexec_upcall_attr {
  *
  * poll() reports EPOLLIN while a record is unread and EPOLLHUP after the
  * final record has been consumed.
+ *
+ * SBEXEC_IOC_ATTACH errors: -EPERM without CAP_SYS_ADMIN, or for a
+ * kill-on-close session of another process; -EINVAL for non-zero @flags
+ * or @reserved; -ERANGE for @session_id 0 (as SESSION_ID 0 on netlink);
+ * -ENOENT when no session has that id; -EBUSY when the session has a
+ * reader or this file already has a role (reader or helper); -EFAULT.
+ * On a file that is not a reader, read(), mmap() and SBEXEC_IOC_CONSUMED
+ * fail with -EBADFD and poll() reports EPOLLERR. SBEXEC_IOC_HELPER_REGISTER:
+ * -EPERM without CAP_SYS_ADMIN, -EBUSY while another helper is registered
+ * or the file already has a role. Other ioctl numbers: -ENOTTY.
  */
 struct sbexec_attach {
 	__u32 session_id;
