@@ -1330,14 +1330,13 @@ TEST_F_TIMEOUT(lim, out_of_range_is_erange_unknown_id_is_enoent, 60)
  */
 TEST_F_TIMEOUT(lim, long_failure_message_cut_in_extack, 60)
 {
-	char cmd[300];
+	/* Components below NAME_MAX, the message well over 79 characters. */
+	const char *cmd = "/nonexistent-sbexec"
+		"/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+		"/yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy";
+	struct sbexec_exec_req req = { .cmd = cmd };
 	size_t n;
 	int err;
-
-	memcpy(cmd, "/nonexistent-", 13);
-	memset(cmd + 13, 'x', sizeof(cmd) - 14);
-	cmd[sizeof(cmd) - 1] = '\0';
-	struct sbexec_exec_req req = { .cmd = cmd };
 
 	err = sbexec_exec(self->h, &req, &self->res);
 	EXPECT_EQ(-ENOENT, err) TH_LOG("%s", sbexec_strerror_last(self->h));
