@@ -1237,13 +1237,23 @@ TEST_F_TIMEOUT(lim, missing_attributes_named, 60)
 	long n0 = settled_count(self->h);
 	uint32_t id = 0x7ffffff0, sig = SIGTERM;
 	uint16_t rows = 24;
-	char attrs[256];
-	size_t len, i;
+	char attrs[256], nest[64];
+	uint64_t soft = 10;
+	size_t len, nl, i;
 
 	/* EXEC without CMD (with an argument, so it is not empty). */
 	len = attr_put(attrs, 0, SBEXEC_A_ARG, "x", 2);
 	check_missing(_metadata, family, SBEXEC_CMD_EXEC, attrs, len, SBEXEC_A_CMD,
 		      "missing CMD (the command to run)");
+	EXPECT_EQ(n0, settled_count(self->h));
+
+	/* An rlimit without its hard limit: the nest's HARD is named. */
+	nl = attr_put(nest, 0, SBEXEC_RLIMIT_A_NAME, "nofile", 7);
+	nl = attr_put(nest, nl, SBEXEC_RLIMIT_A_SOFT, &soft, sizeof(soft));
+	len = attr_put(attrs, 0, SBEXEC_A_CMD, "/bin/true", 10);
+	len = attr_put(attrs, len, SBEXEC_A_RLIMIT | NLA_F_NESTED, nest, nl);
+	check_missing(_metadata, family, SBEXEC_CMD_EXEC, attrs, len, SBEXEC_RLIMIT_A_HARD,
+		      extack_want("rlimit nofile: missing HARD", "missing RLIMIT SOFT or HARD"));
 	EXPECT_EQ(n0, settled_count(self->h));
 
 	/* Every op on a session, without SESSION_ID (its other attributes given). */
