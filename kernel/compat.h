@@ -26,13 +26,6 @@
 	NL_SET_ERR_MSG(extack, fallback)
 #endif
 
-/* The longest extack message that reaches the client whole. */
-#ifdef NETLINK_MAX_FMTMSG_LEN
-#define SBEXEC_EXTACK_MAX	(NETLINK_MAX_FMTMSG_LEN - 1)
-#else
-#define SBEXEC_EXTACK_MAX	79
-#endif
-
 /* The same, blaming attribute @attr (its offset goes into the ack). */
 #define SBEXEC_ERR_MSG_ATTR_FMT(extack, attr, fallback, fmt, ...) do {	\
 	struct netlink_ext_ack *__sbx_extack = (extack);		\
@@ -40,6 +33,13 @@
 	SBEXEC_ERR_MSG_FMT(__sbx_extack, fallback, fmt, ##__VA_ARGS__);	\
 	NL_SET_BAD_ATTR(__sbx_extack, attr);				\
 } while (0)
+
+/* The longest extack message that reaches the client whole. */
+#ifdef NETLINK_MAX_FMTMSG_LEN
+#define SBEXEC_EXTACK_MAX	(NETLINK_MAX_FMTMSG_LEN - 1)
+#else
+#define SBEXEC_EXTACK_MAX	79
+#endif
 
 /*
  * Multicast groups restricted to CAP_SYS_ADMIN (6.7, backported to stable
