@@ -13,7 +13,10 @@
 /*
  * Formatted extack messages (6.2+). Older kernels keep only a pointer to
  * the message, so they get the fixed fallback text; the formatted detail
- * is still in the reply's attributes where there is one.
+ * is still in the reply's attributes where there is one. Both texts must
+ * fit NETLINK_MAX_FMTMSG_LEN (80 bytes with the NUL): a longer formatted
+ * message is cut and logged as "truncated extack" (scripts/extack-check
+ * holds every message in kernel/ to 79 characters).
  */
 #ifdef NL_SET_ERR_MSG_FMT
 #define SBEXEC_ERR_MSG_FMT(extack, fallback, fmt, ...) \
@@ -21,6 +24,21 @@
 #else
 #define SBEXEC_ERR_MSG_FMT(extack, fallback, fmt, ...) \
 	NL_SET_ERR_MSG(extack, fallback)
+#endif
+
+/* The same, blaming attribute @attr (its offset goes into the ack). */
+#define SBEXEC_ERR_MSG_ATTR_FMT(extack, attr, fallback, fmt, ...) do {	\
+	struct netlink_ext_ack *__sbx_extack = (extack);		\
+									\
+	SBEXEC_ERR_MSG_FMT(__sbx_extack, fallback, fmt, ##__VA_ARGS__);	\
+	NL_SET_BAD_ATTR(__sbx_extack, attr);				\
+} while (0)
+
+/* The longest extack message that reaches the client whole. */
+#ifdef NETLINK_MAX_FMTMSG_LEN
+#define SBEXEC_EXTACK_MAX	(NETLINK_MAX_FMTMSG_LEN - 1)
+#else
+#define SBEXEC_EXTACK_MAX	79
 #endif
 
 /*

@@ -128,6 +128,9 @@ static long sbexec_ioc_attach(struct sbexec_devfile *df, void __user *argp)
 		return -EFAULT;
 	if (arg.flags || arg.reserved)
 		return -EINVAL;
+	/* 0 is never a session id: out of range, as on netlink. */
+	if (!arg.session_id)
+		return -ERANGE;
 	s = sbexec_session_lookup(arg.session_id);
 	if (!s)
 		return -ENOENT;

@@ -52,6 +52,46 @@ static bool sbexec_nla_str_ok(const struct nlattr *nla)
 	return len > 0 && strnlen(nla_data(nla), len) == len - 1;
 }
 
+/* Names of the attributes a request may carry, for extack messages. */
+static const char * const sbexec_attr_names[SBEXEC_A_MAX + 1] = {
+	[SBEXEC_A_SESSION_ID] = "SESSION_ID",
+	[SBEXEC_A_CMD] = "CMD",
+	[SBEXEC_A_ARG] = "ARG",
+	[SBEXEC_A_ENV] = "ENV",
+	[SBEXEC_A_CWD] = "CWD",
+	[SBEXEC_A_USER] = "USER",
+	[SBEXEC_A_TTY] = "TTY",
+	[SBEXEC_A_ROWS] = "ROWS",
+	[SBEXEC_A_COLS] = "COLS",
+	[SBEXEC_A_RLIMIT] = "RLIMIT",
+	[SBEXEC_A_STDIN_DATA] = "STDIN_DATA",
+	[SBEXEC_A_SIGNAL] = "SIGNAL",
+	[SBEXEC_A_FLAGS] = "FLAGS",
+	[SBEXEC_A_RING_SIZE] = "RING_SIZE",
+};
+
+/* Unused where extack messages cannot be formatted (compat.h). */
+static __maybe_unused const char *sbexec_attr_name(int type)
+{
+	if (type <= 0 || type > SBEXEC_A_MAX || !sbexec_attr_names[type])
+		return "attribute";
+	return sbexec_attr_names[type];
+}
+
+/*
+ * GENL_REQ_ATTR_CHECK() with a message: the ack names the missing type
+ * (NLMSGERR_ATTR_MISS_TYPE) and extack says "missing CMD" and the like.
+ * @msg must be a string literal.
+ */
+#define SBEXEC_REQ_ATTR_MISSING(info, attr, msg) ({			\
+	struct genl_info *__sbx_info = (info);				\
+	bool __sbx_miss = GENL_REQ_ATTR_CHECK(__sbx_info, attr);	\
+									\
+	if (__sbx_miss)							\
+		NL_SET_ERR_MSG(__sbx_info->extack, msg);		\
+	__sbx_miss;							\
+})
+
 static int sbexec_rlimit_validate(struct nlattr *nest,
 				  struct netlink_ext_ack *extack)
 {
@@ -64,10 +104,8 @@ static int sbexec_rlimit_validate(struct nlattr *nest,
 			       sbexec_rlimit_nl_policy, extack);
 	if (err)
 		return err;
-	if (!tb[SBEXEC_RLIMIT_A_NAME] || !tb[SBEXEC_RLIMIT_A_SOFT] ||
-	    !tb[SBEXEC_RLIMIT_A_HARD]) {
-		NL_SET_ERR_MSG_ATTR(extack, nest,
-				    "an rlimit needs NAME, SOFT and HARD");
+	if (NL_REQ_ATTR_CHECK(extack, nest, tb, SBEXEC_RLIMIT_A_NAME)) {
+		NL_SET_ERR_MSG(extack, "missing RLIMIT NAME");
 		return -EINVAL;
 	}
 	if (!sbexec_nla_str_ok(tb[SBEXEC_RLIMIT_A_NAME])) {
@@ -76,18 +114,29 @@ static int sbexec_rlimit_validate(struct nlattr *nest,
 		return -EINVAL;
 	}
 	name = nla_data(tb[SBEXEC_RLIMIT_A_NAME]);
+	if (NL_REQ_ATTR_CHECK(extack, nest, tb, SBEXEC_RLIMIT_A_SOFT) ||
+	    NL_REQ_ATTR_CHECK(extack, nest, tb, SBEXEC_RLIMIT_A_HARD)) {
+		SBEXEC_ERR_MSG_FMT(extack, "missing RLIMIT SOFT or HARD",
+				   "rlimit %.15s: missing %.4s", name,
+				   tb[SBEXEC_RLIMIT_A_SOFT] ? "HARD" : "SOFT");
+		return -EINVAL;
+	}
 	for (i = 0; i < ARRAY_SIZE(sbexec_rlimit_names); i++)
 		if (!strcmp(name, sbexec_rlimit_names[i]))
 			break;
 	if (i == ARRAY_SIZE(sbexec_rlimit_names)) {
-		NL_SET_ERR_MSG_ATTR(extack, tb[SBEXEC_RLIMIT_A_NAME],
-				    "unknown rlimit name (known: cpu fsize data stack core rss nproc nofile memlock as locks sigpending msgqueue nice rtprio rttime)");
+		SBEXEC_ERR_MSG_ATTR_FMT(extack, tb[SBEXEC_RLIMIT_A_NAME],
+					"unknown rlimit name (the known ones: enum sbexec_rlimit_attr)",
+					"unknown rlimit name \"%.15s\"", name);
 		return -EINVAL;
 	}
 	if (nla_get_u64(tb[SBEXEC_RLIMIT_A_SOFT]) >
 	    nla_get_u64(tb[SBEXEC_RLIMIT_A_HARD])) {
-		NL_SET_ERR_MSG_ATTR(extack, nest,
-				    "rlimit soft limit is above its hard limit");
+		SBEXEC_ERR_MSG_ATTR_FMT(extack, nest,
+					"rlimit soft limit is above its hard limit",
+					"rlimit %.15s: soft %llu > hard %llu", name,
+					nla_get_u64(tb[SBEXEC_RLIMIT_A_SOFT]),
+					nla_get_u64(tb[SBEXEC_RLIMIT_A_HARD]));
 		return -EINVAL;
 	}
 	return 0;
@@ -135,8 +184,10 @@ static int sbexec_exec_validate(struct genl_info *info)
 		if (type != SBEXEC_A_ARG && type != SBEXEC_A_ENV &&
 		    type != SBEXEC_A_RLIMIT && type <= SBEXEC_A_MAX) {
 			if (__test_and_set_bit(type, &seen)) {
-				NL_SET_ERR_MSG_ATTR(extack, nla,
-						    "attribute given twice");
+				SBEXEC_ERR_MSG_ATTR_FMT(extack, nla,
+							"attribute given twice",
+							"%.10s given twice",
+							sbexec_attr_name(type));
 				return -EINVAL;
 			}
 		}
@@ -147,8 +198,10 @@ static int sbexec_exec_validate(struct genl_info *info)
 		case SBEXEC_A_CWD:
 		case SBEXEC_A_USER:
 			if (!sbexec_nla_str_ok(nla)) {
-				NL_SET_ERR_MSG_ATTR(extack, nla,
-						    "string contains a NUL byte");
+				SBEXEC_ERR_MSG_ATTR_FMT(extack, nla,
+							"string contains a NUL byte",
+							"%.10s contains a NUL byte",
+							sbexec_attr_name(type));
 				return -EINVAL;
 			}
 			break;
@@ -157,7 +210,7 @@ static int sbexec_exec_validate(struct genl_info *info)
 		case SBEXEC_A_CMD:
 			if (nla_len(nla) < 2) {
 				NL_SET_ERR_MSG_ATTR(extack, nla,
-						    "empty command");
+						    "empty command (CMD is \"\")");
 				return -EINVAL;
 			}
 			break;
@@ -179,8 +232,10 @@ static int sbexec_exec_validate(struct genl_info *info)
 				return -E2BIG;
 			}
 			if (!eq || eq == kv) {
-				NL_SET_ERR_MSG_ATTR(extack, nla,
-						    "environment entry must be KEY=VALUE with a non-empty KEY");
+				SBEXEC_ERR_MSG_ATTR_FMT(extack, nla,
+							"environment entry must be KEY=VALUE with a non-empty KEY",
+							"env entry \"%.40s\" is not KEY=VALUE",
+							kv);
 				return -EINVAL;
 			}
 			bytes += nla_len(nla);
@@ -200,14 +255,13 @@ static int sbexec_exec_validate(struct genl_info *info)
 		if (type == SBEXEC_A_RING_SIZE &&
 		    sbexec_ring_bytes(nla_get_u32(nla)) >
 		    READ_ONCE(sbexec_max_ring_size)) {
-			SBEXEC_ERR_MSG_FMT(extack,
-					   "RING_SIZE (rounded up to a power of two pages) exceeds the module parameter max_ring_size",
-					   "RING_SIZE %u rounds up to %llu, over max_ring_size %u",
-					   nla_get_u32(nla),
-					   sbexec_ring_bytes(nla_get_u32(nla)),
-					   READ_ONCE(sbexec_max_ring_size));
-			NL_SET_BAD_ATTR(extack, nla);
-			return -EINVAL;
+			SBEXEC_ERR_MSG_ATTR_FMT(extack, nla,
+						"RING_SIZE, rounded up, is over the parameter max_ring_size",
+						"RING_SIZE %u rounds up to %u KiB, over max_ring_size %u",
+						nla_get_u32(nla),
+						(u32)(sbexec_ring_bytes(nla_get_u32(nla)) >> 10),
+						READ_ONCE(sbexec_max_ring_size));
+			return -ERANGE;
 		}
 		if (bytes > SBEXEC_MAX_ARGV_BYTES) {
 			NL_SET_ERR_MSG_ATTR(extack, nla,
@@ -433,9 +487,19 @@ static int sbexec_exec_failed(struct genl_info *info, const char *cmd,
 {
 	sbexec_reply_failure(info, f);
 	sbexec_event_failed(cmd, f);
-	SBEXEC_ERR_MSG_FMT(info->extack,
-			   "the command could not be started; the reply's FAILURE attribute says why",
-			   "%s", f->message);
+	/*
+	 * The reply's FAILURE nest has the whole message; extack takes what
+	 * fits its 79 characters, cut explicitly (the kernel would log
+	 * "truncated extack" for a longer one).
+	 */
+	if (strlen(f->message) <= SBEXEC_EXTACK_MAX)
+		SBEXEC_ERR_MSG_FMT(info->extack,
+				   "the command could not be started; the reply's FAILURE attribute says why",
+				   "%.79s", f->message);
+	else
+		SBEXEC_ERR_MSG_FMT(info->extack,
+				   "the command could not be started; the reply's FAILURE attribute says why",
+				   "%.76s...", f->message);
 	return f->err ? -(int)f->err : -EINVAL;
 }
 
@@ -465,7 +529,8 @@ int sbexec_nl_exec_doit(struct sk_buff *skb, struct genl_info *info)
 
 	if (sbexec_nl_admin(skb, info))
 		return -EPERM;
-	if (GENL_REQ_ATTR_CHECK(info, SBEXEC_A_CMD))
+	if (SBEXEC_REQ_ATTR_MISSING(info, SBEXEC_A_CMD,
+				    "missing CMD (the command to run)"))
 		return -EINVAL;
 	err = sbexec_exec_validate(info);
 	if (err)
@@ -540,16 +605,20 @@ static struct sbexec_session *sbexec_nl_session(struct genl_info *info,
 	struct nlattr *id = info->attrs[SBEXEC_A_SESSION_ID];
 	struct sbexec_session *s;
 
-	if (GENL_REQ_ATTR_CHECK(info, SBEXEC_A_SESSION_ID))
+	if (SBEXEC_REQ_ATTR_MISSING(info, SBEXEC_A_SESSION_ID,
+				    "missing SESSION_ID"))
 		return ERR_PTR(-EINVAL);
 	s = sbexec_session_lookup(nla_get_u32(id));
 	if (!s) {
-		NL_SET_ERR_MSG_ATTR(info->extack, id, "no such session");
+		SBEXEC_ERR_MSG_ATTR_FMT(info->extack, id, "no such session",
+					"no such session: %u", nla_get_u32(id));
 		return ERR_PTR(-ENOENT);
 	}
 	if (use && !sbexec_session_may_use(s)) {
-		NL_SET_ERR_MSG_ATTR(info->extack, id,
-				    "the session belongs to the process that started it (it was not started with KEEP_RUNNING)");
+		SBEXEC_ERR_MSG_ATTR_FMT(info->extack, id,
+					"the session belongs to the process that started it (no KEEP_RUNNING)",
+					"session %u belongs to the process that started it (no KEEP_RUNNING)",
+					s->id);
 		sbexec_session_put(s);
 		return ERR_PTR(-EPERM);
 	}
@@ -564,7 +633,8 @@ int sbexec_nl_stdin_doit(struct sk_buff *skb, struct genl_info *info)
 
 	if (sbexec_nl_admin(skb, info))
 		return -EPERM;
-	if (GENL_REQ_ATTR_CHECK(info, SBEXEC_A_STDIN_DATA))
+	if (SBEXEC_REQ_ATTR_MISSING(info, SBEXEC_A_STDIN_DATA,
+				    "missing STDIN_DATA"))
 		return -EINVAL;
 	s = sbexec_nl_session(info, true);
 	if (IS_ERR(s))
@@ -600,15 +670,17 @@ int sbexec_nl_resize_doit(struct sk_buff *skb, struct genl_info *info)
 
 	if (sbexec_nl_admin(skb, info))
 		return -EPERM;
-	if (GENL_REQ_ATTR_CHECK(info, SBEXEC_A_ROWS) ||
-	    GENL_REQ_ATTR_CHECK(info, SBEXEC_A_COLS))
+	if (SBEXEC_REQ_ATTR_MISSING(info, SBEXEC_A_ROWS, "missing ROWS") ||
+	    SBEXEC_REQ_ATTR_MISSING(info, SBEXEC_A_COLS, "missing COLS"))
 		return -EINVAL;
 	s = sbexec_nl_session(info, true);
 	if (IS_ERR(s))
 		return PTR_ERR(s);
 	if (!s->tty) {
-		NL_SET_ERR_MSG(info->extack,
-			       "the session has no terminal (started without TTY)");
+		SBEXEC_ERR_MSG_FMT(info->extack,
+				   "the session has no terminal (started without TTY)",
+				   "session %u has no terminal (started without TTY)",
+				   s->id);
 		err = -ENOTTY;
 		goto out;
 	}
@@ -634,13 +706,16 @@ int sbexec_nl_signal_doit(struct sk_buff *skb, struct genl_info *info)
 
 	if (sbexec_nl_admin(skb, info))
 		return -EPERM;
-	if (GENL_REQ_ATTR_CHECK(info, SBEXEC_A_SIGNAL))
+	if (SBEXEC_REQ_ATTR_MISSING(info, SBEXEC_A_SIGNAL, "missing SIGNAL"))
 		return -EINVAL;
 	sig = nla_get_u32(info->attrs[SBEXEC_A_SIGNAL]);
 	if (!sig || sig > 64 || !valid_signal(sig)) {
-		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[SBEXEC_A_SIGNAL],
-				    "invalid signal number (must be 1..64)");
-		return -EINVAL;
+		/* Out of range, as a policy bound would answer. */
+		SBEXEC_ERR_MSG_ATTR_FMT(info->extack,
+					info->attrs[SBEXEC_A_SIGNAL],
+					"signal number out of range (1..64)",
+					"signal %u out of range (1..64)", sig);
+		return -ERANGE;
 	}
 	s = sbexec_nl_session(info, true);
 	if (IS_ERR(s))
@@ -716,8 +791,10 @@ int sbexec_nl_list_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 	unsigned long id = cb->args[0];
 	struct sbexec_session *s;
 
-	if (!netlink_capable(cb->skb, CAP_SYS_ADMIN))
+	if (!netlink_capable(cb->skb, CAP_SYS_ADMIN)) {
+		NL_SET_ERR_MSG(cb->extack, "sbexec needs CAP_SYS_ADMIN");
 		return -EPERM;
+	}
 	if (!cb->args[1]) {
 		/* First call: the request's SESSION_ID (validated) starts. */
 		const struct nlattr *start;

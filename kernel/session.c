@@ -73,11 +73,12 @@ void sbexec_failure_set(struct sbexec_failure *f, u32 kind, u32 stage,
 
 static void sbexec_admission_fail(struct sbexec_failure *fail,
 				  const char *what, const char *param,
-				  unsigned long long value)
+				  unsigned int value)
 {
+	/* Becomes the extack message too: at most 79 characters. */
 	sbexec_failure_set(fail, SBEXEC_FAIL_RESOURCE_LIMIT,
 			   SBEXEC_STAGE_ADMISSION, EAGAIN,
-			   "sbexec %s limit reached (%s=%llu); wait for sessions to end or raise the module parameter",
+			   "%.12s limit reached (%.20s=%u); retry later",
 			   what, param, value);
 	strscpy(fail->errno_name, "EAGAIN", sizeof(fail->errno_name));
 }
@@ -108,7 +109,8 @@ struct sbexec_session *sbexec_session_new(const struct sbexec_params *p,
 		atomic64_sub(ring_bytes, &sbexec_ring_bytes);
 		atomic_dec(&sbexec_nr_sessions);
 		sbexec_admission_fail(fail, "ring memory",
-				      "max_ring_memory_kb", max_mem / 1024);
+				      "max_ring_memory_kb",
+				      (unsigned int)(max_mem >> 10));
 		return ERR_PTR(-EAGAIN);
 	}
 

@@ -202,7 +202,7 @@ int sbexec_upcall_spawn(struct sbexec_session *s, void *msg, size_t len,
 		spin_unlock(&sbexec_chan_lock);
 		sbexec_failure_set(fail, SBEXEC_FAIL_RESOURCE_LIMIT,
 				   SBEXEC_STAGE_ADMISSION, EAGAIN,
-				   "too many spawn requests waiting for sbexec-helper (max_pending=%u); retry later or raise the module parameter",
+				   "too many spawn requests queued for sbexec-helper (max_pending=%u)",
 				   READ_ONCE(sbexec_max_pending));
 		strscpy(fail->errno_name, "EAGAIN", sizeof(fail->errno_name));
 		ret = -EAGAIN;
@@ -664,7 +664,7 @@ ssize_t sbexec_helper_write(struct sbexec_helper *h, const char __user *buf,
 	if (ret) {
 		sbexec_failure_set(&up->fail, SBEXEC_FAIL_OTHER,
 				   SBEXEC_STAGE_UPCALL, -ret,
-				   "sbexec-helper sent an invalid spawn reply (error %d); the child was killed",
+				   "sbexec-helper sent an invalid spawn reply (error %d); child killed",
 				   ret);
 		up->result = ret;
 	}

@@ -195,8 +195,51 @@ TEST_F(cli, unknown_rlimit_refused_with_125)
 	EXPECT_EQ(125, EXIT_CODE());
 	EXPECT_EQ(0U, self->r.out.len);
 	EXPECT_EQ(1U, count_lines(&self->r.err)) TH_LOG("stderr: %s", ERR());
-	/* The kernel's refusal, not some other error: it names the rlimit. */
-	EXPECT_NE(NULL, strcasestr(ERR(), "rlimit")) TH_LOG("stderr: %s", ERR());
+	/* The refusal names the entry at fault and the names that exist. */
+	EXPECT_NE(NULL, strstr(ERR(), "unknown rlimit name 'bogus'")) TH_LOG("stderr: %s", ERR());
+	EXPECT_NE(NULL, strstr(ERR(), "nofile")) TH_LOG("stderr: %s", ERR());
+}
+
+/* Every refusal of bad input names the value at fault, in one line, 125. */
+TEST_F(cli, refusals_name_the_culprit)
+{
+	static const struct {
+		const char *argv[6];
+		const char *words;
+	} cases[] = {
+		{ { "run", "--rlimit", "nofile=lots", "--", "true" }, "'lots'" },
+		{ { "run", "--rlimit", "nofile=10:5", "--", "true" },
+		  "soft limit 10 is above hard limit 5 for nofile" },
+		{ { "run", "--rlimit", "nofile=1:99999999999999999999999", "--", "true" },
+		  "'99999999999999999999999' for nofile is too large" },
+		{ { "run", "--rlimit", "nofile", "--", "true" }, "'nofile'" },
+		{ { "run", "-e", "NOEQUALS", "--", "true" }, "'NOEQUALS'" },
+		{ { "run", "-e", "=v", "--", "true" }, "'=v'" },
+		{ { "run", "--ring-size", "12Q", "--", "true" }, "'12Q'" },
+		{ { "run", "--no-such-option", "--", "true" }, "'--no-such-option'" },
+		{ { "kill", "x1" }, "bad session id 'x1'" },
+		{ { "kill", "1", "65" }, "unknown signal '65'" },
+		{ { "kill", "1", "SIGNOPE" }, "unknown signal 'SIGNOPE'" },
+		{ { "attach", "0" }, "bad session id '0'" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *const *a = cases[i].argv;
+
+		SBEXEC(a[0], a[1], a[2], a[3], a[4], a[5]);
+		EXPECT_EQ(125, EXIT_CODE()) TH_LOG("case %zu: stderr: %s", i, ERR());
+		EXPECT_EQ(1U, count_lines(&self->r.err)) TH_LOG("case %zu: stderr: %s", i, ERR());
+		EXPECT_NE(NULL, strstr(ERR(), cases[i].words))
+			TH_LOG("case %zu: want \"%s\" in: %s", i, cases[i].words, ERR());
+	}
+
+	/* Refused by the kernel: the line names the option value too. */
+	SBEXEC("run", "--ring-size", "1024M", "--", "true");
+	EXPECT_EQ(125, EXIT_CODE()) TH_LOG("stderr: %s", ERR());
+	EXPECT_EQ(1U, count_lines(&self->r.err)) TH_LOG("stderr: %s", ERR());
+	EXPECT_NE(NULL, strstr(ERR(), "max_ring_size")) TH_LOG("stderr: %s", ERR());
+	EXPECT_NE(NULL, strstr(ERR(), "--ring-size 1073741824")) TH_LOG("stderr: %s", ERR());
 }
 
 TEST_F(cli, rlimit_nofile_applies)

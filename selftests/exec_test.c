@@ -388,12 +388,16 @@ TEST_F_TIMEOUT(nohelper, exec_fails_at_once_then_works_again, 60)
 	t0 = mono_ms();
 	err = sbexec_exec(self->h, &req, &res);
 	elapsed = mono_ms() - t0;
-	EXPECT_GT(0, err);
+	/* The header's errno for "no helper": ENOTCONN, named in the nest. */
+	EXPECT_EQ(-ENOTCONN, err) TH_LOG("%s", sbexec_strerror_last(self->h));
 	EXPECT_EQ((uint32_t)SBEXEC_FAIL_HELPER_UNAVAILABLE, res.failure.kind) TH_LOG("kind %s, %s",
 		sbexec_fail_kind_name(res.failure.kind), sbexec_strerror_last(self->h));
 	EXPECT_EQ((uint32_t)SBEXEC_STAGE_ADMISSION, res.failure.stage) TH_LOG("stage %s",
 		sbexec_stage_name(res.failure.stage));
+	EXPECT_EQ((uint32_t)ENOTCONN, res.failure.errnum);
+	EXPECT_STREQ("ENOTCONN", res.failure.errno_name);
 	EXPECT_NE(0, res.extack[0]);
+	EXPECT_GE(79U, strlen(res.extack)) TH_LOG("extack: %s", res.extack);
 	EXPECT_LT(elapsed, 2000) TH_LOG("took %lld ms", (long long)elapsed);
 	EXPECT_EQ(0U, res.session_id);
 

@@ -35,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -228,6 +229,7 @@ struct raw_ack {
 	int err;		/* the ack's error (negative errno) or 0 */
 	char msg[512];		/* NLMSGERR_ATTR_MSG */
 	int bad_type;		/* top-level type at NLMSGERR_ATTR_OFFS, or -1 */
+	int miss_type;		/* NLMSGERR_ATTR_MISS_TYPE, or -1 */
 };
 
 static size_t attr_put(char *buf, size_t off, uint16_t type, const void *data,
@@ -274,6 +276,7 @@ static int raw_request(int family, uint8_t cmd, const char *attrs, size_t len,
 
 	memset(ack, 0, sizeof(*ack));
 	ack->bad_type = -1;
+	ack->miss_type = -1;
 	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
 	if (fd < 0)
 		return -errno;
@@ -328,6 +331,8 @@ static int raw_request(int family, uint8_t cmd, const char *attrs, size_t len,
 				if (a->nla_type == NLMSGERR_ATTR_MSG)
 					snprintf(ack->msg, sizeof(ack->msg), "%.*s",
 						 (int)alen, (const char *)a + NLA_HDRLEN);
+				if (a->nla_type == NLMSGERR_ATTR_MISS_TYPE && alen == 4)
+					memcpy(&ack->miss_type, (const char *)a + NLA_HDRLEN, 4);
 				if (a->nla_type == NLMSGERR_ATTR_OFFS && alen == 4) {
 					uint32_t o;
 
@@ -417,6 +422,9 @@ static void check_admission(struct __test_metadata *_metadata, int err,
 	 */
 	EXPECT_TRUE(strstr(res->extack, param) || strstr(res->extack, "FAILURE attribute"))
 		TH_LOG("extack: %s", res->extack);
+	/* Whole: at most 79 characters, not cut with "...". */
+	EXPECT_GE((size_t)EXTACK_MAX, strlen(res->extack)) TH_LOG("extack: %s", res->extack);
+	EXPECT_EQ(NULL, strstr(res->extack, "...")) TH_LOG("extack: %s", res->extack);
 }
 
 /* Refused before admission: @errno_, extack, @attr named, no failure nest. */
@@ -430,6 +438,7 @@ static void check_refused(struct __test_metadata *_metadata, struct sbexec *h,
 	EXPECT_EQ(0U, res->session_id);
 	EXPECT_EQ((uint32_t)SBEXEC_FAIL_NONE, res->failure.kind);
 	EXPECT_NE(0, res->extack[0]) TH_LOG("%s: no extack message", attr);
+	EXPECT_GE((size_t)EXTACK_MAX, strlen(res->extack)) TH_LOG("extack: %s", res->extack);
 	if (words)
 		EXPECT_NE(NULL, strstr(res->extack, words)) TH_LOG("extack: %s", res->extack);
 	if (attr)
@@ -588,10 +597,15 @@ TEST_F_TIMEOUT(lim, max_ring_size, 120)
 	EXPECT_EQ(128U * 1024, info->ring_size);
 	finish_cat(_metadata, self->h, self->res.session_id, "x\n");
 
+	/* Out of range: ERANGE, the rounded size in the message (6.2+). */
 	req.ring_size = 128 * 1024 + 1;
 	err = sbexec_exec(self->h, &req, &self->res);
-	check_refused(_metadata, self->h, err, &self->res, EINVAL, "SBEXEC_A_RING_SIZE",
+	check_refused(_metadata, self->h, err, &self->res, ERANGE, "SBEXEC_A_RING_SIZE",
 		      "max_ring_size");
+	EXPECT_NE(NULL, strstr(self->res.extack,
+			       extack_want("RING_SIZE 131073 rounds up to 256 KiB, over max_ring_size 131072",
+					   "RING_SIZE, rounded up, is over")))
+		TH_LOG("extack: %s", self->res.extack);
 	EXPECT_EQ(n0, settled_count(self->h));
 	free(info);
 }
@@ -1139,6 +1153,11 @@ TEST_F_TIMEOUT(lim, max_rlimits_and_rlimit_name_len, 120)
 	err = sbexec_exec(self->h, &req, &self->res);
 	check_refused(_metadata, self->h, err, &self->res, EINVAL, "SBEXEC_A_RLIMIT/NAME",
 		      "unknown rlimit name");
+	/* Named whole on kernels that format extack (15 bytes fit). */
+	EXPECT_NE(NULL, strstr(self->res.extack,
+			       extack_want("unknown rlimit name \"qqqqqqqqqqqqqqq\"",
+					   "unknown rlimit name")))
+		TH_LOG("extack: %s", self->res.extack);
 	memset(name16, 'q', SBEXEC_MAX_RLIMIT_NAME + 1);
 	name16[SBEXEC_MAX_RLIMIT_NAME + 1] = '\0';
 	rl[0].name = name16;
@@ -1188,6 +1207,162 @@ TEST_F_TIMEOUT(lim, max_stdin_chunk, 120)
 	EXPECT_EQ(0U, self->out.exit.code);
 	free(attrs);
 	free(data);
+}
+
+/* ---- refusals that name what is missing or out of range ---- */
+
+/*
+ * A request without a required attribute: EINVAL, the ack's
+ * NLMSGERR_ATTR_MISS_TYPE names the type and extack says "missing NAME".
+ */
+static void check_missing(struct __test_metadata *_metadata, int family,
+			  uint8_t cmd, const char *attrs, size_t len,
+			  int type, const char *words)
+{
+	struct raw_ack ack;
+
+	ASSERT_EQ(0, raw_request(family, cmd, attrs, len, &ack));
+	EXPECT_EQ(-EINVAL, ack.err) TH_LOG("cmd %u: %s", cmd, ack.msg);
+	EXPECT_EQ(type, ack.miss_type) TH_LOG("cmd %u: %s", cmd, ack.msg);
+	EXPECT_STREQ(words, ack.msg) TH_LOG("cmd %u", cmd);
+}
+
+TEST_F_TIMEOUT(lim, missing_attributes_named, 60)
+{
+	static const uint8_t by_id[] = {
+		SBEXEC_CMD_STDIN, SBEXEC_CMD_CLOSE_STDIN, SBEXEC_CMD_RESIZE,
+		SBEXEC_CMD_SIGNAL, SBEXEC_CMD_GET,
+	};
+	int family = sbexec_family_id(self->h);
+	long n0 = settled_count(self->h);
+	uint32_t id = 0x7ffffff0, sig = SIGTERM;
+	uint16_t rows = 24;
+	char attrs[256], nest[64];
+	uint64_t soft = 10;
+	size_t len, nl, i;
+
+	/* EXEC without CMD (with an argument, so it is not empty). */
+	len = attr_put(attrs, 0, SBEXEC_A_ARG, "x", 2);
+	check_missing(_metadata, family, SBEXEC_CMD_EXEC, attrs, len, SBEXEC_A_CMD,
+		      "missing CMD (the command to run)");
+	EXPECT_EQ(n0, settled_count(self->h));
+
+	/* An rlimit without its hard limit: the nest's HARD is named. */
+	nl = attr_put(nest, 0, SBEXEC_RLIMIT_A_NAME, "nofile", 7);
+	nl = attr_put(nest, nl, SBEXEC_RLIMIT_A_SOFT, &soft, sizeof(soft));
+	len = attr_put(attrs, 0, SBEXEC_A_CMD, "/bin/true", 10);
+	len = attr_put(attrs, len, SBEXEC_A_RLIMIT | NLA_F_NESTED, nest, nl);
+	check_missing(_metadata, family, SBEXEC_CMD_EXEC, attrs, len, SBEXEC_RLIMIT_A_HARD,
+		      extack_want("rlimit nofile: missing HARD", "missing RLIMIT SOFT or HARD"));
+	EXPECT_EQ(n0, settled_count(self->h));
+
+	/* Every op on a session, without SESSION_ID (its other attributes given). */
+	for (i = 0; i < sizeof(by_id) / sizeof(by_id[0]); i++) {
+		len = 0;
+		if (by_id[i] == SBEXEC_CMD_STDIN)
+			len = attr_put(attrs, len, SBEXEC_A_STDIN_DATA, "x", 1);
+		if (by_id[i] == SBEXEC_CMD_RESIZE) {
+			len = attr_put(attrs, len, SBEXEC_A_ROWS, &rows, sizeof(rows));
+			len = attr_put(attrs, len, SBEXEC_A_COLS, &rows, sizeof(rows));
+		}
+		if (by_id[i] == SBEXEC_CMD_SIGNAL)
+			len = attr_put(attrs, len, SBEXEC_A_SIGNAL, &sig, sizeof(sig));
+		check_missing(_metadata, family, by_id[i], attrs, len,
+			      SBEXEC_A_SESSION_ID, "missing SESSION_ID");
+	}
+
+	/* The op's own attributes, with a SESSION_ID. */
+	len = attr_put(attrs, 0, SBEXEC_A_SESSION_ID, &id, sizeof(id));
+	check_missing(_metadata, family, SBEXEC_CMD_STDIN, attrs, len,
+		      SBEXEC_A_STDIN_DATA, "missing STDIN_DATA");
+	check_missing(_metadata, family, SBEXEC_CMD_SIGNAL, attrs, len,
+		      SBEXEC_A_SIGNAL, "missing SIGNAL");
+	check_missing(_metadata, family, SBEXEC_CMD_RESIZE, attrs, len,
+		      SBEXEC_A_ROWS, "missing ROWS");
+	len = attr_put(attrs, len, SBEXEC_A_ROWS, &rows, sizeof(rows));
+	check_missing(_metadata, family, SBEXEC_CMD_RESIZE, attrs, len,
+		      SBEXEC_A_COLS, "missing COLS");
+}
+
+/*
+ * Integers out of range are ERANGE wherever they arrive: SESSION_ID 0 (the
+ * policy), SIGNAL 0 and 65, and session_id 0 in SBEXEC_IOC_ATTACH. An id
+ * that is in range but names no session is ENOENT, on netlink and ioctl.
+ */
+TEST_F_TIMEOUT(lim, out_of_range_is_erange_unknown_id_is_enoent, 60)
+{
+	int family = sbexec_family_id(self->h);
+	uint32_t zero = 0, none = 0x7ffffff0, sig;
+	struct sbexec_attach at = { 0 };
+	struct raw_ack ack;
+	char attrs[64], want[64];
+	size_t len;
+	int fd;
+
+	len = attr_put(attrs, 0, SBEXEC_A_SESSION_ID, &zero, sizeof(zero));
+	ASSERT_EQ(0, raw_request(family, SBEXEC_CMD_GET, attrs, len, &ack));
+	EXPECT_EQ(-ERANGE, ack.err) TH_LOG("%s", ack.msg);
+	EXPECT_EQ(SBEXEC_A_SESSION_ID, ack.bad_type);
+	EXPECT_NE(0, ack.msg[0]);
+
+	for (sig = 0; sig <= 65; sig += 65) {
+		len = attr_put(attrs, 0, SBEXEC_A_SESSION_ID, &none, sizeof(none));
+		len = attr_put(attrs, len, SBEXEC_A_SIGNAL, &sig, sizeof(sig));
+		ASSERT_EQ(0, raw_request(family, SBEXEC_CMD_SIGNAL, attrs, len, &ack));
+		EXPECT_EQ(-ERANGE, ack.err) TH_LOG("signal %u: %s", sig, ack.msg);
+		EXPECT_EQ(SBEXEC_A_SIGNAL, ack.bad_type);
+		snprintf(want, sizeof(want), "signal %u out of range (1..64)", sig);
+		EXPECT_STREQ(extack_want(want, "signal number out of range (1..64)"), ack.msg);
+	}
+
+	len = attr_put(attrs, 0, SBEXEC_A_SESSION_ID, &none, sizeof(none));
+	ASSERT_EQ(0, raw_request(family, SBEXEC_CMD_GET, attrs, len, &ack));
+	EXPECT_EQ(-ENOENT, ack.err) TH_LOG("%s", ack.msg);
+	EXPECT_EQ(SBEXEC_A_SESSION_ID, ack.bad_type);
+	snprintf(want, sizeof(want), "no such session: %u", none);
+	EXPECT_STREQ(extack_want(want, "no such session"), ack.msg);
+
+	fd = open("/dev/sbexec", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd) TH_LOG("/dev/sbexec: %s", strerror(errno));
+	EXPECT_EQ(-1, ioctl(fd, SBEXEC_IOC_ATTACH, &at));
+	EXPECT_EQ(ERANGE, errno) TH_LOG("ATTACH session 0: %s", strerror(errno));
+	at.session_id = none;
+	EXPECT_EQ(-1, ioctl(fd, SBEXEC_IOC_ATTACH, &at));
+	EXPECT_EQ(ENOENT, errno) TH_LOG("ATTACH session %u: %s", none, strerror(errno));
+	close(fd);
+}
+
+/*
+ * A failure message longer than extack carries (a long command path) is
+ * whole in the FAILURE nest and cut to 79 characters, ending "...", in
+ * extack; the kernel never cuts it itself (no "truncated extack" in dmesg,
+ * which the run's dmesg scan would fail on).
+ */
+TEST_F_TIMEOUT(lim, long_failure_message_cut_in_extack, 60)
+{
+	/* Components below NAME_MAX, the message well over 79 characters. */
+	const char *cmd = "/nonexistent-sbexec"
+		"/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+		"/yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy";
+	struct sbexec_exec_req req = { .cmd = cmd };
+	size_t n;
+	int err;
+
+	err = sbexec_exec(self->h, &req, &self->res);
+	EXPECT_EQ(-ENOENT, err) TH_LOG("%s", sbexec_strerror_last(self->h));
+	EXPECT_EQ((uint32_t)SBEXEC_FAIL_NOT_FOUND, self->res.failure.kind);
+	EXPECT_NE(NULL, strstr(self->res.failure.message, cmd))
+		TH_LOG("message: %s", self->res.failure.message);
+	n = strlen(self->res.extack);
+	if (!strcmp(extack_want("formatted", "fixed"), "formatted")) {
+		EXPECT_EQ((size_t)EXTACK_MAX, n) TH_LOG("extack: %s", self->res.extack);
+		EXPECT_STREQ("...", self->res.extack + (n > 3 ? n - 3 : 0));
+		EXPECT_EQ(0, strncmp(self->res.extack, self->res.failure.message, n - 3));
+	} else {
+		EXPECT_GE((size_t)EXTACK_MAX, n);
+		EXPECT_NE(NULL, strstr(self->res.extack, "FAILURE attribute"))
+			TH_LOG("extack: %s", self->res.extack);
+	}
 }
 
 TEST_HARNESS_MAIN

@@ -130,21 +130,70 @@ TEST_F(ctl, stdin_to_finished_session_is_an_error)
 	TH_LOG("stdin after exit: %d (%s)", err, sbexec_strerror_last(self->h));
 }
 
-TEST_F(ctl, invalid_signal_is_einval_with_message)
+/*
+ * An out-of-range integer is ERANGE (uapi header): SIGNAL 0 and 65, as
+ * the policy answers for SESSION_ID 0. The message says which number;
+ * kernels without formatted extack (6.1) give a fixed text.
+ */
+TEST_F(ctl, invalid_signal_is_erange_with_message)
 {
 	const char *const argv[] = { "-c", "sleep 1; echo alive", NULL };
 	struct sbexec_exec_req req = { .cmd = SH, .argv = argv };
+	static const int bad[] = { 0, 65 };
+	const char *msg, *attr;
+	char want[32];
 
 	START(&req);
-	EXPECT_EQ(-EINVAL, sbexec_signal(self->h, self->res.session_id, 0));
-	EXPECT_NE(NULL, sbexec_last_extack(self->h));
-	EXPECT_EQ(-EINVAL, sbexec_signal(self->h, self->res.session_id, 65));
-	EXPECT_NE(NULL, sbexec_last_extack(self->h));
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		EXPECT_EQ(-ERANGE, sbexec_signal(self->h, self->res.session_id, bad[i]));
+		msg = sbexec_last_extack(self->h);
+		attr = sbexec_last_bad_attr(self->h);
+		ASSERT_NE(NULL, msg);
+		EXPECT_STREQ("SBEXEC_A_SIGNAL", attr ? attr : "(none)");
+		snprintf(want, sizeof(want), "signal %d out of range", bad[i]);
+		EXPECT_TRUE(strstr(msg, want) || strstr(msg, "signal number out of range"))
+			TH_LOG("extack: %s", msg);
+		EXPECT_GE(79U, strlen(msg));
+	}
 	/* Nothing was delivered. */
 	COLLECT();
 	EXPECT_STREQ("alive\n", self->out.out.data ? self->out.out.data : "");
 	EXPECT_EQ(1U, self->out.exit.exited);
 	EXPECT_EQ(0U, self->out.exit.code);
+}
+
+/*
+ * How long a (kill-on-close) session lives after its final record: until
+ * the reader that consumed it closes. Until then GET sees it (DONE);
+ * afterwards GET, SIGNAL and ATTACH get ENOENT naming the id.
+ */
+TEST_F(ctl, session_gone_once_final_record_read_and_reader_closed)
+{
+	struct sbexec_exec_req req = { .cmd = "/bin/true" };
+	struct sbexec_session_info *si = calloc(1, sizeof(*si));
+	const char *msg;
+	char want[64];
+	uint32_t id;
+
+	ASSERT_NE(NULL, si);
+	START(&req);
+	id = self->res.session_id;
+	COLLECT();
+	/* Read, not closed: still there. */
+	EXPECT_EQ(0, sbexec_get(self->h, id, si)) TH_LOG("%s", sbexec_strerror_last(self->h));
+	EXPECT_EQ((uint32_t)SBEXEC_STATE_DONE, si->state);
+	close(self->fd);
+	self->fd = -1;
+
+	snprintf(want, sizeof(want), "no such session: %u", id);
+	EXPECT_EQ(-ENOENT, sbexec_get(self->h, id, si));
+	msg = sbexec_last_extack(self->h);
+	ASSERT_NE(NULL, msg);
+	EXPECT_NE(NULL, strstr(msg, extack_want(want, "no such session"))) TH_LOG("extack: %s", msg);
+	EXPECT_EQ(-ENOENT, sbexec_signal(self->h, id, SIGTERM));
+	self->fd = sbexec_attach(self->h, id);
+	EXPECT_EQ(-ENOENT, self->fd);
+	free(si);
 }
 
 TEST_F(ctl, signal_death_in_exit_record)
@@ -272,10 +321,15 @@ TEST_F(ctl, pty_bad_cwd_and_not_found_are_typed)
 	EXPECT_STREQ("ENOENT", self->res.failure.errno_name);
 }
 
-/* A refused request: -EINVAL, a message, no failure, no new session. */
+/*
+ * A refused request: -EINVAL, a message naming the culprit (@fmt on
+ * kernels with formatted extack, else @fixed), no failure, no new session.
+ */
 static void check_refused(struct __test_metadata *_metadata, struct sbexec *h,
-			  const struct sbexec_exec_req *req, const char *what)
+			  const struct sbexec_exec_req *req, const char *what,
+			  const char *fmt, const char *fixed)
 {
+	const char *want = extack_want(fmt, fixed);
 	struct sbexec_exec_result res;
 	int before, after, err;
 
@@ -285,6 +339,9 @@ static void check_refused(struct __test_metadata *_metadata, struct sbexec *h,
 	EXPECT_EQ(-EINVAL, err) TH_LOG("%s: %d %s", what, err, sbexec_strerror_last(h));
 	EXPECT_EQ((uint32_t)SBEXEC_FAIL_NONE, res.failure.kind) TH_LOG("%s", what);
 	EXPECT_NE(0, res.extack[0]) TH_LOG("%s: no extack message", what);
+	EXPECT_NE(NULL, strstr(res.extack, want)) TH_LOG("%s: extack \"%s\", want \"%s\"",
+		what, res.extack, want);
+	EXPECT_GE((size_t)EXTACK_MAX, strlen(res.extack));
 	/* The kernel pointed at the attribute it refused. */
 	EXPECT_NE(NULL, sbexec_last_bad_attr(h)) TH_LOG("%s: no attribute named", what);
 	EXPECT_EQ(0U, res.session_id);
@@ -300,9 +357,13 @@ TEST_F(ctl, bad_env_refused)
 	struct sbexec_exec_req req = { .cmd = "/bin/true" };
 
 	req.env = no_eq;
-	check_refused(_metadata, self->h, &req, "env entry without '='");
+	check_refused(_metadata, self->h, &req, "env entry without '='",
+		      "env entry \"NOEQUALS\" is not KEY=VALUE",
+		      "environment entry must be KEY=VALUE");
 	req.env = empty_key;
-	check_refused(_metadata, self->h, &req, "env entry with an empty key");
+	check_refused(_metadata, self->h, &req, "env entry with an empty key",
+		      "env entry \"=value\" is not KEY=VALUE",
+		      "environment entry must be KEY=VALUE");
 }
 
 TEST_F(ctl, bad_rlimits_refused)
@@ -312,9 +373,12 @@ TEST_F(ctl, bad_rlimits_refused)
 	struct sbexec_exec_req req = { .cmd = "/bin/true", .n_rlimits = 1 };
 
 	req.rlimits = &unknown;
-	check_refused(_metadata, self->h, &req, "unknown rlimit name");
+	check_refused(_metadata, self->h, &req, "unknown rlimit name",
+		      "unknown rlimit name \"bogus\"", "unknown rlimit name");
 	req.rlimits = &inverted;
-	check_refused(_metadata, self->h, &req, "rlimit soft > hard");
+	check_refused(_metadata, self->h, &req, "rlimit soft > hard",
+		      "rlimit nofile: soft 100 > hard 10",
+		      "rlimit soft limit is above its hard limit");
 }
 
 TEST_F(ctl, rlimit_applied)

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -385,4 +386,14 @@ size_t count_lines(const struct sbexec_buf *b)
 	for (i = 0; i < b->len; i++)
 		n += b->data[i] == '\n';
 	return n;
+}
+
+const char *extack_want(const char *formatted, const char *fixed)
+{
+	unsigned int major = 0, minor = 0;
+	struct utsname u;
+
+	if (uname(&u) || sscanf(u.release, "%u.%u", &major, &minor) != 2)
+		return fixed;
+	return major > 6 || (major == 6 && minor >= 2) ? formatted : fixed;
 }

@@ -94,6 +94,16 @@ int run_proc(const char *const argv[], const struct proc_opts *o,
 
 void proc_result_free(struct proc_result *r);
 
+/*
+ * Kernels with formatted extack messages (6.2+, NL_SET_ERR_MSG_FMT) get
+ * the module's detailed text, older ones its fixed fallback (the module's
+ * compat.h): the one of @formatted and @fixed this kernel should send.
+ */
+const char *extack_want(const char *formatted, const char *fixed);
+
+/* The longest extack message that arrives whole (80 bytes with the NUL). */
+#define EXTACK_MAX	79
+
 /* Count '\n' in @b (a one-line message has exactly one, at its end). */
 size_t count_lines(const struct sbexec_buf *b);
 

@@ -39,7 +39,8 @@ void usage_attach(FILE *f);
 /* opts.c */
 int parse_u32(const char *s, uint32_t *out);
 int parse_rlimit(const char *arg, char **name, uint64_t *soft,
-		 uint64_t *hard);
+		 uint64_t *hard, char *why, size_t why_len);
+const char *rlimit_known_names(void);
 int parse_signal(const char *s);
 
 /* io.c */

@@ -206,14 +206,19 @@ int cmd_kill(int argc, char **argv)
 		usage_kill(stdout);
 		return 0;
 	}
-	if (argc < 2 || argc > 3 || parse_u32(argv[1], &id) || !id) {
+	if (argc < 2 || argc > 3) {
 		usage_kill(stderr);
+		return EXIT_CLI_ERROR;
+	}
+	if (parse_u32(argv[1], &id) || !id) {
+		errmsg("kill: bad session id '%s' (a number from 1)", argv[1]);
 		return EXIT_CLI_ERROR;
 	}
 	if (argc == 3) {
 		sig = parse_signal(argv[2]);
 		if (sig < 0) {
-			errmsg("kill: unknown signal '%s'", argv[2]);
+			errmsg("kill: unknown signal '%s' (1..64, or a name such as TERM)",
+			       argv[2]);
 			return EXIT_CLI_ERROR;
 		}
 	}

@@ -3,6 +3,8 @@
  * opts.c - parsing of option values: numbers, rlimits, signals.
  */
 #include <ctype.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -51,15 +53,41 @@ static int parse_limit(const char *s, uint64_t *out)
 	return parse_u64(s, out);
 }
 
+/* The names the module knows (include/uapi/linux/sbexec.h). */
+static const char *const rlimit_names[] = {
+	"cpu", "fsize", "data", "stack", "core", "rss", "nproc", "nofile",
+	"memlock", "as", "locks", "sigpending", "msgqueue", "nice", "rtprio",
+	"rttime",
+};
+
+const char *rlimit_known_names(void)
+{
+	return "cpu fsize data stack core rss nproc nofile memlock as locks "
+	       "sigpending msgqueue nice rtprio rttime";
+}
+
+static bool rlimit_name_known(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(rlimit_names) / sizeof(rlimit_names[0]); i++)
+		if (!strcmp(name, rlimit_names[i]))
+			return true;
+	return false;
+}
+
 /*
  * "NAME=SOFT[:HARD]" with numbers or "unlimited"; SOFT alone means
  * SOFT:SOFT. @name receives a malloc()ed copy of NAME, which the caller
- * frees. The name itself is judged by the kernel, not here.
+ * frees. On a refusal @why (of @why_len bytes) says what is wrong, naming
+ * the part at fault: an unknown name, a value that is not a number, a
+ * soft limit above the hard one.
  */
 int parse_rlimit(const char *arg, char **name, uint64_t *soft,
-		 uint64_t *hard)
+		 uint64_t *hard, char *why, size_t why_len)
 {
 	char *copy, *eq, *colon;
+	const char *bad;
 	int err;
 
 	copy = strdup(arg);
@@ -67,21 +95,43 @@ int parse_rlimit(const char *arg, char **name, uint64_t *soft,
 		return -ENOMEM;
 	eq = strchr(copy, '=');
 	if (!eq || eq == copy) {
+		snprintf(why, why_len, "expected NAME=SOFT[:HARD]");
 		free(copy);
 		return -EINVAL;
 	}
 	*eq = '\0';
+	if (!rlimit_name_known(copy)) {
+		snprintf(why, why_len, "unknown rlimit name '%s' (known: %s)",
+			 copy, rlimit_known_names());
+		free(copy);
+		return -EINVAL;
+	}
 	colon = strchr(eq + 1, ':');
 	if (colon)
 		*colon = '\0';
-	err = parse_limit(eq + 1, soft);
-	if (!err)
-		err = colon ? parse_limit(colon + 1, hard) : 0;
+	bad = eq + 1;
+	err = parse_limit(bad, soft);
+	if (!err && colon) {
+		bad = colon + 1;
+		err = parse_limit(bad, hard);
+	}
 	if (!err && !colon)
 		*hard = *soft;
 	if (err) {
+		if (err == -ERANGE)
+			snprintf(why, why_len, "value '%s' for %s is too large (at most 18446744073709551615)",
+				 bad, copy);
+		else
+			snprintf(why, why_len, "bad value '%s' for %s: expected a number or \"unlimited\"",
+				 bad, copy);
 		free(copy);
 		return err;
+	}
+	if (*soft > *hard) {
+		snprintf(why, why_len, "soft limit %s is above hard limit %s for %s",
+			 eq + 1, colon + 1, copy);
+		free(copy);
+		return -EINVAL;
 	}
 	*name = copy;
 	return 0;

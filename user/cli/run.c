@@ -373,19 +373,21 @@ static int add_env(struct run_args *a, const char *kv)
 	return 0;
 }
 
-static int add_rlimit(struct run_args *a, const char *spec)
+static int add_rlimit(struct run_args *a, const char *spec, char *why,
+		      size_t why_len)
 {
 	struct sbexec_rlimit *p;
 	uint64_t soft, hard;
 	char *name;
 	int err;
 
-	err = parse_rlimit(spec, &name, &soft, &hard);
+	err = parse_rlimit(spec, &name, &soft, &hard, why, why_len);
 	if (err)
 		return err;
 	p = realloc(a->rl, (a->nrl + 1) * sizeof(*p));
 	if (!p) {
 		free(name);
+		snprintf(why, why_len, "out of memory");
 		return -ENOMEM;
 	}
 	a->rl = p;
@@ -475,6 +477,7 @@ static int parse_run(int argc, char **argv, struct run_args *a)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	char why[256];
 	int c, err;
 
 	optind = 1;
@@ -494,6 +497,11 @@ static int parse_run(int argc, char **argv, struct run_args *a)
 			a->req.cwd = optarg;
 			break;
 		case 'e':
+			if (optarg[0] == '=' || !strchr(optarg, '=')) {
+				errmsg("bad -e '%s': expected K=V with a non-empty K",
+				       optarg);
+				return -1;
+			}
 			if (add_env(a, optarg) < 0) {
 				errmsg("out of memory");
 				return -1;
@@ -503,10 +511,9 @@ static int parse_run(int argc, char **argv, struct run_args *a)
 			a->detach = true;
 			break;
 		case 'R':
-			err = add_rlimit(a, optarg);
+			err = add_rlimit(a, optarg, why, sizeof(why));
 			if (err) {
-				errmsg("bad --rlimit '%s': expected NAME=SOFT[:HARD] with numbers or \"unlimited\"",
-				       optarg);
+				errmsg("bad --rlimit '%s': %s", optarg, why);
 				return -1;
 			}
 			break;
@@ -551,16 +558,42 @@ static int parse_run(int argc, char **argv, struct run_args *a)
 	return 0;
 }
 
+/*
+ * The option value behind the attribute a refusal blames, so that the
+ * line names it even where the kernel's message cannot (6.1 has no
+ * formatted extack): "" when there is no single value to name.
+ */
+static void refused_value(struct sbexec *h, const struct sbexec_exec_req *req,
+			  char *buf, size_t len)
+{
+	const char *bad = sbexec_last_bad_attr(h);
+
+	buf[0] = '\0';
+	if (!bad)
+		return;
+	if (!strcmp(bad, "SBEXEC_A_CMD"))
+		snprintf(buf, len, "; command '%.200s'", req->cmd);
+	else if (!strcmp(bad, "SBEXEC_A_CWD") && req->cwd)
+		snprintf(buf, len, "; -w '%.200s'", req->cwd);
+	else if (!strcmp(bad, "SBEXEC_A_USER") && req->user)
+		snprintf(buf, len, "; -u '%.200s'", req->user);
+	else if (!strcmp(bad, "SBEXEC_A_RING_SIZE"))
+		snprintf(buf, len, "; --ring-size %u", req->ring_size);
+}
+
 /* Say why EXEC failed, in one line, and pick the exit code. */
-static int exec_failed(struct sbexec *h, const struct sbexec_exec_result *res,
-		       int err)
+static int exec_failed(struct sbexec *h, const struct sbexec_exec_req *req,
+		       const struct sbexec_exec_result *res, int err)
 {
 	const struct sbexec_failure *f = &res->failure;
 	const char *msg;
+	char what[256];
 
 	if (f->kind == SBEXEC_FAIL_NONE) {
-		errmsg("%s", sbexec_strerror_last(h)[0] ? sbexec_strerror_last(h)
-							: strerror(-err));
+		refused_value(h, req, what, sizeof(what));
+		errmsg("%s%s", sbexec_strerror_last(h)[0] ? sbexec_strerror_last(h)
+							  : strerror(-err),
+		       what);
 		return EXIT_CLI_ERROR;
 	}
 	msg = f->message[0] ? f->message : res->extack[0] ? res->extack
@@ -607,7 +640,7 @@ int cmd_run(int argc, char **argv)
 	}
 	err = sbexec_exec(h, &a.req, &res);
 	if (err < 0)
-		rc = exec_failed(h, &res, err);
+		rc = exec_failed(h, &a.req, &res, err);
 	else if (a.detach)
 		rc = detached(h, res.session_id);
 	else
@@ -644,8 +677,12 @@ int cmd_attach(int argc, char **argv)
 		usage_attach(stdout);
 		return 0;
 	}
-	if (argc != 2 || parse_u32(argv[1], &id) || !id) {
+	if (argc != 2) {
 		usage_attach(stderr);
+		return EXIT_CLI_ERROR;
+	}
+	if (parse_u32(argv[1], &id) || !id) {
+		errmsg("attach: bad session id '%s' (a number from 1)", argv[1]);
 		return EXIT_CLI_ERROR;
 	}
 	err = sbexec_open(&h);

@@ -16,11 +16,56 @@
  *
  * Every string attribute is a NUL-terminated string without embedded NUL
  * bytes; every length and count the spec states is enforced by the module
- * and a violation is answered with an extack message and -EINVAL (an
- * over-long string), -ERANGE (an over-long STDIN payload or an
- * out-of-range integer) or -E2BIG (too many arguments, env entries or
- * rlimits, or more than SBEXEC_MAX_ARGV_BYTES in all). The SBEXEC_MAX_*
- * limits are uapi constants; module parameters may only lower them.
+ * (the SBEXEC_MAX_* limits are uapi constants; module parameters may only
+ * lower them). A request refused for its content changes nothing and gets
+ * one of three errnos, always with an extack message (at most 79
+ * characters: 6.2+ kernels format messages into 80 bytes) and, where one
+ * attribute is at fault, NLMSGERR_ATTR_OFFS pointing at it:
+ *
+ *  -EINVAL  malformed: a required attribute missing (the ack also carries
+ *           NLMSGERR_ATTR_MISS_TYPE; extack "missing CMD", "missing
+ *           SESSION_ID", ...), an attribute of the wrong size or type, an
+ *           over-long string, a NUL byte inside a string, an empty CMD, an
+ *           ENV entry that is not KEY=VALUE, an unknown rlimit name, an
+ *           rlimit soft limit above its hard one, an attribute that may
+ *           appear once given twice, unknown FLAGS bits;
+ *  -ERANGE  an integer out of its range: SESSION_ID 0, ROWS or COLS 0,
+ *           RING_SIZE 0 or (rounded up) above max_ring_size, SIGNAL
+ *           outside 1..64, and a STDIN payload above SBEXEC_MAX_STDIN_CHUNK;
+ *  -E2BIG   too many ARGs, ENV entries or RLIMITs, or more than
+ *           SBEXEC_MAX_ARGV_BYTES in all.
+ *
+ * Kernels with formatted extack (6.2+) name the value at fault in the
+ * message (e.g. 'unknown rlimit name "bogus"', "signal 65 out of range
+ * (1..64)"); 6.1 gets a fixed text for the same refusal.
+ *
+ * Errors besides those content refusals. Every operation: -EPERM
+ * without CAP_NET_ADMIN and CAP_SYS_ADMIN. Every operation on a session
+ * (STDIN, CLOSE_STDIN, RESIZE, SIGNAL, GET): -EINVAL "missing SESSION_ID",
+ * -ERANGE for SESSION_ID 0, -ENOENT when no session has that id (it never
+ * existed or is gone, see SBEXEC_EXEC_F_KEEP_RUNNING), and, except GET,
+ * -EPERM for a kill-on-close session of another process.
+ *
+ * EXEC: when the command is not started the ack carries the FAILURE's
+ *	errno (the reply's FAILURE nest has kind, stage and the whole
+ *	message): -EAGAIN (ResourceLimit at admission: max_sessions,
+ *	max_ring_memory_kb or max_pending reached), -ENOTCONN
+ *	(HelperUnavailable: no helper registered, or it went away before
+ *	answering), -ETIMEDOUT (HelperUnavailable: no answer within
+ *	upcall_timeout_ms), the spawn's own errno (-ENOENT for NotFound and
+ *	BadCwd, -EACCES, ...; -EINVAL when the failure has none), and for a
+ *	malformed helper reply kind Other with the module's -EINVAL, -EBADF or
+ *	-ESRCH. Without a reply: -EINTR (the caller got a fatal signal while
+ *	waiting; nothing was started) and -ENOMEM.
+ * STDIN: -EPIPE when the process has exited, its stdin was closed or it
+ *	no longer reads it; -EINTR when a signal ended the wait for room
+ *	(nothing of the payload was queued).
+ * CLOSE_STDIN: -EPIPE when stdin was already closed.
+ * RESIZE: -ENOTTY for a session without TTY; the terminal's own error.
+ * SIGNAL: -ESRCH when the session's process has already exited.
+ * LIST: -EPERM (as above); an unknown starting SESSION_ID lists from the
+ *	next id on.
+ * The ioctls' errors are listed at struct sbexec_attach.
  */
 #ifndef _UAPI_LINUX_SBEXEC_H
 #define _UAPI_LINUX_SBEXEC_H
@@ -136,6 +181,16 @@ enum sbexec_upcall_attr {
  *
  * poll() reports EPOLLIN while a record is unread and EPOLLHUP after the
  * final record has been consumed.
+ *
+ * SBEXEC_IOC_ATTACH errors: -EPERM without CAP_SYS_ADMIN, or for a
+ * kill-on-close session of another process; -EINVAL for non-zero @flags
+ * or @reserved; -ERANGE for @session_id 0 (as SESSION_ID 0 on netlink);
+ * -ENOENT when no session has that id; -EBUSY when the session has a
+ * reader or this file already has a role (reader or helper); -EFAULT.
+ * On a file that is not a reader, read(), mmap() and SBEXEC_IOC_CONSUMED
+ * fail with -EBADFD and poll() reports EPOLLERR. SBEXEC_IOC_HELPER_REGISTER:
+ * -EPERM without CAP_SYS_ADMIN, -EBUSY while another helper is registered
+ * or the file already has a role. Other ioctl numbers: -ENOTTY.
  */
 struct sbexec_attach {
 	__u32 session_id;

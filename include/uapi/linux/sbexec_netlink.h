@@ -35,12 +35,15 @@ enum {
  * @SBEXEC_FAIL_BAD_CWD: the working directory is missing or unusable
  * @SBEXEC_FAIL_BAD_ARGS: E2BIG, ELOOP, ENAMETOOLONG, EFAULT
  * @SBEXEC_FAIL_RESOURCE_LIMIT: EMFILE, ENFILE, EAGAIN, or an sbexec limit
+ *   (stage admission, errno EAGAIN, the module parameter named)
  * @SBEXEC_FAIL_USER_SETUP: the user or group could not be resolved or set
  * @SBEXEC_FAIL_OUT_OF_MEMORY: ENOMEM
  * @SBEXEC_FAIL_PTY_SETUP: the pseudo terminal could not be set up
  * @SBEXEC_FAIL_OTHER: anything else
- * @SBEXEC_FAIL_HELPER_UNAVAILABLE: no sbexec-helper is registered, or it went
- *   away before answering
+ * @SBEXEC_FAIL_HELPER_UNAVAILABLE: no sbexec-helper is registered (stage
+ *   admission) or it went away before answering (stage upcall): errno
+ *   ENOTCONN; it did not answer within upcall_timeout_ms (stage upcall): errno
+ *   ETIMEDOUT
  */
 enum sbexec_fail_kind {
 	SBEXEC_FAIL_NONE,
