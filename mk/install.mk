@@ -23,6 +23,8 @@
 #   $(includedir)/sbexec.h                 PREFIX/include, 0644 (user/lib/sbexec.h)
 #   $(includedir)/linux/sbexec.h           0644 (include/uapi/linux/sbexec.h,
 #                                          which sbexec.h includes)
+#   $(includedir)/linux/sbexec_netlink.h   0644 (its part generated from the
+#                                          YNL spec, which it includes)
 #   $(pkgconfigdir)/sbexec.pc              PREFIX/lib/pkgconfig, 0644
 #   $(mandir)/man1/sbexec.1                PREFIX/share/man, 0644
 #   $(mandir)/man3/libsbexec.3
@@ -69,6 +71,7 @@ INSTALLED_FILES := \
 	$(libdir)/libsbexec.a \
 	$(includedir)/sbexec.h \
 	$(includedir)/linux/sbexec.h \
+	$(includedir)/linux/sbexec_netlink.h \
 	$(pkgconfigdir)/sbexec.pc \
 	$(mandir)/man1/sbexec.1 \
 	$(mandir)/man3/libsbexec.3 \
@@ -96,7 +99,8 @@ install: modules lib helper cli
 	ln -sfn '$(LIBSBEXEC_SONAME)' '$(DESTDIR)$(libdir)/libsbexec.so'
 	$(INSTALL) -m 0644 '$(TOP)/user/lib/libsbexec.a' '$(DESTDIR)$(libdir)/'
 	$(INSTALL) -m 0644 '$(TOP)/user/lib/sbexec.h' '$(DESTDIR)$(includedir)/'
-	$(INSTALL) -m 0644 '$(TOP)/include/uapi/linux/sbexec.h' '$(DESTDIR)$(includedir)/linux/'
+	$(INSTALL) -m 0644 '$(TOP)/include/uapi/linux/sbexec.h' \
+		'$(TOP)/include/uapi/linux/sbexec_netlink.h' '$(DESTDIR)$(includedir)/linux/'
 	$(SUBST) '$(TOP)/dist/sbexec.pc.in' >'$(DESTDIR)$(pkgconfigdir)/sbexec.pc'
 	chmod 0644 '$(DESTDIR)$(pkgconfigdir)/sbexec.pc'
 	@# The pages carry @VERSION@ too.

@@ -83,6 +83,7 @@ expected=(
 	"f 644 $P/lib/libsbexec.a"
 	"f 644 $P/include/sbexec.h"
 	"f 644 $P/include/linux/sbexec.h"
+	"f 644 $P/include/linux/sbexec_netlink.h"
 	"f 644 $P/lib/pkgconfig/sbexec.pc"
 	"f 644 $P/share/man/man1/sbexec.1"
 	"f 644 $P/share/man/man3/libsbexec.3"
