@@ -31,10 +31,8 @@
 #include "genl-gen.h"
 #include "sbexec.h"
 
-static const char * const sbexec_rlimit_names[] = {
-	"cpu", "fsize", "data", "stack", "core", "rss", "nproc", "nofile",
-	"memlock", "as", "locks", "sigpending", "msgqueue", "nice", "rtprio",
-	"rttime",
+static const char * const sbexec_rlimit_names[RLIM_NLIMITS] = {
+	SBEXEC_RLIMIT_NAMES
 };
 
 static struct genl_family sbexec_family;
@@ -122,7 +120,7 @@ static int sbexec_rlimit_validate(struct nlattr *nest,
 		return -EINVAL;
 	}
 	for (i = 0; i < ARRAY_SIZE(sbexec_rlimit_names); i++)
-		if (!strcmp(name, sbexec_rlimit_names[i]))
+		if (sbexec_rlimit_names[i] && !strcmp(name, sbexec_rlimit_names[i]))
 			break;
 	if (i == ARRAY_SIZE(sbexec_rlimit_names)) {
 		SBEXEC_ERR_MSG_ATTR_FMT(extack, tb[SBEXEC_RLIMIT_A_NAME],

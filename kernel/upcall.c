@@ -30,9 +30,6 @@
 
 #include "sbexec.h"
 
-/* Largest reply a helper may write. */
-#define SBEXEC_REPLY_MAX	4096
-
 /**
  * struct sbexec_upcall - one spawn request on its way through the helper
  * @node: on sbexec_pending or on the helper's inflight list
@@ -617,7 +614,7 @@ ssize_t sbexec_helper_write(struct sbexec_helper *h, const char __user *buf,
 	void *msg;
 	int ret, perr;
 
-	if (count < sizeof(*hdr) || count > SBEXEC_REPLY_MAX)
+	if (count < sizeof(*hdr) || count > SBEXEC_UPCALL_MAX_REPLY)
 		return -EINVAL;
 	msg = memdup_user(buf, count);
 	if (IS_ERR(msg))

@@ -1013,7 +1013,7 @@ TEST(reply_encoding)
 	struct spawn_result pty = { .pid = 78, .stdin_fd = -1, .stdout_fd = -1,
 				    .stderr_fd = -1, .pty_fd = 9 };
 	struct spawn_failure f;
-	unsigned char buf[UPCALL_REPLY_MAX];
+	unsigned char buf[SBEXEC_UPCALL_MAX_REPLY];
 	struct decoded_reply d;
 	size_t len;
 
@@ -1766,7 +1766,7 @@ static ssize_t read_forked_then_reply(struct __test_metadata *_metadata,
 				      int fd, uint64_t id, void *reply,
 				      size_t cap, pid_t *forked)
 {
-	unsigned char buf[UPCALL_REPLY_MAX];
+	unsigned char buf[SBEXEC_UPCALL_MAX_REPLY];
 	struct decoded_reply d;
 	ssize_t n;
 
@@ -1813,7 +1813,7 @@ static int reap_all(void)
 TEST(loop_answers_each_request_and_stops_on_sigterm)
 {
 	struct decoded_reply d;
-	unsigned char reply[UPCALL_REPLY_MAX];
+	unsigned char reply[SBEXEC_UPCALL_MAX_REPLY];
 	int sv[2], status;
 	struct msg m;
 	size_t len;
@@ -1863,7 +1863,7 @@ TEST(loop_answers_each_request_and_stops_on_sigterm)
 
 TEST(loop_reaps_exited_children)
 {
-	unsigned char reply[UPCALL_REPLY_MAX];
+	unsigned char reply[SBEXEC_UPCALL_MAX_REPLY];
 	struct decoded_reply d;
 	char path[64];
 	int sv[2], tries;
@@ -1895,7 +1895,7 @@ TEST(loop_kills_child_when_reply_is_not_delivered)
 {
 	int sv[2], logp[2], status;
 	char log[1024], *p;
-	unsigned char buf[UPCALL_REPLY_MAX];
+	unsigned char buf[SBEXEC_UPCALL_MAX_REPLY];
 	struct decoded_reply d;
 	struct msg m;
 	size_t len;

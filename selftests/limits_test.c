@@ -1096,17 +1096,7 @@ TEST_F_TIMEOUT(lim, max_user_len, 120)
 	EXPECT_EQ(n0, settled_count(self->h));
 }
 
-static const char *const rlimit_names[] = {
-	"cpu", "fsize", "data", "stack", "core", "rss", "nproc", "nofile",
-	"memlock", "as", "locks", "sigpending", "msgqueue", "nice", "rtprio",
-	"rttime",
-};
-static const int rlimit_res[] = {
-	RLIMIT_CPU, RLIMIT_FSIZE, RLIMIT_DATA, RLIMIT_STACK, RLIMIT_CORE,
-	RLIMIT_RSS, RLIMIT_NPROC, RLIMIT_NOFILE, RLIMIT_MEMLOCK, RLIMIT_AS,
-	RLIMIT_LOCKS, RLIMIT_SIGPENDING, RLIMIT_MSGQUEUE, RLIMIT_NICE,
-	RLIMIT_RTPRIO, RLIMIT_RTTIME,
-};
+static const char *const rlimit_names[RLIM_NLIMITS] = { SBEXEC_RLIMIT_NAMES };
 
 TEST_F_TIMEOUT(lim, max_rlimits_and_rlimit_name_len, 120)
 {
@@ -1121,7 +1111,8 @@ TEST_F_TIMEOUT(lim, max_rlimits_and_rlimit_name_len, 120)
 	ASSERT_EQ(16, SBEXEC_MAX_RLIMITS);
 	/* All sixteen names, each once: this process's own values but two. */
 	for (i = 0; i < SBEXEC_MAX_RLIMITS; i++) {
-		ASSERT_EQ(0, getrlimit(rlimit_res[i], &cur));
+		ASSERT_NE(NULL, rlimit_names[i]);
+		ASSERT_EQ(0, getrlimit(i, &cur));
 		rl[i].name = rlimit_names[i];
 		rl[i].soft = cur.rlim_cur == RLIM_INFINITY ? SBEXEC_RLIM_INFINITY : cur.rlim_cur;
 		rl[i].hard = cur.rlim_max == RLIM_INFINITY ? SBEXEC_RLIM_INFINITY : cur.rlim_max;

@@ -58,6 +58,7 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -1017,11 +1018,8 @@ static uint32_t pick_id(struct fuzz *f, struct rng *r, bool destructive)
 	return id;
 }
 
-static const char *const rlimit_names[] = {
-	"cpu", "fsize", "data", "stack", "core", "rss", "nproc", "nofile",
-	"memlock", "as", "locks", "sigpending", "msgqueue", "nice", "rtprio",
-	"rttime",
-};
+/* Every slot is filled on the architectures the module is built for. */
+static const char *const rlimit_names[RLIM_NLIMITS] = { SBEXEC_RLIMIT_NAMES };
 
 static const char *const bogus_rlimits[] = {
 	"bogus", "CPU", "nofile\n", "", "nofilexxxxxxxxx", "as ", "rttimes",

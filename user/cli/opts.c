@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <strings.h>
 
 #include "cli.h"
@@ -54,24 +55,30 @@ static int parse_limit(const char *s, uint64_t *out)
 }
 
 /* The names the module knows (include/uapi/linux/sbexec.h). */
-static const char *const rlimit_names[] = {
-	"cpu", "fsize", "data", "stack", "core", "rss", "nproc", "nofile",
-	"memlock", "as", "locks", "sigpending", "msgqueue", "nice", "rtprio",
-	"rttime",
-};
+static const char *const rlimit_names[RLIM_NLIMITS] = { SBEXEC_RLIMIT_NAMES };
 
+/* "cpu fsize ...": the known names, for messages. */
 const char *rlimit_known_names(void)
 {
-	return "cpu fsize data stack core rss nproc nofile memlock as locks "
-	       "sigpending msgqueue nice rtprio rttime";
+	static char list[RLIM_NLIMITS * (SBEXEC_MAX_RLIMIT_NAME + 1)];
+	size_t i, off = 0;
+
+	if (list[0])
+		return list;
+	for (i = 0; i < RLIM_NLIMITS; i++)
+		if (rlimit_names[i])
+			off += (size_t)snprintf(list + off, sizeof(list) - off,
+						"%s%s", off ? " " : "",
+						rlimit_names[i]);
+	return list;
 }
 
 static bool rlimit_name_known(const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(rlimit_names) / sizeof(rlimit_names[0]); i++)
-		if (!strcmp(name, rlimit_names[i]))
+	for (i = 0; i < RLIM_NLIMITS; i++)
+		if (rlimit_names[i] && !strcmp(name, rlimit_names[i]))
 			return true;
 	return false;
 }

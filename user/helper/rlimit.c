@@ -5,36 +5,18 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include <linux/sbexec.h>
+
 #include "rlimit.h"
 
-static const struct {
-	const char *name;
-	int resource;
-} rlimit_names[] = {
-	{ "cpu", RLIMIT_CPU },
-	{ "fsize", RLIMIT_FSIZE },
-	{ "data", RLIMIT_DATA },
-	{ "stack", RLIMIT_STACK },
-	{ "core", RLIMIT_CORE },
-	{ "rss", RLIMIT_RSS },
-	{ "nproc", RLIMIT_NPROC },
-	{ "nofile", RLIMIT_NOFILE },
-	{ "memlock", RLIMIT_MEMLOCK },
-	{ "as", RLIMIT_AS },
-	{ "locks", RLIMIT_LOCKS },
-	{ "sigpending", RLIMIT_SIGPENDING },
-	{ "msgqueue", RLIMIT_MSGQUEUE },
-	{ "nice", RLIMIT_NICE },
-	{ "rtprio", RLIMIT_RTPRIO },
-	{ "rttime", RLIMIT_RTTIME },
-};
+static const char *const rlimit_names[RLIM_NLIMITS] = { SBEXEC_RLIMIT_NAMES };
 
 int rlimit_resource_by_name(const char *name)
 {
-	size_t i;
+	int i;
 
-	for (i = 0; i < sizeof(rlimit_names) / sizeof(rlimit_names[0]); i++)
-		if (strcmp(rlimit_names[i].name, name) == 0)
-			return rlimit_names[i].resource;
+	for (i = 0; i < RLIM_NLIMITS; i++)
+		if (rlimit_names[i] && strcmp(rlimit_names[i], name) == 0)
+			return i;
 	return -1;
 }

@@ -188,7 +188,7 @@ int upcall_handle(const void *msg, size_t n, const char *default_user,
 					   &out->reply_len);
 		if (rc == 0)
 			return 0;
-		/* Cannot happen with UPCALL_REPLY_MAX; never leak the child. */
+		/* Cannot happen with SBEXEC_UPCALL_MAX_REPLY; never leak the child. */
 		kill(-out->res.pid, SIGKILL);
 		spawn_result_close(&out->res);
 		out->spawned = false;

@@ -20,11 +20,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <linux/sbexec.h>
+
 #include "failure.h"
 #include "spawn.h"
-
-/* Big enough for any reply (the failure message is the largest part). */
-#define UPCALL_REPLY_MAX	2048
 
 struct upcall_outcome {
 	uint64_t id;
@@ -32,7 +31,7 @@ struct upcall_outcome {
 	struct spawn_result res;
 	struct spawn_failure failure;	/* when !spawned */
 	size_t reply_len;
-	unsigned char reply[UPCALL_REPLY_MAX];
+	unsigned char reply[SBEXEC_UPCALL_MAX_REPLY];
 };
 
 /* Encode a success reply for @res; -EMSGSIZE if @cap is too small. */

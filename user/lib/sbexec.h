@@ -128,9 +128,8 @@ const char *sbexec_last_bad_attr(const struct sbexec *h);
 
 /**
  * struct sbexec_rlimit - one resource limit for the session
- * @name: "cpu", "fsize", "data", "stack", "core", "rss", "nproc",
- *	"nofile", "memlock", "as", "locks", "sigpending", "msgqueue", "nice",
- *	"rtprio" or "rttime" (the kernel refuses any other name)
+ * @name: one of SBEXEC_RLIMIT_NAMES's names in <linux/sbexec.h>, e.g.
+ *	"nofile" (the kernel refuses any other name)
  * @soft: soft limit, SBEXEC_RLIM_INFINITY for none
  * @hard: hard limit, SBEXEC_RLIM_INFINITY for none (soft <= hard)
  */

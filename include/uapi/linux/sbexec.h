@@ -76,6 +76,31 @@
 
 #define SBEXEC_DEVICE_NAME		"sbexec"
 
+/*
+ * The rlimit names SBEXEC_RLIMIT_A_NAME accepts, as designated initializers
+ * of an array indexed by the resource each name sets:
+ *	const char *names[RLIM_NLIMITS] = { SBEXEC_RLIMIT_NAMES };
+ * The RLIMIT_* constants come from <linux/resource.h> (or <sys/resource.h>)
+ * where the list is expanded.
+ */
+#define SBEXEC_RLIMIT_NAMES \
+	[RLIMIT_CPU] = "cpu",		\
+	[RLIMIT_FSIZE] = "fsize",	\
+	[RLIMIT_DATA] = "data",		\
+	[RLIMIT_STACK] = "stack",	\
+	[RLIMIT_CORE] = "core",		\
+	[RLIMIT_RSS] = "rss",		\
+	[RLIMIT_NPROC] = "nproc",	\
+	[RLIMIT_NOFILE] = "nofile",	\
+	[RLIMIT_MEMLOCK] = "memlock",	\
+	[RLIMIT_AS] = "as",		\
+	[RLIMIT_LOCKS] = "locks",	\
+	[RLIMIT_SIGPENDING] = "sigpending", \
+	[RLIMIT_MSGQUEUE] = "msgqueue",	\
+	[RLIMIT_NICE] = "nice",		\
+	[RLIMIT_RTPRIO] = "rtprio",	\
+	[RLIMIT_RTTIME] = "rttime"
+
 /* ---- Plane 2: upcall protocol on /dev/sbexec (helper only) ---- */
 
 /*
@@ -108,8 +133,10 @@
  *
  * A read() buffer smaller than the next message gets -EMSGSIZE and the
  * message stays queued; SBEXEC_UPCALL_MAX_MSG always suffices.
+ * A reply write() longer than SBEXEC_UPCALL_MAX_REPLY gets -EINVAL.
  */
 #define SBEXEC_UPCALL_MAX_MSG		(512 * 1024)
+#define SBEXEC_UPCALL_MAX_REPLY		4096
 
 struct sbexec_upcall_hdr {
 	__u32 len;
