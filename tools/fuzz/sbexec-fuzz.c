@@ -258,6 +258,48 @@ static void buf_pad4(struct buf *b)
 		*(uint8_t *)buf_grow(b, 1) = 0;
 }
 
+/*
+ * The one netlink attribute writer: buf_nla_begin() appends the header
+ * (returning its offset), the caller the payload, buf_nla_end() sets the
+ * length (capped at 0xffff, so a nest may be oversized on purpose) and
+ * pads to 4 bytes; buf_nla_put() is the three in one.
+ */
+static size_t buf_nla_begin(struct buf *b, uint16_t type)
+{
+	size_t off = b->len;
+	struct nlattr *a = buf_grow(b, NLA_HDRLEN);
+
+	a->nla_type = type;
+	a->nla_len = 0;
+	return off;
+}
+
+static void buf_nla_end(struct buf *b, size_t off)
+{
+	struct nlattr *a = (void *)(b->p + off);
+	size_t len = b->len - off;
+
+	a->nla_len = (uint16_t)(len > 0xffff ? 0xffff : len);
+	buf_pad4(b);
+}
+
+static void buf_nla_put(struct buf *b, uint16_t type, const void *d, size_t n)
+{
+	size_t off = buf_nla_begin(b, type);
+
+	buf_put(b, d, n);
+	buf_nla_end(b, off);
+}
+
+/* Append a zeroed netlink + generic netlink header; returns its offset. */
+static size_t buf_genl_hdr(struct buf *b)
+{
+	size_t off = b->len;
+
+	buf_fill(b, 0, NLMSG_HDRLEN + GENL_HDRLEN);
+	return off;
+}
+
 /* ---- worker state ---- */
 
 #define MAX_IDS		64
@@ -569,27 +611,28 @@ static const struct nlattr *nla_next_ok(const uint8_t *p, size_t rem)
  */
 static int nl_resolve(int fd, uint16_t *fam, uint32_t *grp)
 {
-	struct {
-		struct nlmsghdr n;
-		struct genlmsghdr g;
-		uint8_t attrs[64];
-	} req = { 0 };
+	struct buf req = { 0 };
+	struct nlmsghdr *rh;
+	struct genlmsghdr *rg;
 	static uint8_t rx[16384];
-	struct nlattr *na = (void *)req.attrs;
-	size_t nlen = strlen(SBEXEC_GENL_NAME) + 1;
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 	uint64_t deadline = now_ns() + 5000000000ULL;
+	int sent;
 
-	na->nla_type = CTRL_ATTR_FAMILY_NAME;
-	na->nla_len = (uint16_t)(NLA_HDRLEN + nlen);
-	memcpy(req.attrs + NLA_HDRLEN, SBEXEC_GENL_NAME, nlen);
-	req.n.nlmsg_len = (uint32_t)(NLMSG_HDRLEN + GENL_HDRLEN + NLA_ALIGN(na->nla_len));
-	req.n.nlmsg_type = GENL_ID_CTRL;
-	req.n.nlmsg_flags = NLM_F_REQUEST;
-	req.n.nlmsg_seq = 1;
-	req.g.cmd = CTRL_CMD_GETFAMILY;
-	req.g.version = 1;
-	if (nl_sendto(fd, &req, req.n.nlmsg_len) < 0)
+	buf_genl_hdr(&req);
+	buf_nla_put(&req, CTRL_ATTR_FAMILY_NAME, SBEXEC_GENL_NAME,
+		    strlen(SBEXEC_GENL_NAME) + 1);
+	rh = (void *)req.p;
+	rg = (void *)(req.p + NLMSG_HDRLEN);
+	rh->nlmsg_len = (uint32_t)req.len;
+	rh->nlmsg_type = GENL_ID_CTRL;
+	rh->nlmsg_flags = NLM_F_REQUEST;
+	rh->nlmsg_seq = 1;
+	rg->cmd = CTRL_CMD_GETFAMILY;
+	rg->version = 1;
+	sent = nl_sendto(fd, req.p, req.len);
+	free(req.p);
+	if (sent < 0)
 		return -1;
 	*fam = 0;
 	*grp = 0;
@@ -861,13 +904,11 @@ static void msg_end(struct fuzz *f, struct rng *r, size_t off, bool clean)
 	h->nlmsg_len = len;
 }
 
+/* An attribute of the message being built, remembered for mutate_framing(). */
 static size_t nla_begin(struct fuzz *f, uint16_t type)
 {
-	size_t off = f->tx.len;
-	struct nlattr *a = buf_grow(&f->tx, NLA_HDRLEN);
+	size_t off = buf_nla_begin(&f->tx, type);
 
-	a->nla_type = type;
-	a->nla_len = 0;
 	if (f->nattrs < MAX_ATTRS)
 		f->attrs[f->nattrs++] = off;
 	return off;
@@ -875,11 +916,7 @@ static size_t nla_begin(struct fuzz *f, uint16_t type)
 
 static void nla_finish(struct fuzz *f, size_t off)
 {
-	struct nlattr *a = (void *)(f->tx.p + off);
-	size_t len = f->tx.len - off;
-
-	a->nla_len = (uint16_t)(len > 0xffff ? 0xffff : len);
-	buf_pad4(&f->tx);
+	buf_nla_end(&f->tx, off);
 }
 
 static void put_attr(struct fuzz *f, uint16_t type, const void *d, size_t n)
@@ -3075,40 +3112,30 @@ static int sock_reopen(struct fuzz *f, struct rng *r, bool events)
 
 /* ---- the racer thread ---- */
 
-/* Append one attribute at @p; returns the bytes used. */
-static size_t racer_attr(uint8_t *p, uint16_t type, const void *d, size_t n)
+/*
+ * A clean request about session @id: racer_begin() starts it in @b with
+ * SESSION_ID, the caller appends attributes, racer_send() sends it.
+ */
+static void racer_begin(struct buf *b, uint32_t id)
 {
-	struct nlattr *a = (void *)p;
-
-	a->nla_type = type;
-	a->nla_len = (uint16_t)(NLA_HDRLEN + n);
-	memcpy(p + NLA_HDRLEN, d, n);
-	memset(p + NLA_HDRLEN + n, 0, NLA_ALIGN(n) - n);
-	return NLA_ALIGN(a->nla_len);
+	b->len = 0;
+	buf_genl_hdr(b);
+	buf_nla_put(b, SBEXEC_A_SESSION_ID, &id, 4);
 }
 
-/* A clean request about session @id, plus @alen bytes of attributes. */
-static void racer_send(int nl, uint16_t fam, uint8_t cmd, uint16_t flags,
-		       uint32_t id, const uint8_t *attrs, size_t alen)
+static void racer_send(int nl, struct buf *b, uint16_t fam, uint8_t cmd,
+		       uint16_t flags)
 {
-	struct {
-		struct nlmsghdr h;
-		struct genlmsghdr g;
-		uint8_t a[256];
-	} m = { 0 };
+	struct nlmsghdr *h = (void *)b->p;
+	struct genlmsghdr *g = (void *)(b->p + NLMSG_HDRLEN);
 	static _Thread_local uint8_t rx[65536];
-	size_t off = racer_attr(m.a, SBEXEC_A_SESSION_ID, &id, 4);
 
-	if (alen <= sizeof(m.a) - off) {
-		memcpy(m.a + off, attrs, alen);
-		off += alen;
-	}
-	m.h.nlmsg_len = (uint32_t)(NLMSG_HDRLEN + GENL_HDRLEN + off);
-	m.h.nlmsg_type = fam;
-	m.h.nlmsg_flags = flags;
-	m.g.cmd = cmd;
-	m.g.version = SBEXEC_GENL_VERSION;
-	nl_sendto(nl, &m, m.h.nlmsg_len);
+	h->nlmsg_len = (uint32_t)b->len;
+	h->nlmsg_type = fam;
+	h->nlmsg_flags = flags;
+	g->cmd = cmd;
+	g->version = SBEXEC_GENL_VERSION;
+	nl_sendto(nl, b->p, b->len);
 	while (recv(nl, rx, sizeof(rx), MSG_DONTWAIT) > 0 || errno == ENOBUFS)
 		;
 }
@@ -3174,6 +3201,7 @@ static void *racer_main(void *arg)
 	unsigned int nown = 0, i, burst = 0;
 	uint64_t last = 0;
 	uint8_t *buf = malloc(65536);
+	struct buf tx = { 0 };
 	sigset_t set;
 	int nl = nl_open(false);
 
@@ -3225,16 +3253,15 @@ static void *racer_main(void *arg)
 		}
 		if (!have)
 			continue;
-		uint8_t a[128];
-		size_t alen = 0;
 		uint8_t cmd;
 		uint16_t flags = NLM_F_REQUEST | NLM_F_ACK, rows, cols;
 
+		racer_begin(&tx, id);
 		switch (rnd(&r, 7)) {
 		case 0:
 			cmd = SBEXEC_CMD_STDIN;
 			rnd_bytes(&r, buf, 64);
-			alen = racer_attr(a, SBEXEC_A_STDIN_DATA, buf, 1 + rnd(&r, 64));
+			buf_nla_put(&tx, SBEXEC_A_STDIN_DATA, buf, 1 + rnd(&r, 64));
 			break;
 		case 1:
 			cmd = SBEXEC_CMD_CLOSE_STDIN;
@@ -3243,13 +3270,13 @@ static void *racer_main(void *arg)
 			cmd = SBEXEC_CMD_RESIZE;
 			rows = (uint16_t)(1 + rnd(&r, 100));
 			cols = (uint16_t)(1 + rnd(&r, 300));
-			alen = racer_attr(a, SBEXEC_A_ROWS, &rows, 2);
-			alen += racer_attr(a + alen, SBEXEC_A_COLS, &cols, 2);
+			buf_nla_put(&tx, SBEXEC_A_ROWS, &rows, 2);
+			buf_nla_put(&tx, SBEXEC_A_COLS, &cols, 2);
 			break;
 		case 3:
 			cmd = SBEXEC_CMD_SIGNAL;
 			v = sigs[rnd(&r, ARRAY_SIZE(sigs))];
-			alen = racer_attr(a, SBEXEC_A_SIGNAL, &v, 4);
+			buf_nla_put(&tx, SBEXEC_A_SIGNAL, &v, 4);
 			break;
 		case 4:
 			cmd = SBEXEC_CMD_LIST;
@@ -3259,13 +3286,14 @@ static void *racer_main(void *arg)
 			cmd = SBEXEC_CMD_GET;
 			break;
 		}
-		racer_send(nl, rc->fam, cmd, flags, id, a, alen);
+		racer_send(nl, &tx, rc->fam, cmd, flags);
 	}
 	for (i = 0; i < nown; i++)
 		close(own[i].fd);
 	if (nl >= 0)
 		close(nl);
 	free(buf);
+	free(tx.p);
 	return NULL;
 }
 
