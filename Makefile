@@ -11,6 +11,7 @@
 #                        sbexec.yaml (ynl-gen-c.py from linux-source-6.12)
 #   make run [CMD=...]   boot a guest and run one `sbexec run` session
 #   make check           deps, build, lint, then the selftests in one guest boot
+#                        (built once: scripts/check --built does not build again)
 #   make check KERNEL=6.12   the same in Debian's 6.12 guest (default: 6.1)
 #   make check-dkms      dkms add/build/install for 6.1, 6.12 and the debug
 #                        kernel, modprobe DKMS's module in each guest, a session
@@ -124,11 +125,13 @@ run:
 	@$(MAKE) -s all
 	@SBEXEC_RUN_CMD='$(subst ','\'',$(value CMD))' '$(TOP)/scripts/run'
 
+# `make all` builds everything the guest runs, so scripts/check --built
+# tells scripts/vm not to build it again.
 check:
 	@'$(TOP)/scripts/deps'
 	@$(MAKE) all
 	@$(MAKE) -s lint
-	@'$(TOP)/scripts/check'
+	@'$(TOP)/scripts/check' --built
 
 # tools/fuzz/sbexec-fuzz (selftests/fuzz_smoke.sh runs it in make check).
 fuzz-tool:

@@ -1,0 +1,274 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * helper_loop_test - unit tests of sbexec-helper's library: the helper's
+ * main loop, over a SOCK_SEQPACKET pair standing in for the device:
+ * answers, reaping, a reply the module did not take.
+ *
+ * Needs no module. helper_units.h: what the helper_*_test programs share.
+ */
+
+#include "helper_units.h"
+#include "kselftest_harness.h"
+
+/* ---- the main loop, over a SOCK_SEQPACKET pair standing in for the device ---- */
+
+/* Fork a helper serving sv[1] (its log to @logfd if >= 0); its pid. */
+static pid_t start_loop_log(int sv[2], int logfd)
+{
+	struct helper_opts o = { .device = "socketpair" };
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		int sigfd = helper_signalfd();
+
+		close(sv[0]);
+		if (logfd >= 0)
+			dup2(logfd, 2);
+		_exit(sigfd < 0 ? 100 : helper_run(sv[1], sigfd, &o));
+	}
+	close(sv[1]);
+	return pid;
+}
+
+static pid_t start_loop(int sv[2])
+{
+	return start_loop_log(sv, -1);
+}
+
+static size_t build_spawn_msg(struct msg *m, uint64_t id, const char *cmd,
+			      const char *arg)
+{
+	struct sbexec_upcall_hdr hdr = { .type = SBEXEC_UP_SPAWN, .id = id };
+
+	msg_init(m);
+	attr_buf_reserve(&m->b, sizeof(hdr), NULL);
+	attr_put_str(&m->b, SBEXEC_A_CMD, cmd);
+	if (arg)
+		attr_put_str(&m->b, SBEXEC_A_ARG, arg);
+	hdr.len = (uint32_t)m->b.len;
+	memcpy(m->buf, &hdr, sizeof(hdr));
+	return m->b.len;
+}
+
+/*
+ * Read the helper's SBEXEC_UP_FORKED for request @id (the child it forked,
+ * held at its gate) and then its reply; returns the reply's length.
+ */
+static ssize_t read_forked_then_reply(struct __test_metadata *_metadata,
+				      int fd, uint64_t id, void *reply,
+				      size_t cap, pid_t *forked)
+{
+	unsigned char buf[SBEXEC_UPCALL_MAX_REPLY];
+	struct decoded_reply d;
+	ssize_t n;
+
+	*forked = -1;
+	n = read(fd, buf, sizeof(buf));
+	EXPECT_LT(0, n);
+	if (n <= 0)
+		return -1;
+	EXPECT_EQ(0, decode_reply(buf, (size_t)n, &d));
+	EXPECT_EQ((uint16_t)SBEXEC_UP_FORKED, d.hdr.type);
+	EXPECT_EQ(id, d.hdr.id);
+	EXPECT_TRUE(d.has_pid);
+	EXPECT_FALSE(d.has_pipes || d.has_pty || d.has_failure);
+	*forked = (pid_t)d.pid;
+	return read(fd, reply, cap);
+}
+
+static pid_t parent_of(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	int ppid = -1;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fp = fopen(path, "re");
+	if (!fp)
+		return -1;
+	if (fgets(buf, sizeof(buf), fp) && (p = strrchr(buf, ')')))
+		sscanf(p + 2, "%*c %d", &ppid);
+	fclose(fp);
+	return ppid;
+}
+
+/* Reap everything; count the processes SIGKILL ended. */
+static int reap_all(void)
+{
+	int status, killed = 0;
+
+	while (waitpid(-1, &status, 0) > 0)
+		killed += WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+	return killed;
+}
+
+TEST(loop_answers_each_request_and_stops_on_sigterm)
+{
+	struct decoded_reply d;
+	unsigned char reply[SBEXEC_UPCALL_MAX_REPLY];
+	int sv[2], status;
+	struct msg m;
+	size_t len;
+	ssize_t n;
+	pid_t helper, child, forked;
+
+	/* The helper's orphans come back to us when it exits. */
+	ASSERT_EQ(0, prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0));
+	helper = start_loop(sv);
+	ASSERT_LT(0, helper);
+
+	len = build_spawn_msg(&m, 41, "sleep", "30");
+	ASSERT_EQ((ssize_t)len, write(sv[0], m.buf, len));
+	n = read_forked_then_reply(_metadata, sv[0], 41, reply, sizeof(reply),
+				   &forked);
+	ASSERT_LT(0, n);
+	ASSERT_EQ(0, decode_reply(reply, (size_t)n, &d));
+	EXPECT_EQ(41U, d.hdr.id);
+	EXPECT_EQ((uint16_t)SBEXEC_UP_SPAWNED, d.hdr.type);
+	ASSERT_TRUE(d.has_pid);
+	EXPECT_TRUE(d.has_pipes);
+	EXPECT_FALSE(d.has_failure);
+	child = (pid_t)d.pid;
+	EXPECT_EQ(forked, child);
+	EXPECT_EQ(helper, parent_of(child));
+
+	len = build_spawn_msg(&m, 42, "/sbexec/none", NULL);
+	ASSERT_EQ((ssize_t)len, write(sv[0], m.buf, len));
+	n = read_forked_then_reply(_metadata, sv[0], 42, reply, sizeof(reply),
+				   &forked);
+	ASSERT_LT(0, n);
+	ASSERT_EQ(0, decode_reply(reply, (size_t)n, &d));
+	EXPECT_EQ(42U, d.hdr.id);
+	EXPECT_TRUE(d.has_failure);
+	EXPECT_EQ((uint32_t)SBEXEC_FAIL_NOT_FOUND, d.kind);
+
+	/* SIGTERM: clean exit; running sessions are left alone. */
+	ASSERT_EQ(0, kill(helper, SIGTERM));
+	ASSERT_EQ(helper, waitpid(helper, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	EXPECT_EQ(0, kill(child, 0));
+	kill(child, SIGKILL);
+	EXPECT_EQ(1, reap_all());
+	close(sv[0]);
+}
+
+TEST(loop_reaps_exited_children)
+{
+	unsigned char reply[SBEXEC_UPCALL_MAX_REPLY];
+	struct decoded_reply d;
+	char path[64];
+	int sv[2], tries;
+	struct msg m;
+	size_t len;
+	ssize_t n;
+	pid_t helper, forked;
+
+	helper = start_loop(sv);
+	ASSERT_LT(0, helper);
+	len = build_spawn_msg(&m, 1, "true", NULL);
+	ASSERT_EQ((ssize_t)len, write(sv[0], m.buf, len));
+	n = read_forked_then_reply(_metadata, sv[0], 1, reply, sizeof(reply),
+				   &forked);
+	ASSERT_LT(0, n);
+	ASSERT_EQ(0, decode_reply(reply, (size_t)n, &d));
+	ASSERT_TRUE(d.has_pid);
+	/* No zombie stays behind once the child has exited. */
+	snprintf(path, sizeof(path), "/proc/%u", d.pid);
+	for (tries = 0; tries < 100 && access(path, F_OK) == 0; tries++)
+		usleep(20 * 1000);
+	EXPECT_NE(0, access(path, F_OK));
+	/* EOF on the channel: the helper exits 0. */
+	close(sv[0]);
+	EXPECT_EQ(0, wait_exit_code(helper));
+}
+
+TEST(loop_kills_child_when_reply_is_not_delivered)
+{
+	int sv[2], logp[2], status;
+	char log[1024], *p;
+	unsigned char buf[SBEXEC_UPCALL_MAX_REPLY];
+	struct decoded_reply d;
+	struct msg m;
+	size_t len;
+	ssize_t n;
+	pid_t helper, child;
+
+	/* Orphans (if the helper exits before reaping) come back to us. */
+	ASSERT_EQ(0, prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0));
+	ASSERT_EQ(0, pipe2(logp, O_CLOEXEC));
+	helper = start_loop_log(sv, logp[1]);
+	ASSERT_LT(0, helper);
+	close(logp[1]);
+	len = build_spawn_msg(&m, 7, "sleep", "30");
+	ASSERT_EQ((ssize_t)len, write(sv[0], m.buf, len));
+	/* The module took the child (FORKED)... */
+	n = read(sv[0], buf, sizeof(buf));
+	ASSERT_LT(0, n);
+	ASSERT_EQ(0, decode_reply(buf, (size_t)n, &d));
+	ASSERT_EQ((uint16_t)SBEXEC_UP_FORKED, d.hdr.type);
+	/* ...but is gone before the reply: write() fails (EPIPE). */
+	close(sv[0]);
+	ASSERT_EQ(helper, waitpid(helper, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	read_all(logp[0], log, sizeof(log));
+	close(logp[0]);
+	p = strstr(log, "request 7: reply not delivered");
+	ASSERT_NE(NULL, p) TH_LOG("%s", log);
+	p = strstr(p, "killed pid ");
+	ASSERT_NE(NULL, p) TH_LOG("%s", log);
+	child = (pid_t)atoi(p + strlen("killed pid "));
+	ASSERT_LT(0, child);
+	EXPECT_EQ((pid_t)d.pid, child);
+	/* Whoever reaped it, the 30 s sleep is gone. */
+	reap_all();
+	EXPECT_EQ(-1, kill(child, 0));
+	EXPECT_EQ(ESRCH, errno);
+}
+
+/*
+ * The module refuses the child (here: the channel is closed before the
+ * helper reports it): it is killed at its gate and its command never runs.
+ */
+TEST(loop_child_the_module_did_not_take_never_runs)
+{
+	char log[1024], mark[64];
+	int sv[2], logp[2], status;
+	struct helper_opts o = { .device = "socketpair" };
+	struct msg m;
+	size_t len;
+	pid_t helper;
+
+	snprintf(mark, sizeof(mark), "/tmp/sbexec-loop-gate.%d", (int)getpid());
+	unlink(mark);
+	ASSERT_EQ(0, pipe2(logp, O_CLOEXEC));
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv));
+	/* The request is queued and its sender gone before the helper runs. */
+	len = build_spawn_msg(&m, 8, "touch", mark);
+	ASSERT_EQ((ssize_t)len, write(sv[0], m.buf, len));
+	close(sv[0]);
+	helper = fork();
+	ASSERT_LE(0, helper);
+	if (helper == 0) {
+		int sigfd = helper_signalfd();
+
+		dup2(logp[1], 2);
+		_exit(sigfd < 0 ? 100 : helper_run(sv[1], sigfd, &o));
+	}
+	close(sv[1]);
+	close(logp[1]);
+	ASSERT_EQ(helper, waitpid(helper, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	read_all(logp[0], log, sizeof(log));
+	close(logp[0]);
+	EXPECT_NE(NULL, strstr(log, "request 8: failure reply not delivered"))
+		TH_LOG("%s", log);
+	EXPECT_NE(0, access(mark, F_OK));
+	unlink(mark);
+}
+
+TEST_HARNESS_MAIN
