@@ -55,29 +55,22 @@ uint32_t classify_failure(uint32_t stage, int err)
 
 const char *errno_name(int err)
 {
-	switch (err) {
-	case E2BIG:		return "E2BIG";
-	case EACCES:		return "EACCES";
-	case EAGAIN:		return "EAGAIN";
-	case EBUSY:		return "EBUSY";
-	case EFAULT:		return "EFAULT";
-	case EINVAL:		return "EINVAL";
-	case EIO:		return "EIO";
-	case EISDIR:		return "EISDIR";
-	case ELOOP:		return "ELOOP";
-	case EMFILE:		return "EMFILE";
-	case ENAMETOOLONG:	return "ENAMETOOLONG";
-	case ENFILE:		return "ENFILE";
-	case ENOENT:		return "ENOENT";
-	case ENOEXEC:		return "ENOEXEC";
-	case ENOMEM:		return "ENOMEM";
-	case ENOSYS:		return "ENOSYS";
-	case ENOTDIR:		return "ENOTDIR";
-	case ENXIO:		return "ENXIO";
-	case EPERM:		return "EPERM";
-	case ETXTBSY:		return "ETXTBSY";
-	default:		return NULL;
-	}
+	/*
+	 * The reference's list: only these errnos are named (0, ESRCH, EINTR
+	 * and the rest get NULL, so no SBEXEC_FAILURE_A_ERRNO_NAME is sent).
+	 * The names are glibc's.
+	 */
+	static const int named[] = {
+		E2BIG, EACCES, EAGAIN, EBUSY, EFAULT, EINVAL, EIO, EISDIR,
+		ELOOP, EMFILE, ENAMETOOLONG, ENFILE, ENOENT, ENOEXEC, ENOMEM,
+		ENOSYS, ENOTDIR, ENXIO, EPERM, ETXTBSY,
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(named) / sizeof(named[0]); i++)
+		if (named[i] == err)
+			return strerrorname_np(err);
+	return NULL;
 }
 
 void failure_set(struct spawn_failure *f, uint32_t stage, int err,

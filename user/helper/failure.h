@@ -27,7 +27,10 @@ struct spawn_failure {
 uint32_t classify_spawn_errno(int err);
 /* Kind for a failure at @stage with @err (see the comment above). */
 uint32_t classify_failure(uint32_t stage, int err);
-/* Reference errno_name(): symbolic name, or NULL when not in its list. */
+/*
+ * Reference errno_name(): the symbolic name (glibc's strerrorname_np()) of
+ * an errno in its list, or NULL for any other.
+ */
 const char *errno_name(int err);
 
 /*

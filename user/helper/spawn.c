@@ -282,10 +282,6 @@ static void reap(pid_t pid)
 }
 
 /*
- * Fork, run the child, and wait for exec or failure. The error pipe's read
- * end sees EOF once execve() succeeds (O_CLOEXEC), or a spawn_report.
- */
-/*
  * Run the hook for @pid, then open the gate (or, when the hook refused,
  * kill and reap the child that waits at it). Returns 0 or -1 with @f set.
  */
@@ -320,6 +316,10 @@ static int pass_gate(const struct spawn_plan *plan, const struct spawn_hook *hoo
 	return -1;
 }
 
+/*
+ * Fork, run the child, and wait for exec or failure. The error pipe's read
+ * end sees EOF once execve() succeeds (O_CLOEXEC), or a spawn_report.
+ */
 static int fork_and_exec(const struct spawn_plan *plan,
 			 const struct spawn_hook *hook, int errp[2], int gate[2],
 			 struct spawn_result *res, struct spawn_failure *f)

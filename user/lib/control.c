@@ -101,71 +101,73 @@ int sbexec_signal(struct sbexec *h, uint32_t id, int sig)
 	return sbx_request(h, msg, NULL, NULL);
 }
 
+static const struct nla_policy exit_policy[SBEXEC_EXIT_A_MAX + 1] = {
+	[SBEXEC_EXIT_A_CODE] = SBX_POLICY_U32,
+	[SBEXEC_EXIT_A_SIGNAL] = SBX_POLICY_U32,
+	[SBEXEC_EXIT_A_CORE_DUMPED] = { .type = NLA_FLAG },
+};
+
 int sbx_parse_exit(const struct nlattr *nest, struct sbexec_exit_info *ei)
 {
 	struct nlattr *tb[SBEXEC_EXIT_A_MAX + 1];
 
 	memset(ei, 0, sizeof(*ei));
-	if (nla_parse_nested(tb, SBEXEC_EXIT_A_MAX, (struct nlattr *)nest, NULL))
+	if (nla_parse_nested(tb, SBEXEC_EXIT_A_MAX, (struct nlattr *)nest,
+			     exit_policy))
 		return -EPROTO;
 	if (tb[SBEXEC_EXIT_A_CODE]) {
-		if (!sbx_nla_is_u32(tb[SBEXEC_EXIT_A_CODE]))
-			return -EPROTO;
 		ei->exited = 1;
 		ei->code = nla_get_u32(tb[SBEXEC_EXIT_A_CODE]);
 	}
-	if (tb[SBEXEC_EXIT_A_SIGNAL]) {
-		if (!sbx_nla_is_u32(tb[SBEXEC_EXIT_A_SIGNAL]))
-			return -EPROTO;
+	if (tb[SBEXEC_EXIT_A_SIGNAL])
 		ei->signal = nla_get_u32(tb[SBEXEC_EXIT_A_SIGNAL]);
-	}
 	ei->core_dumped = tb[SBEXEC_EXIT_A_CORE_DUMPED] ? 1 : 0;
 	if (!tb[SBEXEC_EXIT_A_CODE] && !tb[SBEXEC_EXIT_A_SIGNAL])
 		return -EPROTO;
 	return 0;
 }
 
+/*
+ * A GET reply or LIST entry. CMD and USER are not typed NLA_STRING:
+ * sbx_nla_strcpy() takes them terminated or not, and empty, as it always
+ * has (libnl's NLA_STRING would refuse an unterminated or empty one).
+ */
+static const struct nla_policy info_policy[SBEXEC_A_MAX + 1] = {
+	[SBEXEC_A_SESSION_ID] = SBX_POLICY_U32,
+	[SBEXEC_A_PID] = SBX_POLICY_U32,
+	[SBEXEC_A_TTY] = { .type = NLA_FLAG },
+	[SBEXEC_A_EXIT] = { .type = NLA_NESTED },
+	[SBEXEC_A_FLAGS] = SBX_POLICY_U32,
+	[SBEXEC_A_STATE] = SBX_POLICY_U32,
+	[SBEXEC_A_BYTES_OUT] = SBX_POLICY_U64,
+	[SBEXEC_A_RING_SIZE] = SBX_POLICY_U32,
+	[SBEXEC_A_AGE_MS] = SBX_POLICY_U64,
+};
+
+/* @tb has passed info_policy. */
 static int parse_info(struct nlattr **tb, struct sbexec_session_info *info)
 {
 	memset(info, 0, sizeof(*info));
-	if (!sbx_nla_is_u32(tb[SBEXEC_A_SESSION_ID]))
+	if (!tb[SBEXEC_A_SESSION_ID])
 		return -EPROTO;
 	info->session_id = nla_get_u32(tb[SBEXEC_A_SESSION_ID]);
-	if (tb[SBEXEC_A_PID]) {
-		if (!sbx_nla_is_u32(tb[SBEXEC_A_PID]))
-			return -EPROTO;
+	if (tb[SBEXEC_A_PID])
 		info->pid = nla_get_u32(tb[SBEXEC_A_PID]);
-	}
 	if (tb[SBEXEC_A_CMD])
 		sbx_nla_strcpy(info->cmd, sizeof(info->cmd), tb[SBEXEC_A_CMD]);
 	if (tb[SBEXEC_A_USER])
 		sbx_nla_strcpy(info->user, sizeof(info->user), tb[SBEXEC_A_USER]);
-	if (tb[SBEXEC_A_FLAGS]) {
-		if (!sbx_nla_is_u32(tb[SBEXEC_A_FLAGS]))
-			return -EPROTO;
+	if (tb[SBEXEC_A_FLAGS])
 		info->flags = nla_get_u32(tb[SBEXEC_A_FLAGS]);
-	}
-	if (tb[SBEXEC_A_RING_SIZE]) {
-		if (!sbx_nla_is_u32(tb[SBEXEC_A_RING_SIZE]))
-			return -EPROTO;
+	if (tb[SBEXEC_A_RING_SIZE])
 		info->ring_size = nla_get_u32(tb[SBEXEC_A_RING_SIZE]);
-	}
-	if (tb[SBEXEC_A_AGE_MS]) {
-		if (!sbx_nla_is_u64(tb[SBEXEC_A_AGE_MS]))
-			return -EPROTO;
+	if (tb[SBEXEC_A_AGE_MS])
 		info->age_ms = nla_get_u64(tb[SBEXEC_A_AGE_MS]);
-	}
-	if (tb[SBEXEC_A_STATE]) {
-		if (!sbx_nla_is_u32(tb[SBEXEC_A_STATE]))
-			return -EPROTO;
+	if (tb[SBEXEC_A_STATE])
 		info->state = nla_get_u32(tb[SBEXEC_A_STATE]);
-	}
 	info->tty = tb[SBEXEC_A_TTY] != NULL;
-	if (tb[SBEXEC_A_BYTES_OUT]) {
-		if (!sbx_nla_is_u64(tb[SBEXEC_A_BYTES_OUT]))
-			return -EPROTO;
+	if (tb[SBEXEC_A_BYTES_OUT])
 		info->bytes_out = nla_get_u64(tb[SBEXEC_A_BYTES_OUT]);
-	}
 	if (tb[SBEXEC_A_EXIT]) {
 		if (sbx_parse_exit(tb[SBEXEC_A_EXIT], &info->exit) < 0)
 			return -EPROTO;
@@ -190,6 +192,12 @@ static int get_reply(struct nlattr **tb, void *arg)
 	return 0;
 }
 
+static const struct sbx_reply get_reply_ops = {
+	.policy = info_policy,
+	.malformed = "malformed GET reply",
+	.fn = get_reply,
+};
+
 int sbexec_get(struct sbexec *h, uint32_t id, struct sbexec_session_info *info)
 {
 	struct get_ctx c = { .h = h, .info = info };
@@ -201,7 +209,7 @@ int sbexec_get(struct sbexec *h, uint32_t id, struct sbexec_session_info *info)
 	err = session_msg(h, SBEXEC_CMD_GET, id, 0, &msg);
 	if (err < 0)
 		return err;
-	err = sbx_request(h, msg, get_reply, &c);
+	err = sbx_request(h, msg, &get_reply_ops, &c);
 	if (err < 0)
 		return err;
 	if (!c.got)
@@ -228,6 +236,12 @@ static int list_reply(struct nlattr **tb, void *arg)
 	return 0;
 }
 
+static const struct sbx_reply list_reply_ops = {
+	.policy = info_policy,
+	.malformed = "malformed LIST entry",
+	.fn = list_reply,
+};
+
 int sbexec_list(struct sbexec *h, sbexec_list_cb cb, void *arg)
 {
 	struct list_ctx *c;
@@ -247,7 +261,7 @@ int sbexec_list(struct sbexec *h, sbexec_list_cb cb, void *arg)
 		free(c);
 		return -ENOMEM;
 	}
-	err = sbx_request(h, msg, list_reply, c);
+	err = sbx_request(h, msg, &list_reply_ops, c);
 	if (!err)
 		err = c->stop;
 	free(c);

@@ -105,31 +105,36 @@ static int build_exec(struct sbexec *h, const struct sbexec_exec_req *req,
 	return 0;
 }
 
+/*
+ * ERRNO_NAME and MESSAGE are not typed NLA_STRING: sbx_nla_strcpy() takes
+ * them terminated or not, and empty, as it always has.
+ */
+static const struct nla_policy failure_policy[SBEXEC_FAILURE_A_MAX + 1] = {
+	[SBEXEC_FAILURE_A_KIND] = SBX_POLICY_U32,
+	[SBEXEC_FAILURE_A_ERRNO] = SBX_POLICY_U32,
+	[SBEXEC_FAILURE_A_STAGE] = SBX_POLICY_U32,
+};
+
 static int parse_failure(const struct nlattr *nest, struct sbexec_failure *f)
 {
 	struct nlattr *tb[SBEXEC_FAILURE_A_MAX + 1];
 
-	if (nla_parse_nested(tb, SBEXEC_FAILURE_A_MAX, (struct nlattr *)nest, NULL))
+	if (nla_parse_nested(tb, SBEXEC_FAILURE_A_MAX, (struct nlattr *)nest,
+			     failure_policy))
 		return -EPROTO;
-	if (!sbx_nla_is_u32(tb[SBEXEC_FAILURE_A_KIND]))
+	if (!tb[SBEXEC_FAILURE_A_KIND])
 		return -EPROTO;
 	f->kind = nla_get_u32(tb[SBEXEC_FAILURE_A_KIND]);
-	if (tb[SBEXEC_FAILURE_A_ERRNO]) {
-		if (!sbx_nla_is_u32(tb[SBEXEC_FAILURE_A_ERRNO]))
-			return -EPROTO;
+	if (tb[SBEXEC_FAILURE_A_ERRNO])
 		f->errnum = nla_get_u32(tb[SBEXEC_FAILURE_A_ERRNO]);
-	}
 	if (tb[SBEXEC_FAILURE_A_ERRNO_NAME])
 		sbx_nla_strcpy(f->errno_name, sizeof(f->errno_name),
 			       tb[SBEXEC_FAILURE_A_ERRNO_NAME]);
 	if (tb[SBEXEC_FAILURE_A_MESSAGE])
 		sbx_nla_strcpy(f->message, sizeof(f->message),
 			       tb[SBEXEC_FAILURE_A_MESSAGE]);
-	if (tb[SBEXEC_FAILURE_A_STAGE]) {
-		if (!sbx_nla_is_u32(tb[SBEXEC_FAILURE_A_STAGE]))
-			return -EPROTO;
+	if (tb[SBEXEC_FAILURE_A_STAGE])
 		f->stage = nla_get_u32(tb[SBEXEC_FAILURE_A_STAGE]);
-	}
 	return 0;
 }
 
@@ -138,6 +143,7 @@ struct exec_ctx {
 	struct sbexec_exec_result *res;
 };
 
+/* @tb has passed exec_policy. */
 static int exec_reply(struct nlattr **tb, void *arg)
 {
 	struct exec_ctx *c = arg;
@@ -150,14 +156,25 @@ static int exec_reply(struct nlattr **tb, void *arg)
 					"malformed failure in the EXEC reply");
 		return 0;
 	}
-	if (!sbx_nla_is_u32(tb[SBEXEC_A_SESSION_ID]) ||
-	    (tb[SBEXEC_A_PID] && !sbx_nla_is_u32(tb[SBEXEC_A_PID])))
+	if (!tb[SBEXEC_A_SESSION_ID])
 		return sbx_fail(c->h, -EPROTO, "malformed EXEC reply");
 	res->session_id = nla_get_u32(tb[SBEXEC_A_SESSION_ID]);
 	if (tb[SBEXEC_A_PID])
 		res->pid = nla_get_u32(tb[SBEXEC_A_PID]);
 	return 0;
 }
+
+static const struct nla_policy exec_policy[SBEXEC_A_MAX + 1] = {
+	[SBEXEC_A_SESSION_ID] = SBX_POLICY_U32,
+	[SBEXEC_A_PID] = SBX_POLICY_U32,
+	[SBEXEC_A_FAILURE] = { .type = NLA_NESTED },
+};
+
+static const struct sbx_reply exec_reply_ops = {
+	.policy = exec_policy,
+	.malformed = "malformed EXEC reply",
+	.fn = exec_reply,
+};
 
 int sbexec_exec(struct sbexec *h, const struct sbexec_exec_req *req,
 		struct sbexec_exec_result *res)
@@ -172,7 +189,7 @@ int sbexec_exec(struct sbexec *h, const struct sbexec_exec_req *req,
 	err = build_exec(h, req, &msg);
 	if (err < 0)
 		return err;
-	err = sbx_request(h, msg, exec_reply, &c);
+	err = sbx_request(h, msg, &exec_reply_ops, &c);
 	if (h->have_extack)
 		snprintf(res->extack, sizeof(res->extack), "%s", h->extack);
 

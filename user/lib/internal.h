@@ -38,6 +38,22 @@ struct sbexec {
 typedef int (*sbx_reply_fn)(struct nlattr **tb, void *arg);
 
 /*
+ * How sbx_request() reads the replies of a request: libnl checks each
+ * reply's attributes against @policy (SBEXEC_A_MAX + 1 entries; NULL for
+ * no checks), and a reply it rejects is not handed to @fn but recorded as
+ * -EPROTO with the message @malformed, as a failure of @fn would be.
+ */
+struct sbx_reply {
+	const struct nla_policy *policy;
+	const char *malformed;
+	sbx_reply_fn fn;
+};
+
+/* Policy entries for an integer of exactly its size (libnl: at least). */
+#define SBX_POLICY_U32	{ .type = NLA_U32, .maxlen = sizeof(uint32_t) }
+#define SBX_POLICY_U64	{ .type = NLA_U64, .maxlen = sizeof(uint64_t) }
+
+/*
  * Allocate a request for @cmd with room for @payload bytes of attributes;
  * @dump adds NLM_F_DUMP. NLM_F_ACK is always set. NULL on ENOMEM (the
  * handle's error is set).
@@ -47,13 +63,14 @@ struct nl_msg *sbx_msg_new(struct sbexec *h, uint8_t cmd, size_t payload,
 
 /*
  * Send @msg (always freed) and read replies until its ack (or, for a
- * dump, NLMSG_DONE) arrives; call @reply for each reply message.
+ * dump, NLMSG_DONE) arrives; read each reply message as @reply says
+ * (NULL: replies are not read).
  *
  * Return: 0 or the first negative errno among: the kernel's ack, a
  * reply handler, the transport. The handle's error state is updated.
  */
-int sbx_request(struct sbexec *h, struct nl_msg *msg, sbx_reply_fn reply,
-		void *arg);
+int sbx_request(struct sbexec *h, struct nl_msg *msg,
+		const struct sbx_reply *reply, void *arg);
 
 /* Reset the handle's error state before a call. */
 void sbx_clear_error(struct sbexec *h);
@@ -70,11 +87,6 @@ int sbx_nlerr_to_errno(int nlerr);
 
 /* Copy a string attribute into @dst (size @n), NUL-terminated, truncating. */
 void sbx_nla_strcpy(char *dst, size_t n, const struct nlattr *a);
-
-/* True when @a is a u32 / u16 / u64 attribute of exactly that size. */
-bool sbx_nla_is_u32(const struct nlattr *a);
-bool sbx_nla_is_u16(const struct nlattr *a);
-bool sbx_nla_is_u64(const struct nlattr *a);
 
 /* Name of a top-level attribute type, "SBEXEC_A_<n>" for unknown ones. */
 const char *sbx_attr_name(unsigned int type, char *buf, size_t n);

@@ -285,6 +285,9 @@ static int count_reply(struct nlattr **tb, void *arg)
 	return 0;
 }
 
+/* nlctrl's attributes are not sbexec's: no policy. */
+static const struct sbx_reply count_replies = { .fn = count_reply };
+
 static void test_ctrl_requests(void)
 {
 	struct sbexec *h = ctrl_handle();
@@ -299,7 +302,7 @@ static void test_ctrl_requests(void)
 	/* A valid request: one reply, then the ack. */
 	msg = sbx_msg_new(h, CTRL_CMD_GETFAMILY, 64, false);
 	nla_put_string(msg, CTRL_ATTR_FAMILY_NAME, "nlctrl");
-	err = sbx_request(h, msg, count_reply, &replies);
+	err = sbx_request(h, msg, &count_replies, &replies);
 	CHECK(err == 0 && replies == 1, "request with reply and ack (err %d, %d replies)",
 	      err, replies);
 
@@ -321,7 +324,7 @@ static void test_ctrl_requests(void)
 	sbx_clear_error(h);
 	msg = sbx_msg_new(h, CTRL_CMD_GETFAMILY, 64, false);
 	nla_put_string(msg, CTRL_ATTR_FAMILY_NAME, "nlctrl");
-	err = sbx_request(h, msg, count_reply, &replies);
+	err = sbx_request(h, msg, &count_replies, &replies);
 	CHECK(err == 0 && replies == 1 && sbexec_strerror_last(h)[0] == '\0',
 	      "next request after an error");
 
@@ -336,7 +339,7 @@ static void test_ctrl_requests(void)
 	replies = 0;
 	sbx_clear_error(h);
 	msg = sbx_msg_new(h, CTRL_CMD_GETFAMILY, 0, true);
-	err = sbx_request(h, msg, count_reply, &replies);
+	err = sbx_request(h, msg, &count_replies, &replies);
 	CHECK(err == 0 && replies >= 1, "dump: err %d, %d families", err, replies);
 
 	sbexec_close(h);

@@ -220,7 +220,7 @@ struct sbx_txn {
 	struct sbexec *h;
 	struct nl_msg *req;	/* kept to name an attribute by offset */
 	uint32_t seq;
-	sbx_reply_fn reply;
+	const struct sbx_reply *reply;
 	void *arg;
 	int ack_err;		/* the kernel's verdict */
 	int reply_err;		/* first failure of a reply handler */
@@ -292,6 +292,18 @@ static bool sbx_attr_at(struct nl_msg *req, uint32_t offs, unsigned int *parent,
 	return false;
 }
 
+/*
+ * The extack TLVs the library reads. libnl checks each on its own (a
+ * policy given to nla_parse() would drop them all for one bad TLV): one
+ * that fails is ignored, the others are still used.
+ */
+static const struct nla_policy sbx_extack_policy[NLMSGERR_ATTR_MAX + 1] = {
+	[NLMSGERR_ATTR_MSG] = { .minlen = 1 },
+	[NLMSGERR_ATTR_OFFS] = SBX_POLICY_U32,
+	[NLMSGERR_ATTR_MISS_TYPE] = SBX_POLICY_U32,
+	[NLMSGERR_ATTR_MISS_NEST] = SBX_POLICY_U32,
+};
+
 /* Read the extack TLVs that follow @e in the ack message @nlh. */
 static void sbx_parse_extack(struct sbx_txn *t, const struct nlmsghdr *nlh,
 			     size_t ack_len)
@@ -300,7 +312,7 @@ static void sbx_parse_extack(struct sbx_txn *t, const struct nlmsghdr *nlh,
 	struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
 	const unsigned char *tlv;
 	unsigned int parent, type;
-	int len;
+	int len, i;
 
 	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
 		return;
@@ -312,17 +324,20 @@ static void sbx_parse_extack(struct sbx_txn *t, const struct nlmsghdr *nlh,
 		return;
 	if (nla_parse(tb, NLMSGERR_ATTR_MAX, (struct nlattr *)tlv, len, NULL))
 		return;
+	for (i = 0; i <= NLMSGERR_ATTR_MAX; i++)
+		if (tb[i] && nla_validate(tb[i], tb[i]->nla_len,
+					  NLMSGERR_ATTR_MAX, sbx_extack_policy))
+			tb[i] = NULL;
 
-	if (tb[NLMSGERR_ATTR_MSG] && nla_len(tb[NLMSGERR_ATTR_MSG]) > 0) {
+	if (tb[NLMSGERR_ATTR_MSG]) {
 		sbx_nla_strcpy(h->extack, sizeof(h->extack), tb[NLMSGERR_ATTR_MSG]);
 		/* Kernel messages are terse phrases; keep them verbatim. */
 		h->have_extack = h->extack[0] != '\0';
 	}
-	if (tb[NLMSGERR_ATTR_MISS_TYPE] && sbx_nla_is_u32(tb[NLMSGERR_ATTR_MISS_TYPE])) {
+	if (tb[NLMSGERR_ATTR_MISS_TYPE]) {
 		type = nla_get_u32(tb[NLMSGERR_ATTR_MISS_TYPE]);
 		parent = 0;
-		if (tb[NLMSGERR_ATTR_MISS_NEST] &&
-		    sbx_nla_is_u32(tb[NLMSGERR_ATTR_MISS_NEST])) {
+		if (tb[NLMSGERR_ATTR_MISS_NEST]) {
 			unsigned int pp, pt;
 
 			if (sbx_attr_at(t->req, nla_get_u32(tb[NLMSGERR_ATTR_MISS_NEST]),
@@ -330,7 +345,7 @@ static void sbx_parse_extack(struct sbx_txn *t, const struct nlmsghdr *nlh,
 				parent = pt;
 		}
 		sbx_name_attr(h->bad_attr, sizeof(h->bad_attr), parent, type);
-	} else if (tb[NLMSGERR_ATTR_OFFS] && sbx_nla_is_u32(tb[NLMSGERR_ATTR_OFFS])) {
+	} else if (tb[NLMSGERR_ATTR_OFFS]) {
 		if (sbx_attr_at(t->req, nla_get_u32(tb[NLMSGERR_ATTR_OFFS]),
 				&parent, &type))
 			sbx_name_attr(h->bad_attr, sizeof(h->bad_attr), parent, type);
@@ -354,18 +369,21 @@ static int sbx_cb_valid(struct nl_msg *msg, void *arg)
 
 	if (nlh->nlmsg_type != t->h->family)
 		return NL_SKIP;
-	err = genlmsg_parse(nlh, 0, tb, SBEXEC_A_MAX, NULL);
-	if (err < 0) {
+	if (!genlmsg_valid_hdr(nlh, 0)) {
 		if (!t->reply_err)
 			t->reply_err = sbx_fail(t->h, -EPROTO,
 						"malformed reply from the sbexec module");
 		return NL_SKIP;
 	}
-	if (t->reply) {
-		err = t->reply(tb, t->arg);
-		if (err < 0 && !t->reply_err)
-			t->reply_err = err;
-	}
+	if (!t->reply)
+		return NL_OK;
+	/* With a valid header, only the policy can make this fail. */
+	if (genlmsg_parse(nlh, 0, tb, SBEXEC_A_MAX, t->reply->policy) < 0)
+		err = sbx_fail(t->h, -EPROTO, "%s", t->reply->malformed);
+	else
+		err = t->reply->fn(tb, t->arg);
+	if (err < 0 && !t->reply_err)
+		t->reply_err = err;
 	return NL_OK;
 }
 
@@ -437,8 +455,8 @@ static void sbx_set_ack_message(struct sbexec *h, int err)
 	h->last_err = err;
 }
 
-int sbx_request(struct sbexec *h, struct nl_msg *msg, sbx_reply_fn reply,
-		void *arg)
+int sbx_request(struct sbexec *h, struct nl_msg *msg,
+		const struct sbx_reply *reply, void *arg)
 {
 	struct sbx_txn t = {
 		.h = h, .req = msg, .reply = reply, .arg = arg,
@@ -506,19 +524,4 @@ void sbx_nla_strcpy(char *dst, size_t n, const struct nlattr *a)
 		len = n - 1;
 	memcpy(dst, s, len);
 	dst[len] = '\0';
-}
-
-bool sbx_nla_is_u32(const struct nlattr *a)
-{
-	return a && nla_len(a) == (int)sizeof(uint32_t);
-}
-
-bool sbx_nla_is_u16(const struct nlattr *a)
-{
-	return a && nla_len(a) == (int)sizeof(uint16_t);
-}
-
-bool sbx_nla_is_u64(const struct nlattr *a)
-{
-	return a && nla_len(a) == (int)sizeof(uint64_t);
 }
