@@ -176,7 +176,7 @@ static long sbexec_dev_ioctl(struct file *file, unsigned int cmd,
 		goto out;
 	}
 	if (cmd == SBEXEC_IOC_HELPER_REGISTER) {
-		ret = sbexec_helper_register(file, &df->helper);
+		ret = sbexec_helper_register(&df->helper);
 		if (ret)
 			goto out;
 		/* Publishes df->helper; pairs with sbexec_dev_role(). */

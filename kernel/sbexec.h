@@ -145,7 +145,6 @@ struct sbexec_session {
 
 	/* Set once by sbexec_session_start(), then read-only. */
 	struct pid *pid;
-	pid_t helper_pid_nr;
 
 	struct sbexec_ring ring;
 	struct work_struct io_work;
@@ -207,9 +206,8 @@ struct sbexec_params {
 
 struct sbexec_session *sbexec_session_new(const struct sbexec_params *p,
 					  struct sbexec_failure *fail);
-int sbexec_session_start(struct sbexec_session *s, struct pid *pid,
-			 pid_t helper_pid_nr, struct file *in,
-			 struct file *out, struct file *err);
+void sbexec_session_start(struct sbexec_session *s, struct pid *pid,
+			  struct file *in, struct file *out, struct file *err);
 void sbexec_session_remove(struct sbexec_session *s);
 struct sbexec_session *sbexec_session_lookup(u32 id);
 struct sbexec_session *sbexec_session_next(unsigned long *id);
@@ -239,7 +237,7 @@ int sbexec_upcall_spawn(struct sbexec_session *s, void *msg, size_t len,
 			struct sbexec_failure *fail);
 
 struct sbexec_helper;
-int sbexec_helper_register(struct file *file, struct sbexec_helper **out);
+int sbexec_helper_register(struct sbexec_helper **out);
 void sbexec_helper_unregister(struct sbexec_helper *h);
 ssize_t sbexec_helper_read(struct sbexec_helper *h, char __user *buf,
 			   size_t count, bool nonblock);

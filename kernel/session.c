@@ -425,24 +425,19 @@ out:
  * sbexec_session_start - hand a spawned process over to its session
  * @s: the session, not yet started
  * @pid: the process (the session takes this reference)
- * @helper_pid_nr: its pid number in the helper's namespace
  * @in: stdin pipe write end (pipe mode) or NULL; reference taken over
  * @out: stdout pipe read end or pty master; reference taken over
  * @err: stderr pipe read end (pipe mode) or NULL; reference taken over
  *
  * Called in the helper's write() context. Cannot fail once the arguments
  * are valid, so the process is never left without an owner.
- *
- * Return: 0.
  */
-int sbexec_session_start(struct sbexec_session *s, struct pid *pid,
-			 pid_t helper_pid_nr, struct file *in,
-			 struct file *out, struct file *err)
+void sbexec_session_start(struct sbexec_session *s, struct pid *pid,
+			  struct file *in, struct file *out, struct file *err)
 {
 	int ret;
 
 	s->pid = pid;
-	s->helper_pid_nr = helper_pid_nr;
 	sbexec_port_init(s, SBEXEC_PORT_OUT, out, SBEXEC_STREAM_STDOUT);
 	sbexec_port_init(s, SBEXEC_PORT_ERR, err, SBEXEC_STREAM_STDERR);
 	sbexec_port_init(s, SBEXEC_PORT_IN, in, 0);
@@ -467,7 +462,6 @@ int sbexec_session_start(struct sbexec_session *s, struct pid *pid,
 	WRITE_ONCE(s->state, SBEXEC_STATE_RUNNING);
 	spin_unlock(&s->lock);
 	queue_work(sbexec_wq, &s->io_work);
-	return 0;
 }
 
 /**

@@ -94,22 +94,18 @@ static void sbexec_upcall_kill_child(struct sbexec_upcall *up)
 
 /**
  * struct sbexec_helper - the registered helper
- * @file: its /dev/sbexec file (not a reference; the file owns us)
  * @inflight: requests it has read but not answered
- * @dead: unregistered; no more requests for it
  * @read_lock: serialises its readers
  */
 struct sbexec_helper {
-	struct file *file;
 	struct list_head inflight;
-	bool dead;
 	struct mutex read_lock;	/* serialises the helper's read() calls */
 };
 
 /*
  * sbexec_chan_lock protects sbexec_cur_helper, sbexec_pending,
  * sbexec_nr_upcalls, sbexec_next_upcall_id and every helper's inflight
- * list and dead flag.
+ * list.
  */
 static DEFINE_SPINLOCK(sbexec_chan_lock);
 static struct sbexec_helper *sbexec_cur_helper;
@@ -252,14 +248,13 @@ out_put:
 }
 
 /**
- * sbexec_helper_register - make @file the helper
- * @file: an open /dev/sbexec
+ * sbexec_helper_register - make the caller the helper
  * @out: the helper state, on success
  *
  * Return: 0, -EPERM without CAP_SYS_ADMIN, -EBUSY if a helper is
  * registered, -ENOMEM.
  */
-int sbexec_helper_register(struct file *file, struct sbexec_helper **out)
+int sbexec_helper_register(struct sbexec_helper **out)
 {
 	struct sbexec_helper *h;
 	int ret = 0;
@@ -269,7 +264,6 @@ int sbexec_helper_register(struct file *file, struct sbexec_helper **out)
 	h = kzalloc(sizeof(*h), GFP_KERNEL);
 	if (!h)
 		return -ENOMEM;
-	h->file = file;
 	INIT_LIST_HEAD(&h->inflight);
 	mutex_init(&h->read_lock);
 
@@ -306,7 +300,6 @@ void sbexec_helper_unregister(struct sbexec_helper *h)
 	 * our completion instead of counting it out a second time.
 	 */
 	spin_lock(&sbexec_chan_lock);
-	h->dead = true;
 	if (sbexec_cur_helper == h)
 		sbexec_cur_helper = NULL;
 	list_for_each_entry_safe(up, tmp, &h->inflight, node) {
@@ -577,8 +570,8 @@ static int sbexec_handoff(struct sbexec_upcall *up, struct nlattr **tb)
 			goto err_put_out;
 		}
 	}
-	return sbexec_session_start(s, pid, nla_get_u32(tb[SBEXEC_UA_PID]),
-				    in, out, err);
+	sbexec_session_start(s, pid, in, out, err);
+	return 0;
 
 err_put_out:
 	fput(out);
