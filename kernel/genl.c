@@ -3,7 +3,7 @@
  * The "sbexec" generic netlink family: the control plane.
  *
  * Every operation needs CAP_SYS_ADMIN (on top of GENL_ADMIN_PERM's
- * CAP_NET_ADMIN). Every attribute is bounded by the per-op policies that
+ * CAP_NET_ADMIN; see sbexec_nl_admin()). Every attribute is bounded by the per-op policies that
  * genl-gen.c holds, generated with the op table from the family's YNL spec
  * (Documentation/netlink/specs/sbexec.yaml; make regen); what a policy
  * cannot say (no embedded NUL in strings, counts of repeated attributes,
@@ -503,8 +503,9 @@ static int sbexec_exec_failed(struct genl_info *info, const char *cmd,
 
 /*
  * Every operation needs CAP_SYS_ADMIN besides GENL_ADMIN_PERM's
- * CAP_NET_ADMIN. Checked at the top of each doit (not in a pre_doit, whose
- * signature differs between the kernels this builds for).
+ * CAP_NET_ADMIN. Checked at the top of each doit and in the LIST dumpit
+ * (not in a pre_doit, whose signature differs between the kernels this
+ * builds for, and which a dump would not pass through anyway).
  */
 static int sbexec_nl_admin(struct sk_buff *skb, struct genl_info *info)
 {

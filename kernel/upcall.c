@@ -15,7 +15,6 @@
  * its command did not start never has it running.
  */
 
-#include <linux/capability.h>
 #include <linux/fdtable.h>
 #include <linux/file.h>
 #include <linux/fs.h>
@@ -251,16 +250,15 @@ out_put:
  * sbexec_helper_register - make the caller the helper
  * @out: the helper state, on success
  *
- * Return: 0, -EPERM without CAP_SYS_ADMIN, -EBUSY if a helper is
- * registered, -ENOMEM.
+ * The caller (the device's ioctl) has checked CAP_SYS_ADMIN.
+ *
+ * Return: 0, -EBUSY if a helper is registered, -ENOMEM.
  */
 int sbexec_helper_register(struct sbexec_helper **out)
 {
 	struct sbexec_helper *h;
 	int ret = 0;
 
-	if (!capable(CAP_SYS_ADMIN))
-		return -EPERM;
 	h = kzalloc(sizeof(*h), GFP_KERNEL);
 	if (!h)
 		return -ENOMEM;
