@@ -350,34 +350,6 @@ cancel:
 	return -EMSGSIZE;
 }
 
-/**
- * sbexec_failure_nla_put - put a failure nest
- * @skb: message
- * @attr: nest type (SBEXEC_A_FAILURE)
- * @f: the failure
- *
- * Return: 0 or -EMSGSIZE.
- */
-int sbexec_failure_nla_put(struct sk_buff *skb, int attr,
-			   const struct sbexec_failure *f)
-{
-	struct nlattr *nest = nla_nest_start(skb, attr);
-
-	if (!nest)
-		return -EMSGSIZE;
-	if (nla_put_u32(skb, SBEXEC_FAILURE_A_KIND, f->kind) ||
-	    nla_put_u32(skb, SBEXEC_FAILURE_A_ERRNO, f->err) ||
-	    nla_put_u32(skb, SBEXEC_FAILURE_A_STAGE, f->stage) ||
-	    nla_put_string(skb, SBEXEC_FAILURE_A_MESSAGE, f->message) ||
-	    (f->errno_name[0] &&
-	     nla_put_string(skb, SBEXEC_FAILURE_A_ERRNO_NAME, f->errno_name))) {
-		nla_nest_cancel(skb, nest);
-		return -EMSGSIZE;
-	}
-	nla_nest_end(skb, nest);
-	return 0;
-}
-
 /* Send an event built by sbexec_event_new(), or drop it if @err. */
 static void sbexec_event_send(struct sk_buff *skb, void *hdr, int err)
 {

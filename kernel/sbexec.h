@@ -8,6 +8,7 @@
  *   genl-gen.c  its per-op policies and op table, generated from the YNL
  *               spec (Documentation/netlink/specs/sbexec.yaml; make regen)
  *   upcall.c    the helper channel on /dev/sbexec (upcall plane)
+ *   failure.c   why a command could not be started (struct sbexec_failure)
  *   dev.c       the misc device: helper and reader roles of an open file
  *   session.c   the session table, life cycle and the session's I/O work
  *   ring.c      the per-session output ring (data plane)
@@ -55,6 +56,8 @@ struct sbexec_failure {
 
 void sbexec_failure_set(struct sbexec_failure *f, u32 kind, u32 stage,
 			u32 err, const char *fmt, ...) __printf(5, 6);
+int sbexec_failure_nla_put(struct sk_buff *skb, int attr,
+			   const struct sbexec_failure *f);
 
 /*
  * Output ring: a consumer page, a producer page and a power-of-two number
@@ -258,7 +261,5 @@ int sbexec_exitwatch_init(void);
 void sbexec_exitwatch_exit(void);
 
 int sbexec_exit_nla_put(struct sk_buff *skb, int status);
-int sbexec_failure_nla_put(struct sk_buff *skb, int attr,
-			   const struct sbexec_failure *f);
 
 #endif /* _SBEXEC_H */

@@ -57,20 +57,6 @@ static DEFINE_XARRAY(sbexec_pids);
 
 static void sbexec_io_work(struct work_struct *work);
 
-void sbexec_failure_set(struct sbexec_failure *f, u32 kind, u32 stage,
-			u32 err, const char *fmt, ...)
-{
-	va_list ap;
-
-	f->kind = kind;
-	f->stage = stage;
-	f->err = err;
-	f->errno_name[0] = '\0';
-	va_start(ap, fmt);
-	vscnprintf(f->message, sizeof(f->message), fmt, ap);
-	va_end(ap);
-}
-
 static void sbexec_admission_fail(struct sbexec_failure *fail,
 				  const char *what, const char *param,
 				  unsigned int value)
