@@ -38,6 +38,24 @@ void sbexec_failure_set(struct sbexec_failure *f, u32 kind, u32 stage,
 }
 
 /**
+ * sbexec_failure_name_errno - name the failure's errno as the kernel does
+ * @f: a failure whose @err is set
+ *
+ * The name is the one printk's %pe prints for the error ("-ENOTCONN"),
+ * without its sign. A kernel built without CONFIG_SYMBOLIC_ERRNAME prints
+ * the number instead: the name then stays empty, which leaves naming the
+ * errno to the client.
+ */
+void sbexec_failure_name_errno(struct sbexec_failure *f)
+{
+	char name[SBEXEC_MAX_ERRNO_NAME_LEN + 2];
+
+	snprintf(name, sizeof(name), "%pe", ERR_PTR(-(long)f->err));
+	strscpy(f->errno_name, name[0] == '-' && name[1] == 'E' ? name + 1 : "",
+		sizeof(f->errno_name));
+}
+
+/**
  * sbexec_failure_nla_put - put a failure nest
  * @skb: message
  * @attr: nest type (SBEXEC_A_FAILURE)

@@ -56,6 +56,7 @@ struct sbexec_failure {
 
 void sbexec_failure_set(struct sbexec_failure *f, u32 kind, u32 stage,
 			u32 err, const char *fmt, ...) __printf(5, 6);
+void sbexec_failure_name_errno(struct sbexec_failure *f);
 int sbexec_failure_nla_put(struct sk_buff *skb, int attr,
 			   const struct sbexec_failure *f);
 

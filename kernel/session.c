@@ -66,7 +66,7 @@ static void sbexec_admission_fail(struct sbexec_failure *fail,
 			   SBEXEC_STAGE_ADMISSION, EAGAIN,
 			   "%.12s limit reached (%.20s=%u); retry later",
 			   what, param, value);
-	strscpy(fail->errno_name, "EAGAIN", sizeof(fail->errno_name));
+	sbexec_failure_name_errno(fail);
 }
 
 /**

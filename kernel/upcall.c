@@ -138,7 +138,7 @@ static void sbexec_fail_helper_gone(struct sbexec_upcall *up, bool sent)
 			   SBEXEC_STAGE_UPCALL, ENOTCONN,
 			   sent ? "sbexec-helper went away before answering the spawn request" :
 				  "sbexec-helper went away before taking the spawn request");
-	strscpy(up->fail.errno_name, "ENOTCONN", sizeof(up->fail.errno_name));
+	sbexec_failure_name_errno(&up->fail);
 	up->result = -ENOTCONN;
 }
 
@@ -186,7 +186,7 @@ int sbexec_upcall_spawn(struct sbexec_session *s, void *msg, size_t len,
 		sbexec_failure_set(fail, SBEXEC_FAIL_HELPER_UNAVAILABLE,
 				   SBEXEC_STAGE_ADMISSION, ENOTCONN,
 				   "no sbexec-helper is registered on /dev/sbexec; start sbexec-helper");
-		strscpy(fail->errno_name, "ENOTCONN", sizeof(fail->errno_name));
+		sbexec_failure_name_errno(fail);
 		ret = -ENOTCONN;
 		goto out_put;
 	}
@@ -196,7 +196,7 @@ int sbexec_upcall_spawn(struct sbexec_session *s, void *msg, size_t len,
 				   SBEXEC_STAGE_ADMISSION, EAGAIN,
 				   "too many spawn requests queued for sbexec-helper (max_pending=%u)",
 				   READ_ONCE(sbexec_max_pending));
-		strscpy(fail->errno_name, "EAGAIN", sizeof(fail->errno_name));
+		sbexec_failure_name_errno(fail);
 		ret = -EAGAIN;
 		goto out_put;
 	}
@@ -229,8 +229,7 @@ int sbexec_upcall_spawn(struct sbexec_session *s, void *msg, size_t len,
 						   SBEXEC_STAGE_UPCALL, ETIMEDOUT,
 						   "sbexec-helper did not answer within %u ms",
 						   READ_ONCE(sbexec_upcall_timeout_ms));
-				strscpy(fail->errno_name, "ETIMEDOUT",
-					sizeof(fail->errno_name));
+				sbexec_failure_name_errno(fail);
 				ret = -ETIMEDOUT;
 			}
 			goto out_put;
