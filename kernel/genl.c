@@ -140,12 +140,6 @@ static int sbexec_rlimit_validate(struct nlattr *nest,
 	return 0;
 }
 
-/* Bytes of ring a request for @size gets. */
-static u64 sbexec_ring_bytes(u32 size)
-{
-	return (u64)sbexec_ring_pages(size) << PAGE_SHIFT;
-}
-
 /*
  * The ring of an EXEC without RING_SIZE: the ring_size parameter, but never
  * above max_ring_size (then the largest power of two pages below it; one
@@ -156,11 +150,28 @@ static u32 sbexec_default_ring_size(void)
 	u32 max = READ_ONCE(sbexec_max_ring_size);
 	u32 def = READ_ONCE(sbexec_ring_size);
 
-	if (sbexec_ring_bytes(def) <= max)
+	if (sbexec_ring_data_size(def) <= max)
 		return def;
 	if (max < PAGE_SIZE)
 		return PAGE_SIZE;
 	return rounddown_pow_of_two(max >> PAGE_SHIFT) << PAGE_SHIFT;
+}
+
+/* RING_SIZE, rounded up as the ring will be, within max_ring_size. */
+static int sbexec_ring_size_validate(const struct nlattr *nla,
+				     struct netlink_ext_ack *extack)
+{
+	u32 size = nla_get_u32(nla);
+	u64 bytes = sbexec_ring_data_size(size);
+	u32 max = READ_ONCE(sbexec_max_ring_size);
+
+	if (bytes <= max)
+		return 0;
+	SBEXEC_ERR_MSG_ATTR_FMT(extack, nla,
+				"RING_SIZE, rounded up, is over the parameter max_ring_size",
+				"RING_SIZE %u rounds up to %u KiB, over max_ring_size %u",
+				size, (u32)(bytes >> 10), max);
+	return -ERANGE;
 }
 
 /*
@@ -249,17 +260,11 @@ static int sbexec_exec_validate(struct genl_info *info)
 			if (err)
 				return err;
 			break;
-		}
-		if (type == SBEXEC_A_RING_SIZE &&
-		    sbexec_ring_bytes(nla_get_u32(nla)) >
-		    READ_ONCE(sbexec_max_ring_size)) {
-			SBEXEC_ERR_MSG_ATTR_FMT(extack, nla,
-						"RING_SIZE, rounded up, is over the parameter max_ring_size",
-						"RING_SIZE %u rounds up to %u KiB, over max_ring_size %u",
-						nla_get_u32(nla),
-						(u32)(sbexec_ring_bytes(nla_get_u32(nla)) >> 10),
-						READ_ONCE(sbexec_max_ring_size));
-			return -ERANGE;
+		case SBEXEC_A_RING_SIZE:
+			err = sbexec_ring_size_validate(nla, extack);
+			if (err)
+				return err;
+			break;
 		}
 		if (bytes > SBEXEC_MAX_ARGV_BYTES) {
 			NL_SET_ERR_MSG_ATTR(extack, nla,

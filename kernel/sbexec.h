@@ -89,7 +89,7 @@ struct sbexec_ring {
 	u64 cons_seq;	/* consumer only: sequence number at @cons */
 };
 
-unsigned int sbexec_ring_pages(size_t size);
+u64 sbexec_ring_data_size(size_t size);
 int sbexec_ring_init(struct sbexec_ring *r, size_t size);
 int sbexec_ring_adopt_user_cons(struct sbexec_ring *r);
 int sbexec_ring_mmap(struct sbexec_ring *r, struct vm_area_struct *vma);

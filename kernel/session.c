@@ -45,7 +45,7 @@ static DEFINE_XARRAY_ALLOC1(sbexec_sessions);
 static u32 sbexec_next_id;	/* protected by the xa_lock of sbexec_sessions */
 static atomic_t sbexec_nr_sessions = ATOMIC_INIT(0);
 /* Bytes of ring data of all sessions, against max_ring_memory_kb. */
-static atomic64_t sbexec_ring_bytes = ATOMIC64_INIT(0);
+static atomic64_t sbexec_ring_memory_used = ATOMIC64_INIT(0);
 
 /*
  * Global (init namespace) tgid of a started session's process to the
@@ -82,7 +82,7 @@ struct sbexec_session *sbexec_session_new(const struct sbexec_params *p,
 {
 	unsigned int max = READ_ONCE(sbexec_max_sessions);
 	u64 max_mem = (u64)READ_ONCE(sbexec_max_ring_memory_kb) * 1024;
-	u64 ring_bytes = (u64)sbexec_ring_pages(p->ring_size) << PAGE_SHIFT;
+	u64 ring_bytes = sbexec_ring_data_size(p->ring_size);
 	struct sbexec_session *s;
 	int err;
 
@@ -91,8 +91,8 @@ struct sbexec_session *sbexec_session_new(const struct sbexec_params *p,
 		sbexec_admission_fail(fail, "session", "max_sessions", max);
 		return ERR_PTR(-EAGAIN);
 	}
-	if (atomic64_add_return(ring_bytes, &sbexec_ring_bytes) > max_mem) {
-		atomic64_sub(ring_bytes, &sbexec_ring_bytes);
+	if (atomic64_add_return(ring_bytes, &sbexec_ring_memory_used) > max_mem) {
+		atomic64_sub(ring_bytes, &sbexec_ring_memory_used);
 		atomic_dec(&sbexec_nr_sessions);
 		sbexec_admission_fail(fail, "ring memory",
 				      "max_ring_memory_kb",
@@ -154,7 +154,7 @@ err_free_cmd:
 err_free:
 	kfree(s);
 err_uncount:
-	atomic64_sub(ring_bytes, &sbexec_ring_bytes);
+	atomic64_sub(ring_bytes, &sbexec_ring_memory_used);
 	atomic_dec(&sbexec_nr_sessions);
 	return ERR_PTR(err);
 }
@@ -217,7 +217,7 @@ static void sbexec_session_free_rwork(struct work_struct *work)
 	kvfree(s->in_buf);
 	kfree(s->user);
 	kfree(s->cmd);
-	atomic64_sub(s->ring_bytes, &sbexec_ring_bytes);
+	atomic64_sub(s->ring_bytes, &sbexec_ring_memory_used);
 	kfree(s);
 }
 
