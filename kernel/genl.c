@@ -335,16 +335,18 @@ static void *sbexec_build_upcall(struct genl_info *info, size_t *len)
 int sbexec_exit_nla_put(struct sk_buff *skb, int status)
 {
 	struct nlattr *nest = nla_nest_start(skb, SBEXEC_A_EXIT);
+	struct sbexec_exit_info info;
 
 	if (!nest)
 		return -EMSGSIZE;
-	if ((status & 0x7f) == 0) {
-		if (nla_put_u32(skb, SBEXEC_EXIT_A_CODE, (status >> 8) & 0xff))
+	sbexec_exit_decode(status, &info);
+	if (info.exited) {
+		if (nla_put_u32(skb, SBEXEC_EXIT_A_CODE, info.code))
 			goto cancel;
 	} else {
-		if (nla_put_u32(skb, SBEXEC_EXIT_A_SIGNAL, status & 0x7f))
+		if (nla_put_u32(skb, SBEXEC_EXIT_A_SIGNAL, info.signal))
 			goto cancel;
-		if ((status & 0x80) &&
+		if (info.core_dumped &&
 		    nla_put_flag(skb, SBEXEC_EXIT_A_CORE_DUMPED))
 			goto cancel;
 	}

@@ -12,7 +12,8 @@
  *   dev.c       the misc device: helper and reader roles of an open file
  *   session.c   the session table, life cycle and the session's I/O work
  *   ring.c      the per-session output ring (data plane)
- *   exitwatch.c the sched_process_exit probe that learns exit statuses
+ *   exitwatch.c the sched_process_exit probe that learns exit statuses,
+ *               the pid table it looks sessions up in, and what a status says
  */
 #ifndef _SBEXEC_H
 #define _SBEXEC_H
@@ -159,7 +160,8 @@ struct sbexec_session {
 
 	/*
 	 * Exit status as wait(2) would report it, -1 until known. Set once
-	 * with cmpxchg() by the exit probe or by sbexec_session_start().
+	 * with cmpxchg() by the exit watch (exitwatch.c): by its probe, or
+	 * when sbexec_session_start() finds the process already gone.
 	 */
 	int exit_status;
 
@@ -216,8 +218,6 @@ void sbexec_session_remove(struct sbexec_session *s);
 struct sbexec_session *sbexec_session_lookup(u32 id);
 struct sbexec_session *sbexec_session_next(unsigned long *id);
 void sbexec_session_put(struct sbexec_session *s);
-void sbexec_session_exited(struct sbexec_session *s, int status);
-struct sbexec_session *sbexec_session_by_task_rcu(struct task_struct *tsk);
 void sbexec_session_kill(struct sbexec_session *s, int sig);
 bool sbexec_session_may_use(struct sbexec_session *s);
 struct tty_struct *sbexec_session_tty(struct sbexec_session *s);
@@ -260,6 +260,10 @@ void sbexec_event_exited(struct sbexec_session *s);
 
 int sbexec_exitwatch_init(void);
 void sbexec_exitwatch_exit(void);
+void sbexec_exitwatch_add(struct sbexec_session *s);
+void sbexec_exitwatch_forget(struct sbexec_session *s);
+bool sbexec_exitwatch_empty(void);
+void sbexec_exit_decode(int status, struct sbexec_exit_info *info);
 
 int sbexec_exit_nla_put(struct sk_buff *skb, int status);
 

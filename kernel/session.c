@@ -13,7 +13,6 @@
  * is never dropped.
  */
 
-#include <linux/delay.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/pid.h>
@@ -46,14 +45,6 @@ static u32 sbexec_next_id;	/* protected by the xa_lock of sbexec_sessions */
 static atomic_t sbexec_nr_sessions = ATOMIC_INIT(0);
 /* Bytes of ring data of all sessions, against max_ring_memory_kb. */
 static atomic64_t sbexec_ring_memory_used = ATOMIC64_INIT(0);
-
-/*
- * Global (init namespace) tgid of a started session's process to the
- * session, for the exit probe. Lookups run under RCU from the probe;
- * entries are erased before a session's free is queued behind a grace
- * period.
- */
-static DEFINE_XARRAY(sbexec_pids);
 
 static void sbexec_io_work(struct work_struct *work);
 
@@ -168,37 +159,6 @@ static void sbexec_port_unwatch(struct sbexec_port *p)
 	p->nr_waiters = 0;
 }
 
-/*
- * Take the session out of the pid table, if it is still the entry for its
- * pid there: once the exit status is known (io_work) or on release. A
- * compare-and-exchange, so that a later session with a reused pid keeps
- * its own entry.
- */
-static void sbexec_session_unhash_pid(struct sbexec_session *s)
-{
-	if (s->pid)
-		xa_cmpxchg(&sbexec_pids, pid_nr(s->pid), s, NULL, GFP_KERNEL);
-}
-
-/* Register @s for its pid; replace a stale entry whose process exited. */
-static int sbexec_session_hash_pid(struct sbexec_session *s)
-{
-	unsigned long nr = pid_nr(s->pid);
-	struct sbexec_session *old;
-	int ret;
-
-	ret = xa_insert(&sbexec_pids, nr, s, GFP_KERNEL);
-	if (ret != -EBUSY)
-		return ret;
-	rcu_read_lock();
-	old = xa_load(&sbexec_pids, nr);
-	if (old && READ_ONCE(old->exit_status) != -1)
-		ret = xa_err(xa_cmpxchg(&sbexec_pids, nr, old, s, GFP_ATOMIC)) ?:
-		      0;
-	rcu_read_unlock();
-	return ret;
-}
-
 static void sbexec_session_free_rwork(struct work_struct *work)
 {
 	struct sbexec_session *s =
@@ -239,7 +199,7 @@ static void sbexec_session_release(struct kref *ref)
 	mutex_lock(&s->in_lock);
 	sbexec_port_unwatch(&s->port[SBEXEC_PORT_IN]);
 	mutex_unlock(&s->in_lock);
-	sbexec_session_unhash_pid(s);
+	sbexec_exitwatch_forget(s);
 	INIT_RCU_WORK(&s->free_rwork, sbexec_session_free_rwork);
 	queue_rcu_work(sbexec_wq, &s->free_rwork);
 }
@@ -368,45 +328,6 @@ static void sbexec_file_set_nonblock(struct file *file)
 	spin_unlock(&file->f_lock);
 }
 
-/*
- * The wait(2) status of a thread group whose last thread is exiting (or
- * has exited), as wait_task_zombie() computes it.
- */
-static int sbexec_group_status(struct task_struct *tsk)
-{
-	struct signal_struct *sig = tsk->signal;
-
-	if (READ_ONCE(sig->flags) & SIGNAL_GROUP_EXIT)
-		return READ_ONCE(sig->group_exit_code) & 0xffff;
-	return READ_ONCE(tsk->group_leader->exit_code) & 0xffff;
-}
-
-/*
- * The probe may have missed a process that exited before the session
- * registered its pid. After registering (with a full barrier), a thread
- * group whose live count is already zero had its last thread past the
- * decrement; wait until its leader is a zombie, when the status is final,
- * and record it ourselves. The helper guarantees the child is not reaped
- * before the reply that brought us here has been processed.
- */
-static void sbexec_session_catch_early_exit(struct sbexec_session *s)
-{
-	struct task_struct *tsk;
-	int tries;
-
-	smp_mb();	/* Pairs with atomic_dec_and_test() of signal->live. */
-	tsk = get_pid_task(s->pid, PIDTYPE_PID);
-	if (!tsk)
-		return;
-	if (atomic_read(&tsk->signal->live))
-		goto out;
-	for (tries = 0; tries < 2000 && !READ_ONCE(tsk->exit_state); tries++)
-		usleep_range(500, 1000);
-	sbexec_session_exited(s, sbexec_group_status(tsk));
-out:
-	put_task_struct(tsk);
-}
-
 /**
  * sbexec_session_start - hand a spawned process over to its session
  * @s: the session, not yet started
@@ -421,8 +342,6 @@ out:
 void sbexec_session_start(struct sbexec_session *s, struct pid *pid,
 			  struct file *in, struct file *out, struct file *err)
 {
-	int ret;
-
 	s->pid = pid;
 	sbexec_port_init(s, SBEXEC_PORT_OUT, out, SBEXEC_STREAM_STDOUT);
 	sbexec_port_init(s, SBEXEC_PORT_ERR, err, SBEXEC_STREAM_STDERR);
@@ -434,11 +353,7 @@ void sbexec_session_start(struct sbexec_session *s, struct pid *pid,
 		sbexec_file_set_nonblock(in);
 	s->in_closed = !in && !s->tty;
 
-	ret = sbexec_session_hash_pid(s);
-	if (ret)
-		pr_warn_ratelimited("sbexec: session %u: cannot track pid %d (%d)\n",
-				    s->id, pid_nr(pid), ret);
-	sbexec_session_catch_early_exit(s);
+	sbexec_exitwatch_add(s);
 
 	sbexec_port_watch(&s->port[SBEXEC_PORT_OUT]);
 	sbexec_port_watch(&s->port[SBEXEC_PORT_ERR]);
@@ -448,38 +363,6 @@ void sbexec_session_start(struct sbexec_session *s, struct pid *pid,
 	WRITE_ONCE(s->state, SBEXEC_STATE_RUNNING);
 	spin_unlock(&s->lock);
 	queue_work(sbexec_wq, &s->io_work);
-}
-
-/**
- * sbexec_session_exited - record a session's exit status (first one wins)
- * @s: the session
- * @status: wait(2) status
- *
- * May be called from the exit probe (atomic context, under RCU).
- */
-void sbexec_session_exited(struct sbexec_session *s, int status)
-{
-	if (cmpxchg(&s->exit_status, -1, status) != -1)
-		return;
-	queue_work(sbexec_wq, &s->io_work);
-}
-
-/**
- * sbexec_session_by_task_rcu - the session whose process @tsk belongs to
- * @tsk: an exiting task
- *
- * Caller holds rcu_read_lock() (or runs with preemption disabled); the
- * session stays valid until that ends.
- *
- * Return: the session or NULL.
- */
-struct sbexec_session *sbexec_session_by_task_rcu(struct task_struct *tsk)
-{
-	struct sbexec_session *s = xa_load(&sbexec_pids, tsk->tgid);
-
-	if (s && s->pid != task_tgid(tsk))
-		return NULL;
-	return s;
 }
 
 /**
@@ -654,14 +537,7 @@ static bool sbexec_put_exit_record(struct sbexec_session *s, int status)
 	info = sbexec_ring_reserve(&s->ring, &room);
 	if (!info || room < sizeof(*info))
 		return false;
-	memset(info, 0, sizeof(*info));
-	if ((status & 0x7f) == 0) {
-		info->exited = 1;
-		info->code = (status >> 8) & 0xff;
-	} else {
-		info->signal = status & 0x7f;
-		info->core_dumped = !!(status & 0x80);
-	}
+	sbexec_exit_decode(status, info);
 	sbexec_ring_commit(&s->ring, SBEXEC_STREAM_EXIT, sizeof(*info));
 	return true;
 }
@@ -677,7 +553,7 @@ static void sbexec_io_work(struct work_struct *work)
 	if (!READ_ONCE(s->state))
 		return;
 	if (READ_ONCE(s->exit_status) != -1)
-		sbexec_session_unhash_pid(s);
+		sbexec_exitwatch_forget(s);
 
 	sbexec_push_stdin(s);
 
@@ -1012,5 +888,5 @@ void sbexec_sessions_exit(void)
 	}
 	rcu_barrier();
 	flush_workqueue(sbexec_wq);
-	WARN_ON(!xa_empty(&sbexec_pids));
+	WARN_ON(!sbexec_exitwatch_empty());
 }
