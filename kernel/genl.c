@@ -35,13 +35,6 @@ static const char * const sbexec_rlimit_names[RLIM_NLIMITS] = {
 	SBEXEC_RLIMIT_NAMES
 };
 
-static struct genl_family sbexec_family;
-
-/* Set while events may be sent; cleared (then an RCU grace period) first
- * thing on unload so no event races with the family's unregistration.
- */
-static bool sbexec_events_on;
-
 /* A string attribute must hold exactly one NUL, at its end. */
 static bool sbexec_nla_str_ok(const struct nlattr *nla)
 {
@@ -323,121 +316,6 @@ static void *sbexec_build_upcall(struct genl_info *info, size_t *len)
 	hdr->type = SBEXEC_UP_SPAWN;
 	*len = off;
 	return msg;
-}
-
-/**
- * sbexec_exit_nla_put - put an SBEXEC_A_EXIT nest for a wait(2) status
- * @skb: message
- * @status: wait(2) status
- *
- * Return: 0 or -EMSGSIZE.
- */
-int sbexec_exit_nla_put(struct sk_buff *skb, int status)
-{
-	struct nlattr *nest = nla_nest_start(skb, SBEXEC_A_EXIT);
-	struct sbexec_exit_info info;
-
-	if (!nest)
-		return -EMSGSIZE;
-	sbexec_exit_decode(status, &info);
-	if (info.exited) {
-		if (nla_put_u32(skb, SBEXEC_EXIT_A_CODE, info.code))
-			goto cancel;
-	} else {
-		if (nla_put_u32(skb, SBEXEC_EXIT_A_SIGNAL, info.signal))
-			goto cancel;
-		if (info.core_dumped &&
-		    nla_put_flag(skb, SBEXEC_EXIT_A_CORE_DUMPED))
-			goto cancel;
-	}
-	nla_nest_end(skb, nest);
-	return 0;
-cancel:
-	nla_nest_cancel(skb, nest);
-	return -EMSGSIZE;
-}
-
-/* Send an event built by sbexec_event_new(), or drop it if @err. */
-static void sbexec_event_send(struct sk_buff *skb, void *hdr, int err)
-{
-	if (err) {
-		nlmsg_free(skb);
-		return;
-	}
-	genlmsg_end(skb, hdr);
-	rcu_read_lock();
-	if (READ_ONCE(sbexec_events_on))
-		genlmsg_multicast(&sbexec_family, skb, 0, 0, GFP_ATOMIC);
-	else
-		nlmsg_free(skb);
-	rcu_read_unlock();
-}
-
-static struct sk_buff *sbexec_event_new(u8 cmd, void **hdr)
-{
-	struct sk_buff *skb;
-
-	if (!READ_ONCE(sbexec_events_on) ||
-	    !genl_has_listeners(&sbexec_family, &init_net, 0))
-		return NULL;
-	skb = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
-	if (!skb)
-		return NULL;
-	*hdr = genlmsg_put(skb, 0, 0, &sbexec_family, 0, cmd);
-	if (!*hdr) {
-		nlmsg_free(skb);
-		return NULL;
-	}
-	return skb;
-}
-
-static int sbexec_event_put_ids(struct sk_buff *skb, struct sbexec_session *s)
-{
-	if (nla_put_u32(skb, SBEXEC_A_SESSION_ID, s->id) ||
-	    nla_put_u32(skb, SBEXEC_A_PID, pid_nr(s->pid)))
-		return -EMSGSIZE;
-	return 0;
-}
-
-static void sbexec_event_started(struct sbexec_session *s)
-{
-	struct sk_buff *skb;
-	void *hdr;
-
-	skb = sbexec_event_new(SBEXEC_CMD_EVENT_STARTED, &hdr);
-	if (skb)
-		sbexec_event_send(skb, hdr, sbexec_event_put_ids(skb, s) ||
-				  (SBEXEC_EVENTS_PRIVATE &&
-				   nla_put_string(skb, SBEXEC_A_CMD, s->cmd)));
-}
-
-static void sbexec_event_failed(const char *cmd, const struct sbexec_failure *f)
-{
-	struct sk_buff *skb;
-	void *hdr;
-
-	skb = sbexec_event_new(SBEXEC_CMD_EVENT_FAILED, &hdr);
-	if (skb)
-		sbexec_event_send(skb, hdr,
-				  (SBEXEC_EVENTS_PRIVATE &&
-				   nla_put_string(skb, SBEXEC_A_CMD, cmd)) ||
-				  sbexec_failure_nla_put(skb, SBEXEC_A_FAILURE, f));
-}
-
-/**
- * sbexec_event_exited - multicast that a session's process ended
- * @s: the session, its exit status known
- */
-void sbexec_event_exited(struct sbexec_session *s)
-{
-	struct sk_buff *skb;
-	void *hdr;
-
-	skb = sbexec_event_new(SBEXEC_CMD_EVENT_EXITED, &hdr);
-	if (skb)
-		sbexec_event_send(skb, hdr, sbexec_event_put_ids(skb, s) ||
-				  sbexec_exit_nla_put(skb,
-						      READ_ONCE(s->exit_status)));
 }
 
 static int sbexec_reply_failure(struct genl_info *info,
@@ -808,7 +686,7 @@ static const struct genl_multicast_group sbexec_mcgrps[] = {
 				  .flags = SBEXEC_MCGRP_FLAGS },
 };
 
-static struct genl_family sbexec_family = {
+struct genl_family sbexec_family = {
 	.name = SBEXEC_GENL_NAME,
 	.version = SBEXEC_GENL_VERSION,
 	.netnsok = false,
@@ -830,17 +708,8 @@ int sbexec_genl_init(void)
 	int err = genl_register_family(&sbexec_family);
 
 	if (!err)
-		WRITE_ONCE(sbexec_events_on, true);
+		sbexec_events_start();
 	return err;
-}
-
-/**
- * sbexec_genl_stop_events - no more events from here on
- */
-void sbexec_genl_stop_events(void)
-{
-	WRITE_ONCE(sbexec_events_on, false);
-	synchronize_rcu();
 }
 
 /**

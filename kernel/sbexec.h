@@ -5,6 +5,7 @@
  * The module is split by concern:
  *   main.c      module parameters, init and exit ordering
  *   genl.c      the "sbexec" generic netlink family (control plane)
+ *   events.c    its multicast events (started, failed, exited)
  *   genl-gen.c  its per-op policies and op table, generated from the YNL
  *               spec (Documentation/netlink/specs/sbexec.yaml; make regen)
  *   upcall.c    the helper channel on /dev/sbexec (upcall plane)
@@ -25,6 +26,7 @@
 #include <linux/types.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
+#include <net/genetlink.h>
 #include <net/netlink.h>
 #include <uapi/linux/sbexec.h>
 
@@ -253,10 +255,17 @@ __poll_t sbexec_helper_poll(struct sbexec_helper *h, struct file *file,
 int sbexec_dev_init(void);
 void sbexec_dev_exit(void);
 
+/* The "sbexec" generic netlink family (genl.c). */
+extern struct genl_family sbexec_family;
 int sbexec_genl_init(void);
 void sbexec_genl_exit(void);
-void sbexec_genl_stop_events(void);
+
+void sbexec_events_start(void);
+void sbexec_events_stop(void);
+void sbexec_event_started(struct sbexec_session *s);
+void sbexec_event_failed(const char *cmd, const struct sbexec_failure *f);
 void sbexec_event_exited(struct sbexec_session *s);
+int sbexec_exit_nla_put(struct sk_buff *skb, int status);
 
 int sbexec_exitwatch_init(void);
 void sbexec_exitwatch_exit(void);
@@ -264,7 +273,5 @@ void sbexec_exitwatch_add(struct sbexec_session *s);
 void sbexec_exitwatch_forget(struct sbexec_session *s);
 bool sbexec_exitwatch_empty(void);
 void sbexec_exit_decode(int status, struct sbexec_exit_info *info);
-
-int sbexec_exit_nla_put(struct sk_buff *skb, int status);
 
 #endif /* _SBEXEC_H */
