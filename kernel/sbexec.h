@@ -6,6 +6,7 @@
  *   main.c      module parameters, init and exit ordering
  *   genl.c      the "sbexec" generic netlink family (control plane)
  *   events.c    its multicast events (started, failed, exited)
+ *   validate.c  the checks of an EXEC request that its policy cannot state
  *   genl-gen.c  its per-op policies and op table, generated from the YNL
  *               spec (Documentation/netlink/specs/sbexec.yaml; make regen)
  *   upcall.c    the helper channel on /dev/sbexec (upcall plane)
@@ -259,6 +260,8 @@ void sbexec_dev_exit(void);
 extern struct genl_family sbexec_family;
 int sbexec_genl_init(void);
 void sbexec_genl_exit(void);
+
+int sbexec_exec_validate(struct genl_info *info);
 
 void sbexec_events_start(void);
 void sbexec_events_stop(void);
