@@ -12,7 +12,10 @@
  *   upcall.c    the helper channel on /dev/sbexec (upcall plane)
  *   failure.c   why a command could not be started (struct sbexec_failure)
  *   dev.c       the misc device: helper and reader roles of an open file
- *   session.c   the session table, life cycle and the session's I/O work
+ *   session.c   the session table and a session's life cycle
+ *   io.c        a session's I/O work: output into the ring, stdin into
+ *               the child
+ *   reader.c    the reader side: consuming a session's ring
  *   ring.c      the per-session output ring (data plane)
  *   exitwatch.c the sched_process_exit probe that learns exit statuses,
  *               the pid table it looks sessions up in, and what a status says
@@ -225,6 +228,12 @@ void sbexec_session_kill(struct sbexec_session *s, int sig);
 bool sbexec_session_may_use(struct sbexec_session *s);
 struct tty_struct *sbexec_session_tty(struct sbexec_session *s);
 
+void sbexec_io_init(struct sbexec_session *s);
+void sbexec_io_set_files(struct sbexec_session *s, struct file *in,
+			 struct file *out, struct file *err);
+void sbexec_io_watch(struct sbexec_session *s);
+void sbexec_io_stop(struct sbexec_session *s);
+void sbexec_io_free(struct sbexec_session *s);
 int sbexec_session_write_stdin(struct sbexec_session *s, const void *data,
 			       size_t len, struct netlink_ext_ack *extack);
 int sbexec_session_close_stdin(struct sbexec_session *s,
