@@ -10,6 +10,7 @@
  *   genl-gen.c  its per-op policies and op table, generated from the YNL
  *               spec (Documentation/netlink/specs/sbexec.yaml; make regen)
  *   upcall.c    the helper channel on /dev/sbexec (upcall plane)
+ *   handoff.c   taking over the process and files a helper's reply names
  *   failure.c   why a command could not be started (struct sbexec_failure)
  *   dev.c       the misc device: helper and reader roles of an open file
  *   session.c   the session table and a session's life cycle
@@ -251,6 +252,11 @@ __poll_t sbexec_session_poll(struct sbexec_session *s, struct file *file,
 
 int sbexec_upcall_spawn(struct sbexec_session *s, void *msg, size_t len,
 			struct sbexec_failure *fail);
+
+void sbexec_kill_child(struct pid *pid);
+struct pid *sbexec_helper_child(struct nlattr *attr);
+int sbexec_handoff(struct sbexec_session *s, struct pid *forked,
+		   struct nlattr **tb);
 
 struct sbexec_helper;
 int sbexec_helper_register(struct sbexec_helper **out);
