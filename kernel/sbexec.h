@@ -217,6 +217,7 @@ struct sbexec_params {
 	u32 owner_portid;
 };
 
+/* session.c: the table and the life cycle */
 struct sbexec_session *sbexec_session_new(const struct sbexec_params *p,
 					  struct sbexec_failure *fail);
 void sbexec_session_start(struct sbexec_session *s, struct pid *pid,
@@ -227,21 +228,23 @@ struct sbexec_session *sbexec_session_next(unsigned long *id);
 void sbexec_session_put(struct sbexec_session *s);
 void sbexec_session_kill(struct sbexec_session *s, int sig);
 bool sbexec_session_may_use(struct sbexec_session *s);
-struct tty_struct *sbexec_session_tty(struct sbexec_session *s);
+int sbexec_session_signal(struct sbexec_session *s, int sig,
+			  struct netlink_ext_ack *extack);
 
+/* io.c: the session's I/O work */
 void sbexec_io_init(struct sbexec_session *s);
 void sbexec_io_set_files(struct sbexec_session *s, struct file *in,
 			 struct file *out, struct file *err);
 void sbexec_io_watch(struct sbexec_session *s);
 void sbexec_io_stop(struct sbexec_session *s);
 void sbexec_io_free(struct sbexec_session *s);
+struct tty_struct *sbexec_session_tty(struct sbexec_session *s);
 int sbexec_session_write_stdin(struct sbexec_session *s, const void *data,
 			       size_t len, struct netlink_ext_ack *extack);
 int sbexec_session_close_stdin(struct sbexec_session *s,
 			       struct netlink_ext_ack *extack);
-int sbexec_session_signal(struct sbexec_session *s, int sig,
-			  struct netlink_ext_ack *extack);
 
+/* reader.c: the reader side */
 int sbexec_session_attach(struct sbexec_session *s, struct sbexec_attach *arg);
 int sbexec_session_consumed(struct sbexec_session *s);
 void sbexec_session_detach(struct sbexec_session *s);
@@ -250,14 +253,17 @@ ssize_t sbexec_session_read(struct sbexec_session *s, char __user *buf,
 __poll_t sbexec_session_poll(struct sbexec_session *s, struct file *file,
 			     poll_table *wait);
 
+/* exitwatch.c: exit statuses */
+int sbexec_exitwatch_init(void);
+void sbexec_exitwatch_exit(void);
+void sbexec_exitwatch_add(struct sbexec_session *s);
+void sbexec_exitwatch_forget(struct sbexec_session *s);
+bool sbexec_exitwatch_empty(void);
+void sbexec_exit_decode(int status, struct sbexec_exit_info *info);
+
+/* upcall.c: the helper channel */
 int sbexec_upcall_spawn(struct sbexec_session *s, void *msg, size_t len,
 			struct sbexec_failure *fail);
-
-void sbexec_kill_child(struct pid *pid);
-struct pid *sbexec_helper_child(struct nlattr *attr);
-int sbexec_handoff(struct sbexec_session *s, struct pid *forked,
-		   struct nlattr **tb);
-
 struct sbexec_helper;
 int sbexec_helper_register(struct sbexec_helper **out);
 void sbexec_helper_unregister(struct sbexec_helper *h);
@@ -268,28 +274,30 @@ ssize_t sbexec_helper_write(struct sbexec_helper *h, const char __user *buf,
 __poll_t sbexec_helper_poll(struct sbexec_helper *h, struct file *file,
 			    poll_table *wait);
 
+/* handoff.c: taking over a spawned process */
+void sbexec_kill_child(struct pid *pid);
+struct pid *sbexec_helper_child(struct nlattr *attr);
+int sbexec_handoff(struct sbexec_session *s, struct pid *forked,
+		   struct nlattr **tb);
+
+/* dev.c: /dev/sbexec */
 int sbexec_dev_init(void);
 void sbexec_dev_exit(void);
 
-/* The "sbexec" generic netlink family (genl.c). */
+/* genl.c: the "sbexec" generic netlink family */
 extern struct genl_family sbexec_family;
 int sbexec_genl_init(void);
 void sbexec_genl_exit(void);
 
+/* validate.c: EXEC checks beyond the policy */
 int sbexec_exec_validate(struct genl_info *info);
 
+/* events.c: multicast events */
 void sbexec_events_start(void);
 void sbexec_events_stop(void);
 void sbexec_event_started(struct sbexec_session *s);
 void sbexec_event_failed(const char *cmd, const struct sbexec_failure *f);
 void sbexec_event_exited(struct sbexec_session *s);
 int sbexec_exit_nla_put(struct sk_buff *skb, int status);
-
-int sbexec_exitwatch_init(void);
-void sbexec_exitwatch_exit(void);
-void sbexec_exitwatch_add(struct sbexec_session *s);
-void sbexec_exitwatch_forget(struct sbexec_session *s);
-bool sbexec_exitwatch_empty(void);
-void sbexec_exit_decode(int status, struct sbexec_exit_info *info);
 
 #endif /* _SBEXEC_H */
