@@ -3,8 +3,12 @@
  * /dev/sbexec: a misc device whose open files take one of two roles,
  * chosen once by ioctl: the helper (SBEXEC_IOC_HELPER_REGISTER), which
  * reads spawn requests and writes results, or the reader of one session
- * (SBEXEC_IOC_ATTACH), which reads its output records. Both need
- * CAP_SYS_ADMIN; the device node is also mode 0600.
+ * (SBEXEC_IOC_ATTACH), which reads its output records. The device node is
+ * mode 0600, and CAP_SYS_ADMIN is checked here and nowhere else: at open(),
+ * so that only a privileged process holds such a file, and again when a
+ * role is chosen, of the caller then (the file may have been passed on, or
+ * its opener may have dropped its privileges since). A file with a role
+ * needs no privilege to be used: an attached reader keeps reading.
  */
 
 #include <linux/capability.h>
@@ -167,6 +171,7 @@ static long sbexec_dev_ioctl(struct file *file, unsigned int cmd,
 	}
 	if (cmd != SBEXEC_IOC_HELPER_REGISTER && cmd != SBEXEC_IOC_ATTACH)
 		return -ENOTTY;
+	/* Choosing a role: the caller's privilege, not the opener's. */
 	if (!capable(CAP_SYS_ADMIN))
 		return -EPERM;
 
@@ -176,7 +181,7 @@ static long sbexec_dev_ioctl(struct file *file, unsigned int cmd,
 		goto out;
 	}
 	if (cmd == SBEXEC_IOC_HELPER_REGISTER) {
-		ret = sbexec_helper_register(file, &df->helper);
+		ret = sbexec_helper_register(&df->helper);
 		if (ret)
 			goto out;
 		/* Publishes df->helper; pairs with sbexec_dev_role(). */

@@ -3,14 +3,13 @@
  * The "sbexec" generic netlink family: the control plane.
  *
  * Every operation needs CAP_SYS_ADMIN (on top of GENL_ADMIN_PERM's
- * CAP_NET_ADMIN). Every attribute is bounded by the per-op policies that
- * genl-gen.c holds, generated with the op table from the family's YNL spec
- * (Documentation/netlink/specs/sbexec.yaml; make regen); what a policy
- * cannot say (no embedded NUL in strings, counts of repeated attributes,
- * total argument bytes, known rlimit names) is checked in
- * sbexec_exec_validate() before anything is allocated or spawned. What the
- * generator cannot express is written here: the family struct and its
- * multicast group's flags.
+ * CAP_NET_ADMIN; see sbexec_nl_admin()). Every attribute is bounded by the
+ * per-op policies that genl-gen.c holds, generated with the op table from
+ * the family's YNL spec (Documentation/netlink/specs/sbexec.yaml; make
+ * regen); what a policy cannot say is checked by sbexec_exec_validate()
+ * (validate.c) before anything is allocated or spawned. What the generator
+ * cannot express is written here: the family struct and its multicast
+ * group's flags. The events sent to that group are built in events.c.
  *
  * EXEC blocks in its doit until the helper answered, so the family uses
  * parallel_ops: one slow spawn does not hold up any other genl user.
@@ -31,51 +30,6 @@
 #include "genl-gen.h"
 #include "sbexec.h"
 
-static const char * const sbexec_rlimit_names[RLIM_NLIMITS] = {
-	SBEXEC_RLIMIT_NAMES
-};
-
-static struct genl_family sbexec_family;
-
-/* Set while events may be sent; cleared (then an RCU grace period) first
- * thing on unload so no event races with the family's unregistration.
- */
-static bool sbexec_events_on;
-
-/* A string attribute must hold exactly one NUL, at its end. */
-static bool sbexec_nla_str_ok(const struct nlattr *nla)
-{
-	int len = nla_len(nla);
-
-	return len > 0 && strnlen(nla_data(nla), len) == len - 1;
-}
-
-/* Names of the attributes a request may carry, for extack messages. */
-static const char * const sbexec_attr_names[SBEXEC_A_MAX + 1] = {
-	[SBEXEC_A_SESSION_ID] = "SESSION_ID",
-	[SBEXEC_A_CMD] = "CMD",
-	[SBEXEC_A_ARG] = "ARG",
-	[SBEXEC_A_ENV] = "ENV",
-	[SBEXEC_A_CWD] = "CWD",
-	[SBEXEC_A_USER] = "USER",
-	[SBEXEC_A_TTY] = "TTY",
-	[SBEXEC_A_ROWS] = "ROWS",
-	[SBEXEC_A_COLS] = "COLS",
-	[SBEXEC_A_RLIMIT] = "RLIMIT",
-	[SBEXEC_A_STDIN_DATA] = "STDIN_DATA",
-	[SBEXEC_A_SIGNAL] = "SIGNAL",
-	[SBEXEC_A_FLAGS] = "FLAGS",
-	[SBEXEC_A_RING_SIZE] = "RING_SIZE",
-};
-
-/* Unused where extack messages cannot be formatted (compat.h). */
-static __maybe_unused const char *sbexec_attr_name(int type)
-{
-	if (type <= 0 || type > SBEXEC_A_MAX || !sbexec_attr_names[type])
-		return "attribute";
-	return sbexec_attr_names[type];
-}
-
 /*
  * GENL_REQ_ATTR_CHECK() with a message: the ack names the missing type
  * (NLMSGERR_ATTR_MISS_TYPE) and extack says "missing CMD" and the like.
@@ -90,62 +44,6 @@ static __maybe_unused const char *sbexec_attr_name(int type)
 	__sbx_miss;							\
 })
 
-static int sbexec_rlimit_validate(struct nlattr *nest,
-				  struct netlink_ext_ack *extack)
-{
-	struct nlattr *tb[SBEXEC_RLIMIT_A_MAX + 1];
-	const char *name;
-	unsigned int i;
-	int err;
-
-	err = nla_parse_nested(tb, SBEXEC_RLIMIT_A_MAX, nest,
-			       sbexec_rlimit_nl_policy, extack);
-	if (err)
-		return err;
-	if (NL_REQ_ATTR_CHECK(extack, nest, tb, SBEXEC_RLIMIT_A_NAME)) {
-		NL_SET_ERR_MSG(extack, "missing RLIMIT NAME");
-		return -EINVAL;
-	}
-	if (!sbexec_nla_str_ok(tb[SBEXEC_RLIMIT_A_NAME])) {
-		NL_SET_ERR_MSG_ATTR(extack, tb[SBEXEC_RLIMIT_A_NAME],
-				    "rlimit name contains a NUL byte");
-		return -EINVAL;
-	}
-	name = nla_data(tb[SBEXEC_RLIMIT_A_NAME]);
-	if (NL_REQ_ATTR_CHECK(extack, nest, tb, SBEXEC_RLIMIT_A_SOFT) ||
-	    NL_REQ_ATTR_CHECK(extack, nest, tb, SBEXEC_RLIMIT_A_HARD)) {
-		SBEXEC_ERR_MSG_FMT(extack, "missing RLIMIT SOFT or HARD",
-				   "rlimit %.15s: missing %.4s", name,
-				   tb[SBEXEC_RLIMIT_A_SOFT] ? "HARD" : "SOFT");
-		return -EINVAL;
-	}
-	for (i = 0; i < ARRAY_SIZE(sbexec_rlimit_names); i++)
-		if (sbexec_rlimit_names[i] && !strcmp(name, sbexec_rlimit_names[i]))
-			break;
-	if (i == ARRAY_SIZE(sbexec_rlimit_names)) {
-		SBEXEC_ERR_MSG_ATTR_FMT(extack, tb[SBEXEC_RLIMIT_A_NAME],
-					"unknown rlimit name (the known ones: enum sbexec_rlimit_attr)",
-					"unknown rlimit name \"%.15s\"", name);
-		return -EINVAL;
-	}
-	if (nla_get_u64(tb[SBEXEC_RLIMIT_A_SOFT]) >
-	    nla_get_u64(tb[SBEXEC_RLIMIT_A_HARD])) {
-		SBEXEC_ERR_MSG_ATTR_FMT(extack, nest,
-					"rlimit soft limit is above its hard limit",
-					"rlimit %.15s: soft %llu > hard %llu", name,
-					nla_get_u64(tb[SBEXEC_RLIMIT_A_SOFT]),
-					nla_get_u64(tb[SBEXEC_RLIMIT_A_HARD]));
-		return -EINVAL;
-	}
-	return 0;
-}
-
-/* Bytes of ring a request for @size gets. */
-static u64 sbexec_ring_bytes(u32 size)
-{
-	return (u64)sbexec_ring_pages(size) << PAGE_SHIFT;
-}
-
 /*
  * The ring of an EXEC without RING_SIZE: the ring_size parameter, but never
  * above max_ring_size (then the largest power of two pages below it; one
@@ -156,118 +54,11 @@ static u32 sbexec_default_ring_size(void)
 	u32 max = READ_ONCE(sbexec_max_ring_size);
 	u32 def = READ_ONCE(sbexec_ring_size);
 
-	if (sbexec_ring_bytes(def) <= max)
+	if (sbexec_ring_data_size(def) <= max)
 		return def;
 	if (max < PAGE_SIZE)
 		return PAGE_SIZE;
 	return rounddown_pow_of_two(max >> PAGE_SHIFT) << PAGE_SHIFT;
-}
-
-/*
- * Checks what the policy cannot. Walks every attribute of the request
- * once; the policy has already bounded each one's type and length.
- */
-static int sbexec_exec_validate(struct genl_info *info)
-{
-	struct netlink_ext_ack *extack = info->extack;
-	unsigned int nargs = 0, nenv = 0, nrlim = 0;
-	unsigned long seen = 0;
-	size_t bytes = 0;
-	struct nlattr *nla;
-	int rem, err;
-
-	nlmsg_for_each_attr(nla, info->nlhdr, GENL_HDRLEN, rem) {
-		int type = nla_type(nla);
-
-		if (type != SBEXEC_A_ARG && type != SBEXEC_A_ENV &&
-		    type != SBEXEC_A_RLIMIT && type <= SBEXEC_A_MAX) {
-			if (__test_and_set_bit(type, &seen)) {
-				SBEXEC_ERR_MSG_ATTR_FMT(extack, nla,
-							"attribute given twice",
-							"%.10s given twice",
-							sbexec_attr_name(type));
-				return -EINVAL;
-			}
-		}
-		switch (type) {
-		case SBEXEC_A_CMD:
-		case SBEXEC_A_ARG:
-		case SBEXEC_A_ENV:
-		case SBEXEC_A_CWD:
-		case SBEXEC_A_USER:
-			if (!sbexec_nla_str_ok(nla)) {
-				SBEXEC_ERR_MSG_ATTR_FMT(extack, nla,
-							"string contains a NUL byte",
-							"%.10s contains a NUL byte",
-							sbexec_attr_name(type));
-				return -EINVAL;
-			}
-			break;
-		}
-		switch (type) {
-		case SBEXEC_A_CMD:
-			if (nla_len(nla) < 2) {
-				NL_SET_ERR_MSG_ATTR(extack, nla,
-						    "empty command (CMD is \"\")");
-				return -EINVAL;
-			}
-			break;
-		case SBEXEC_A_ARG:
-			if (++nargs > SBEXEC_MAX_ARGS) {
-				NL_SET_ERR_MSG_ATTR(extack, nla,
-						    "too many arguments (max 1024)");
-				return -E2BIG;
-			}
-			bytes += nla_len(nla);
-			break;
-		case SBEXEC_A_ENV: {
-			const char *kv = nla_data(nla);
-			const char *eq = strchr(kv, '=');
-
-			if (++nenv > SBEXEC_MAX_ENV) {
-				NL_SET_ERR_MSG_ATTR(extack, nla,
-						    "too many environment entries (max 1024)");
-				return -E2BIG;
-			}
-			if (!eq || eq == kv) {
-				SBEXEC_ERR_MSG_ATTR_FMT(extack, nla,
-							"environment entry must be KEY=VALUE with a non-empty KEY",
-							"env entry \"%.40s\" is not KEY=VALUE",
-							kv);
-				return -EINVAL;
-			}
-			bytes += nla_len(nla);
-			break;
-		}
-		case SBEXEC_A_RLIMIT:
-			if (++nrlim > SBEXEC_MAX_RLIMITS) {
-				NL_SET_ERR_MSG_ATTR(extack, nla,
-						    "too many rlimits (max 16)");
-				return -E2BIG;
-			}
-			err = sbexec_rlimit_validate(nla, extack);
-			if (err)
-				return err;
-			break;
-		}
-		if (type == SBEXEC_A_RING_SIZE &&
-		    sbexec_ring_bytes(nla_get_u32(nla)) >
-		    READ_ONCE(sbexec_max_ring_size)) {
-			SBEXEC_ERR_MSG_ATTR_FMT(extack, nla,
-						"RING_SIZE, rounded up, is over the parameter max_ring_size",
-						"RING_SIZE %u rounds up to %u KiB, over max_ring_size %u",
-						nla_get_u32(nla),
-						(u32)(sbexec_ring_bytes(nla_get_u32(nla)) >> 10),
-						READ_ONCE(sbexec_max_ring_size));
-			return -ERANGE;
-		}
-		if (bytes > SBEXEC_MAX_ARGV_BYTES) {
-			NL_SET_ERR_MSG_ATTR(extack, nla,
-					    "arguments and environment exceed 256 KiB in total");
-			return -E2BIG;
-		}
-	}
-	return 0;
 }
 
 /* Forwarded to the helper as validated, in the client's order. */
@@ -320,147 +111,6 @@ static void *sbexec_build_upcall(struct genl_info *info, size_t *len)
 	return msg;
 }
 
-/**
- * sbexec_exit_nla_put - put an SBEXEC_A_EXIT nest for a wait(2) status
- * @skb: message
- * @status: wait(2) status
- *
- * Return: 0 or -EMSGSIZE.
- */
-int sbexec_exit_nla_put(struct sk_buff *skb, int status)
-{
-	struct nlattr *nest = nla_nest_start(skb, SBEXEC_A_EXIT);
-
-	if (!nest)
-		return -EMSGSIZE;
-	if ((status & 0x7f) == 0) {
-		if (nla_put_u32(skb, SBEXEC_EXIT_A_CODE, (status >> 8) & 0xff))
-			goto cancel;
-	} else {
-		if (nla_put_u32(skb, SBEXEC_EXIT_A_SIGNAL, status & 0x7f))
-			goto cancel;
-		if ((status & 0x80) &&
-		    nla_put_flag(skb, SBEXEC_EXIT_A_CORE_DUMPED))
-			goto cancel;
-	}
-	nla_nest_end(skb, nest);
-	return 0;
-cancel:
-	nla_nest_cancel(skb, nest);
-	return -EMSGSIZE;
-}
-
-/**
- * sbexec_failure_nla_put - put a failure nest
- * @skb: message
- * @attr: nest type (SBEXEC_A_FAILURE)
- * @f: the failure
- *
- * Return: 0 or -EMSGSIZE.
- */
-int sbexec_failure_nla_put(struct sk_buff *skb, int attr,
-			   const struct sbexec_failure *f)
-{
-	struct nlattr *nest = nla_nest_start(skb, attr);
-
-	if (!nest)
-		return -EMSGSIZE;
-	if (nla_put_u32(skb, SBEXEC_FAILURE_A_KIND, f->kind) ||
-	    nla_put_u32(skb, SBEXEC_FAILURE_A_ERRNO, f->err) ||
-	    nla_put_u32(skb, SBEXEC_FAILURE_A_STAGE, f->stage) ||
-	    nla_put_string(skb, SBEXEC_FAILURE_A_MESSAGE, f->message) ||
-	    (f->errno_name[0] &&
-	     nla_put_string(skb, SBEXEC_FAILURE_A_ERRNO_NAME, f->errno_name))) {
-		nla_nest_cancel(skb, nest);
-		return -EMSGSIZE;
-	}
-	nla_nest_end(skb, nest);
-	return 0;
-}
-
-/* Send an event built by sbexec_event_new(), or drop it if @err. */
-static void sbexec_event_send(struct sk_buff *skb, void *hdr, int err)
-{
-	if (err) {
-		nlmsg_free(skb);
-		return;
-	}
-	genlmsg_end(skb, hdr);
-	rcu_read_lock();
-	if (READ_ONCE(sbexec_events_on))
-		genlmsg_multicast(&sbexec_family, skb, 0, 0, GFP_ATOMIC);
-	else
-		nlmsg_free(skb);
-	rcu_read_unlock();
-}
-
-static struct sk_buff *sbexec_event_new(u8 cmd, void **hdr)
-{
-	struct sk_buff *skb;
-
-	if (!READ_ONCE(sbexec_events_on) ||
-	    !genl_has_listeners(&sbexec_family, &init_net, 0))
-		return NULL;
-	skb = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
-	if (!skb)
-		return NULL;
-	*hdr = genlmsg_put(skb, 0, 0, &sbexec_family, 0, cmd);
-	if (!*hdr) {
-		nlmsg_free(skb);
-		return NULL;
-	}
-	return skb;
-}
-
-static int sbexec_event_put_ids(struct sk_buff *skb, struct sbexec_session *s)
-{
-	if (nla_put_u32(skb, SBEXEC_A_SESSION_ID, s->id) ||
-	    nla_put_u32(skb, SBEXEC_A_PID, pid_nr(s->pid)))
-		return -EMSGSIZE;
-	return 0;
-}
-
-static void sbexec_event_started(struct sbexec_session *s)
-{
-	struct sk_buff *skb;
-	void *hdr;
-
-	skb = sbexec_event_new(SBEXEC_CMD_EVENT_STARTED, &hdr);
-	if (skb)
-		sbexec_event_send(skb, hdr, sbexec_event_put_ids(skb, s) ||
-				  (SBEXEC_EVENTS_PRIVATE &&
-				   nla_put_string(skb, SBEXEC_A_CMD, s->cmd)));
-}
-
-static void sbexec_event_failed(const char *cmd, const struct sbexec_failure *f)
-{
-	struct sk_buff *skb;
-	void *hdr;
-
-	skb = sbexec_event_new(SBEXEC_CMD_EVENT_FAILED, &hdr);
-	if (skb)
-		sbexec_event_send(skb, hdr,
-				  (SBEXEC_EVENTS_PRIVATE &&
-				   nla_put_string(skb, SBEXEC_A_CMD, cmd)) ||
-				  sbexec_failure_nla_put(skb, SBEXEC_A_FAILURE, f));
-}
-
-/**
- * sbexec_event_exited - multicast that a session's process ended
- * @s: the session, its exit status known
- */
-void sbexec_event_exited(struct sbexec_session *s)
-{
-	struct sk_buff *skb;
-	void *hdr;
-
-	skb = sbexec_event_new(SBEXEC_CMD_EVENT_EXITED, &hdr);
-	if (skb)
-		sbexec_event_send(skb, hdr, sbexec_event_put_ids(skb, s) ||
-				  sbexec_exit_nla_put(skb,
-						      READ_ONCE(s->exit_status)));
-}
-
 static int sbexec_reply_failure(struct genl_info *info,
 				const struct sbexec_failure *f)
 {
@@ -503,8 +153,9 @@ static int sbexec_exec_failed(struct genl_info *info, const char *cmd,
 
 /*
  * Every operation needs CAP_SYS_ADMIN besides GENL_ADMIN_PERM's
- * CAP_NET_ADMIN. Checked at the top of each doit (not in a pre_doit, whose
- * signature differs between the kernels this builds for).
+ * CAP_NET_ADMIN. Checked at the top of each doit and in the LIST dumpit
+ * (not in a pre_doit, whose signature differs between the kernels this
+ * builds for, and which a dump would not pass through anyway).
  */
 static int sbexec_nl_admin(struct sk_buff *skb, struct genl_info *info)
 {
@@ -828,7 +479,7 @@ static const struct genl_multicast_group sbexec_mcgrps[] = {
 				  .flags = SBEXEC_MCGRP_FLAGS },
 };
 
-static struct genl_family sbexec_family = {
+struct genl_family sbexec_family = {
 	.name = SBEXEC_GENL_NAME,
 	.version = SBEXEC_GENL_VERSION,
 	.netnsok = false,
@@ -850,17 +501,8 @@ int sbexec_genl_init(void)
 	int err = genl_register_family(&sbexec_family);
 
 	if (!err)
-		WRITE_ONCE(sbexec_events_on, true);
+		sbexec_events_start();
 	return err;
-}
-
-/**
- * sbexec_genl_stop_events - no more events from here on
- */
-void sbexec_genl_stop_events(void)
-{
-	WRITE_ONCE(sbexec_events_on, false);
-	synchronize_rcu();
 }
 
 /**

@@ -110,7 +110,7 @@ err_destroy_wq:
 
 static void __exit sbexec_exit(void)
 {
-	sbexec_genl_stop_events();
+	sbexec_events_stop();
 	sbexec_genl_exit();
 	sbexec_dev_exit();
 	sbexec_exitwatch_exit();

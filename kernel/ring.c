@@ -26,16 +26,22 @@ static u64 sbexec_rec_total(u32 len)
 	return ALIGN((u64)SBEXEC_REC_HDR + len, SBEXEC_RECORD_ALIGN);
 }
 
-/**
- * sbexec_ring_pages - data pages of a ring of a requested size
- * @size: bytes
- *
- * Return: @size rounded up to a power of two pages, in pages.
- */
-unsigned int sbexec_ring_pages(size_t size)
+/* Data pages of a ring of @size bytes: a power of two, one at least. */
+static unsigned int sbexec_ring_pages(size_t size)
 {
 	return roundup_pow_of_two(DIV_ROUND_UP(max_t(size_t, size, PAGE_SIZE),
 					       PAGE_SIZE));
+}
+
+/**
+ * sbexec_ring_data_size - bytes of data a ring of a requested size gets
+ * @size: requested bytes
+ *
+ * Return: @size rounded up to a power of two pages, in bytes.
+ */
+u64 sbexec_ring_data_size(size_t size)
+{
+	return (u64)sbexec_ring_pages(size) << PAGE_SHIFT;
 }
 
 /**

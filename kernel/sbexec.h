@@ -5,13 +5,21 @@
  * The module is split by concern:
  *   main.c      module parameters, init and exit ordering
  *   genl.c      the "sbexec" generic netlink family (control plane)
+ *   events.c    its multicast events (started, failed, exited)
+ *   validate.c  the checks of an EXEC request that its policy cannot state
  *   genl-gen.c  its per-op policies and op table, generated from the YNL
  *               spec (Documentation/netlink/specs/sbexec.yaml; make regen)
  *   upcall.c    the helper channel on /dev/sbexec (upcall plane)
+ *   handoff.c   taking over the process and files a helper's reply names
+ *   failure.c   why a command could not be started (struct sbexec_failure)
  *   dev.c       the misc device: helper and reader roles of an open file
- *   session.c   the session table, life cycle and the session's I/O work
+ *   session.c   the session table and a session's life cycle
+ *   io.c        a session's I/O work: output into the ring, stdin into
+ *               the child
+ *   reader.c    the reader side: consuming a session's ring
  *   ring.c      the per-session output ring (data plane)
- *   exitwatch.c the sched_process_exit probe that learns exit statuses
+ *   exitwatch.c the sched_process_exit probe that learns exit statuses,
+ *               the pid table it looks sessions up in, and what a status says
  */
 #ifndef _SBEXEC_H
 #define _SBEXEC_H
@@ -23,6 +31,7 @@
 #include <linux/types.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
+#include <net/genetlink.h>
 #include <net/netlink.h>
 #include <uapi/linux/sbexec.h>
 
@@ -55,6 +64,9 @@ struct sbexec_failure {
 
 void sbexec_failure_set(struct sbexec_failure *f, u32 kind, u32 stage,
 			u32 err, const char *fmt, ...) __printf(5, 6);
+void sbexec_failure_name_errno(struct sbexec_failure *f);
+int sbexec_failure_nla_put(struct sk_buff *skb, int attr,
+			   const struct sbexec_failure *f);
 
 /*
  * Output ring: a consumer page, a producer page and a power-of-two number
@@ -85,7 +97,7 @@ struct sbexec_ring {
 	u64 cons_seq;	/* consumer only: sequence number at @cons */
 };
 
-unsigned int sbexec_ring_pages(size_t size);
+u64 sbexec_ring_data_size(size_t size);
 int sbexec_ring_init(struct sbexec_ring *r, size_t size);
 int sbexec_ring_adopt_user_cons(struct sbexec_ring *r);
 int sbexec_ring_mmap(struct sbexec_ring *r, struct vm_area_struct *vma);
@@ -145,7 +157,6 @@ struct sbexec_session {
 
 	/* Set once by sbexec_session_start(), then read-only. */
 	struct pid *pid;
-	pid_t helper_pid_nr;
 
 	struct sbexec_ring ring;
 	struct work_struct io_work;
@@ -156,7 +167,8 @@ struct sbexec_session {
 
 	/*
 	 * Exit status as wait(2) would report it, -1 until known. Set once
-	 * with cmpxchg() by the exit probe or by sbexec_session_start().
+	 * with cmpxchg() by the exit watch (exitwatch.c): by its probe, or
+	 * when sbexec_session_start() finds the process already gone.
 	 */
 	int exit_status;
 
@@ -205,28 +217,34 @@ struct sbexec_params {
 	u32 owner_portid;
 };
 
+/* session.c: the table and the life cycle */
 struct sbexec_session *sbexec_session_new(const struct sbexec_params *p,
 					  struct sbexec_failure *fail);
-int sbexec_session_start(struct sbexec_session *s, struct pid *pid,
-			 pid_t helper_pid_nr, struct file *in,
-			 struct file *out, struct file *err);
+void sbexec_session_start(struct sbexec_session *s, struct pid *pid,
+			  struct file *in, struct file *out, struct file *err);
 void sbexec_session_remove(struct sbexec_session *s);
 struct sbexec_session *sbexec_session_lookup(u32 id);
 struct sbexec_session *sbexec_session_next(unsigned long *id);
 void sbexec_session_put(struct sbexec_session *s);
-void sbexec_session_exited(struct sbexec_session *s, int status);
-struct sbexec_session *sbexec_session_by_task_rcu(struct task_struct *tsk);
 void sbexec_session_kill(struct sbexec_session *s, int sig);
 bool sbexec_session_may_use(struct sbexec_session *s);
-struct tty_struct *sbexec_session_tty(struct sbexec_session *s);
+int sbexec_session_signal(struct sbexec_session *s, int sig,
+			  struct netlink_ext_ack *extack);
 
+/* io.c: the session's I/O work */
+void sbexec_io_init(struct sbexec_session *s);
+void sbexec_io_set_files(struct sbexec_session *s, struct file *in,
+			 struct file *out, struct file *err);
+void sbexec_io_watch(struct sbexec_session *s);
+void sbexec_io_stop(struct sbexec_session *s);
+void sbexec_io_free(struct sbexec_session *s);
+struct tty_struct *sbexec_session_tty(struct sbexec_session *s);
 int sbexec_session_write_stdin(struct sbexec_session *s, const void *data,
 			       size_t len, struct netlink_ext_ack *extack);
 int sbexec_session_close_stdin(struct sbexec_session *s,
 			       struct netlink_ext_ack *extack);
-int sbexec_session_signal(struct sbexec_session *s, int sig,
-			  struct netlink_ext_ack *extack);
 
+/* reader.c: the reader side */
 int sbexec_session_attach(struct sbexec_session *s, struct sbexec_attach *arg);
 int sbexec_session_consumed(struct sbexec_session *s);
 void sbexec_session_detach(struct sbexec_session *s);
@@ -235,11 +253,19 @@ ssize_t sbexec_session_read(struct sbexec_session *s, char __user *buf,
 __poll_t sbexec_session_poll(struct sbexec_session *s, struct file *file,
 			     poll_table *wait);
 
+/* exitwatch.c: exit statuses */
+int sbexec_exitwatch_init(void);
+void sbexec_exitwatch_exit(void);
+void sbexec_exitwatch_add(struct sbexec_session *s);
+void sbexec_exitwatch_forget(struct sbexec_session *s);
+bool sbexec_exitwatch_empty(void);
+void sbexec_exit_decode(int status, struct sbexec_exit_info *info);
+
+/* upcall.c: the helper channel */
 int sbexec_upcall_spawn(struct sbexec_session *s, void *msg, size_t len,
 			struct sbexec_failure *fail);
-
 struct sbexec_helper;
-int sbexec_helper_register(struct file *file, struct sbexec_helper **out);
+int sbexec_helper_register(struct sbexec_helper **out);
 void sbexec_helper_unregister(struct sbexec_helper *h);
 ssize_t sbexec_helper_read(struct sbexec_helper *h, char __user *buf,
 			   size_t count, bool nonblock);
@@ -248,19 +274,30 @@ ssize_t sbexec_helper_write(struct sbexec_helper *h, const char __user *buf,
 __poll_t sbexec_helper_poll(struct sbexec_helper *h, struct file *file,
 			    poll_table *wait);
 
+/* handoff.c: taking over a spawned process */
+void sbexec_kill_child(struct pid *pid);
+struct pid *sbexec_helper_child(struct nlattr *attr);
+int sbexec_handoff(struct sbexec_session *s, struct pid *forked,
+		   struct nlattr **tb);
+
+/* dev.c: /dev/sbexec */
 int sbexec_dev_init(void);
 void sbexec_dev_exit(void);
 
+/* genl.c: the "sbexec" generic netlink family */
+extern struct genl_family sbexec_family;
 int sbexec_genl_init(void);
 void sbexec_genl_exit(void);
-void sbexec_genl_stop_events(void);
+
+/* validate.c: EXEC checks beyond the policy */
+int sbexec_exec_validate(struct genl_info *info);
+
+/* events.c: multicast events */
+void sbexec_events_start(void);
+void sbexec_events_stop(void);
+void sbexec_event_started(struct sbexec_session *s);
+void sbexec_event_failed(const char *cmd, const struct sbexec_failure *f);
 void sbexec_event_exited(struct sbexec_session *s);
-
-int sbexec_exitwatch_init(void);
-void sbexec_exitwatch_exit(void);
-
 int sbexec_exit_nla_put(struct sk_buff *skb, int status);
-int sbexec_failure_nla_put(struct sk_buff *skb, int attr,
-			   const struct sbexec_failure *f);
 
 #endif /* _SBEXEC_H */

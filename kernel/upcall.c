@@ -15,16 +15,10 @@
  * its command did not start never has it running.
  */
 
-#include <linux/capability.h>
-#include <linux/fdtable.h>
-#include <linux/file.h>
-#include <linux/fs.h>
 #include <linux/list.h>
-#include <linux/major.h>
 #include <linux/pid.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
-#include <linux/threads.h>
 #include <linux/uaccess.h>
 #include <linux/wait.h>
 
@@ -75,13 +69,6 @@ static void sbexec_upcall_put(struct sbexec_upcall *up)
 	kref_put(&up->ref, sbexec_upcall_release);
 }
 
-/* SIGKILL a process and its process group (it may have called setsid()). */
-static void sbexec_kill_child(struct pid *pid)
-{
-	kill_pgrp(pid, SIGKILL, 1);
-	kill_pid(pid, SIGKILL, 1);
-}
-
 /*
  * The request ends without a session: kill the child the helper forked for
  * it, if it said so. Only by the one who took @up off its list.
@@ -94,22 +81,18 @@ static void sbexec_upcall_kill_child(struct sbexec_upcall *up)
 
 /**
  * struct sbexec_helper - the registered helper
- * @file: its /dev/sbexec file (not a reference; the file owns us)
  * @inflight: requests it has read but not answered
- * @dead: unregistered; no more requests for it
  * @read_lock: serialises its readers
  */
 struct sbexec_helper {
-	struct file *file;
 	struct list_head inflight;
-	bool dead;
 	struct mutex read_lock;	/* serialises the helper's read() calls */
 };
 
 /*
  * sbexec_chan_lock protects sbexec_cur_helper, sbexec_pending,
  * sbexec_nr_upcalls, sbexec_next_upcall_id and every helper's inflight
- * list and dead flag.
+ * list.
  */
 static DEFINE_SPINLOCK(sbexec_chan_lock);
 static struct sbexec_helper *sbexec_cur_helper;
@@ -143,7 +126,7 @@ static void sbexec_fail_helper_gone(struct sbexec_upcall *up, bool sent)
 			   SBEXEC_STAGE_UPCALL, ENOTCONN,
 			   sent ? "sbexec-helper went away before answering the spawn request" :
 				  "sbexec-helper went away before taking the spawn request");
-	strscpy(up->fail.errno_name, "ENOTCONN", sizeof(up->fail.errno_name));
+	sbexec_failure_name_errno(&up->fail);
 	up->result = -ENOTCONN;
 }
 
@@ -191,7 +174,7 @@ int sbexec_upcall_spawn(struct sbexec_session *s, void *msg, size_t len,
 		sbexec_failure_set(fail, SBEXEC_FAIL_HELPER_UNAVAILABLE,
 				   SBEXEC_STAGE_ADMISSION, ENOTCONN,
 				   "no sbexec-helper is registered on /dev/sbexec; start sbexec-helper");
-		strscpy(fail->errno_name, "ENOTCONN", sizeof(fail->errno_name));
+		sbexec_failure_name_errno(fail);
 		ret = -ENOTCONN;
 		goto out_put;
 	}
@@ -201,7 +184,7 @@ int sbexec_upcall_spawn(struct sbexec_session *s, void *msg, size_t len,
 				   SBEXEC_STAGE_ADMISSION, EAGAIN,
 				   "too many spawn requests queued for sbexec-helper (max_pending=%u)",
 				   READ_ONCE(sbexec_max_pending));
-		strscpy(fail->errno_name, "EAGAIN", sizeof(fail->errno_name));
+		sbexec_failure_name_errno(fail);
 		ret = -EAGAIN;
 		goto out_put;
 	}
@@ -234,8 +217,7 @@ int sbexec_upcall_spawn(struct sbexec_session *s, void *msg, size_t len,
 						   SBEXEC_STAGE_UPCALL, ETIMEDOUT,
 						   "sbexec-helper did not answer within %u ms",
 						   READ_ONCE(sbexec_upcall_timeout_ms));
-				strscpy(fail->errno_name, "ETIMEDOUT",
-					sizeof(fail->errno_name));
+				sbexec_failure_name_errno(fail);
 				ret = -ETIMEDOUT;
 			}
 			goto out_put;
@@ -252,24 +234,21 @@ out_put:
 }
 
 /**
- * sbexec_helper_register - make @file the helper
- * @file: an open /dev/sbexec
+ * sbexec_helper_register - make the caller the helper
  * @out: the helper state, on success
  *
- * Return: 0, -EPERM without CAP_SYS_ADMIN, -EBUSY if a helper is
- * registered, -ENOMEM.
+ * The caller (the device's ioctl) has checked CAP_SYS_ADMIN.
+ *
+ * Return: 0, -EBUSY if a helper is registered, -ENOMEM.
  */
-int sbexec_helper_register(struct file *file, struct sbexec_helper **out)
+int sbexec_helper_register(struct sbexec_helper **out)
 {
 	struct sbexec_helper *h;
 	int ret = 0;
 
-	if (!capable(CAP_SYS_ADMIN))
-		return -EPERM;
 	h = kzalloc(sizeof(*h), GFP_KERNEL);
 	if (!h)
 		return -ENOMEM;
-	h->file = file;
 	INIT_LIST_HEAD(&h->inflight);
 	mutex_init(&h->read_lock);
 
@@ -306,7 +285,6 @@ void sbexec_helper_unregister(struct sbexec_helper *h)
 	 * our completion instead of counting it out a second time.
 	 */
 	spin_lock(&sbexec_chan_lock);
-	h->dead = true;
 	if (sbexec_cur_helper == h)
 		sbexec_cur_helper = NULL;
 	list_for_each_entry_safe(up, tmp, &h->inflight, node) {
@@ -430,63 +408,6 @@ static int sbexec_parse_failure(struct nlattr *nest, struct sbexec_failure *f)
 	return 0;
 }
 
-/* Take a reference on the helper's fd @attr and check what it is. */
-static struct file *sbexec_get_fd(struct nlattr *attr, fmode_t mode,
-				  bool pty)
-{
-	struct file *file;
-	struct inode *inode;
-	bool ok;
-
-	if (!attr)
-		return ERR_PTR(-EINVAL);
-	file = fget(nla_get_u32(attr));
-	if (!file)
-		return ERR_PTR(-EBADF);
-	inode = file_inode(file);
-	if (pty)
-		ok = S_ISCHR(inode->i_mode) && imajor(inode) == TTYAUX_MAJOR &&
-		     iminor(inode) == 2;
-	else
-		ok = S_ISFIFO(inode->i_mode);
-	if (!ok || (file->f_mode & mode) != mode) {
-		fput(file);
-		return ERR_PTR(-EINVAL);
-	}
-	return file;
-}
-
-/*
- * The process @attr names, in the helper's pid namespace, when it is a
- * child of the helper (current); a reference is taken.
- */
-static struct pid *sbexec_helper_child(struct nlattr *attr)
-{
-	struct task_struct *tsk;
-	struct pid *pid;
-	u32 nr;
-	bool ours;
-
-	if (!attr)
-		return ERR_PTR(-EINVAL);
-	nr = nla_get_u32(attr);
-	if (nr > PID_MAX_LIMIT)
-		return ERR_PTR(-ESRCH);
-	pid = find_get_pid(nr);
-	if (!pid)
-		return ERR_PTR(-ESRCH);
-	rcu_read_lock();
-	tsk = pid_task(pid, PIDTYPE_PID);
-	ours = tsk && thread_group_leader(tsk) &&
-	       rcu_dereference(tsk->real_parent)->tgid == current->tgid;
-	rcu_read_unlock();
-	if (!ours) {
-		put_pid(pid);
-		return ERR_PTR(-ESRCH);
-	}
-	return pid;
-}
-
 /*
  * SBEXEC_UP_FORKED: remember the child forked for in-flight request @id.
  * On error the helper keeps the child at its gate and kills it.
@@ -519,73 +440,6 @@ static int sbexec_helper_forked(struct sbexec_helper *h, u64 id,
 		break;
 	}
 	spin_unlock(&sbexec_chan_lock);
-	put_pid(pid);
-	return ret;
-}
-
-/*
- * A success reply: resolve the pid (a child of the helper, in the helper's
- * pid namespace, the one reported forked if one was) and take references
- * on the fds in the helper's table, then start the session. On error
- * nothing is kept and the child is killed if it was resolved.
- */
-static int sbexec_handoff(struct sbexec_upcall *up, struct nlattr **tb)
-{
-	struct sbexec_session *s = up->sess;
-	struct file *in = NULL, *out = NULL, *err = NULL;
-	struct pid *pid;
-	int ret;
-
-	pid = sbexec_helper_child(tb[SBEXEC_UA_PID]);
-	if (IS_ERR(pid))
-		return PTR_ERR(pid);
-	if (up->child && up->child != pid) {
-		ret = -EINVAL;
-		goto err_kill;
-	}
-
-	if (s->tty) {
-		if (tb[SBEXEC_UA_STDIN_FD] || tb[SBEXEC_UA_STDOUT_FD] ||
-		    tb[SBEXEC_UA_STDERR_FD]) {
-			ret = -EINVAL;
-			goto err_kill;
-		}
-		out = sbexec_get_fd(tb[SBEXEC_UA_PTY_FD],
-				    FMODE_READ | FMODE_WRITE, true);
-		if (IS_ERR(out)) {
-			ret = PTR_ERR(out);
-			goto err_kill;
-		}
-	} else {
-		if (tb[SBEXEC_UA_PTY_FD]) {
-			ret = -EINVAL;
-			goto err_kill;
-		}
-		in = sbexec_get_fd(tb[SBEXEC_UA_STDIN_FD], FMODE_WRITE, false);
-		if (IS_ERR(in)) {
-			ret = PTR_ERR(in);
-			goto err_kill;
-		}
-		out = sbexec_get_fd(tb[SBEXEC_UA_STDOUT_FD], FMODE_READ, false);
-		if (IS_ERR(out)) {
-			ret = PTR_ERR(out);
-			goto err_put_in;
-		}
-		err = sbexec_get_fd(tb[SBEXEC_UA_STDERR_FD], FMODE_READ, false);
-		if (IS_ERR(err)) {
-			ret = PTR_ERR(err);
-			goto err_put_out;
-		}
-	}
-	return sbexec_session_start(s, pid, nla_get_u32(tb[SBEXEC_UA_PID]),
-				    in, out, err);
-
-err_put_out:
-	fput(out);
-err_put_in:
-	fput(in);
-err_kill:
-	sbexec_kill_child(pid);
 	put_pid(pid);
 	return ret;
 }
@@ -654,7 +508,7 @@ ssize_t sbexec_helper_write(struct sbexec_helper *h, const char __user *buf,
 		if (!ret)
 			up->result = up->fail.err ? -(int)up->fail.err : -EINVAL;
 	} else if (!ret) {
-		ret = sbexec_handoff(up, tb);
+		ret = sbexec_handoff(up->sess, up->child, tb);
 		if (!ret)
 			up->result = 0;
 	}

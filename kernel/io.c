@@ -1,0 +1,432 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A session's I/O: the work that moves a child's output into the session's
+ * ring and queued stdin bytes into the child, and the STDIN and
+ * CLOSE_STDIN requests that queue those bytes.
+ *
+ * All I/O on the child's pipes (or pty master) happens in one work item per
+ * session, io_work, running on sbexec_wq with the files in non-blocking
+ * mode. io_work is queued by wait queue callbacks on those files, by the
+ * reader after it consumed records (the ring had room again), by STDIN and
+ * CLOSE_STDIN, and by the exit probe. When the ring is full io_work simply
+ * stops reading: the pipe fills and the child blocks in write(), so output
+ * is never dropped.
+ */
+
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/poll.h>
+#include <linux/slab.h>
+#include <linux/tty.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+
+#include "sbexec.h"
+
+/* Bytes of stdin a session buffers before STDIN callers wait. */
+#define SBEXEC_STDIN_BUF	(64 * 1024)
+/* Largest payload io_work moves in one record. */
+#define SBEXEC_READ_CHUNK	(64 * 1024)
+/* Records io_work produces before it yields the worker. */
+#define SBEXEC_IO_BUDGET	64
+
+static void sbexec_port_unwatch(struct sbexec_port *p)
+{
+	unsigned int i;
+
+	for (i = 0; i < p->nr_waiters; i++)
+		remove_wait_queue(p->waiters[i].head, &p->waiters[i].entry);
+	p->nr_waiters = 0;
+}
+
+static int sbexec_waiter_wake(wait_queue_entry_t *wq, unsigned int mode,
+			      int sync, void *key)
+{
+	struct sbexec_waiter *w = container_of(wq, struct sbexec_waiter, entry);
+
+	queue_work(sbexec_wq, &w->sess->io_work);
+	return 0;
+}
+
+static void sbexec_port_qproc(struct file *file, wait_queue_head_t *head,
+			      poll_table *pt)
+{
+	struct sbexec_port *p = container_of(pt, struct sbexec_port, pt);
+	struct sbexec_waiter *w;
+
+	if (WARN_ON_ONCE(p->nr_waiters >= SBEXEC_MAX_WAITERS))
+		return;
+	w = &p->waiters[p->nr_waiters++];
+	w->head = head;
+	init_waitqueue_func_entry(&w->entry, sbexec_waiter_wake);
+	add_wait_queue(head, &w->entry);
+}
+
+static void sbexec_port_init(struct sbexec_session *s, unsigned int idx,
+			     struct file *file, u16 stream)
+{
+	struct sbexec_port *p = &s->port[idx];
+	unsigned int i;
+
+	p->file = file;
+	p->stream = stream;
+	p->eof = !file;
+	for (i = 0; i < SBEXEC_MAX_WAITERS; i++)
+		p->waiters[i].sess = s;
+}
+
+static void sbexec_port_watch(struct sbexec_port *p)
+{
+	if (!p->file)
+		return;
+	init_poll_funcptr(&p->pt, sbexec_port_qproc);
+	vfs_poll(p->file, &p->pt);
+}
+
+static void sbexec_file_set_nonblock(struct file *file)
+{
+	spin_lock(&file->f_lock);
+	file->f_flags |= O_NONBLOCK;
+	spin_unlock(&file->f_lock);
+}
+
+/* Move as much output as the ring takes; false when the ring is full. */
+static bool sbexec_drain_port(struct sbexec_session *s, struct sbexec_port *p,
+			      int *budget)
+{
+	while (!p->eof && *budget > 0) {
+		size_t room;
+		loff_t pos = 0;
+		ssize_t n;
+		void *dst;
+
+		dst = sbexec_ring_reserve(&s->ring, &room);
+		if (!dst)
+			return false;
+		n = kernel_read(p->file, dst, min_t(size_t, room,
+						    SBEXEC_READ_CHUNK), &pos);
+		if (n > 0) {
+			sbexec_ring_commit(&s->ring, p->stream, n);
+			atomic64_add(n, &s->bytes_out);
+			wake_up_interruptible_poll(&s->rwait, EPOLLIN);
+			(*budget)--;
+			continue;
+		}
+		if (n == -EAGAIN)
+			break;
+		/* 0 is EOF; -EIO is a pty whose slave side is gone. */
+		p->eof = true;
+	}
+	return true;
+}
+
+static void sbexec_release_stdin(struct sbexec_session *s)
+{
+	struct sbexec_port *p = &s->port[SBEXEC_PORT_IN];
+
+	lockdep_assert_held(&s->in_lock);
+	s->in_closed = true;
+	s->in_len = 0;
+	if (p->file && !s->tty) {
+		sbexec_port_unwatch(p);
+		fput(p->file);
+		p->file = NULL;
+	}
+	wake_up_interruptible(&s->in_wait);
+}
+
+/**
+ * sbexec_session_tty - the terminal a pty session's process sees
+ * @s: a started session in pty mode
+ *
+ * The session holds the pty master; its private data is the master tty,
+ * whose link is the slave the process has as its controlling terminal.
+ * Valid while the session holds the master file.
+ *
+ * Return: the slave tty.
+ */
+struct tty_struct *sbexec_session_tty(struct sbexec_session *s)
+{
+	struct tty_file_private *priv =
+		s->port[SBEXEC_PORT_OUT].file->private_data;
+
+	return priv->tty->link;
+}
+
+/*
+ * CLOSE_STDIN on a terminal: type the terminal's EOF character, twice when
+ * a partial line is pending (the first one only ends that line).
+ */
+static ssize_t sbexec_tty_send_eof(struct sbexec_session *s, struct file *file)
+{
+	char eof[2];
+	loff_t pos = 0;
+	size_t n;
+
+	eof[0] = sbexec_session_tty(s)->termios.c_cc[VEOF];
+	if (eof[0] == __DISABLED_CHAR)
+		return 0;	/* the process turned EOF off: nothing to type */
+	eof[1] = eof[0];
+	n = s->in_midline ? 2 : 1;
+	return kernel_write(file, eof, n, &pos);
+}
+
+static void sbexec_push_stdin(struct sbexec_session *s)
+{
+	struct file *file = s->tty ? s->port[SBEXEC_PORT_OUT].file :
+				     s->port[SBEXEC_PORT_IN].file;
+
+	mutex_lock(&s->in_lock);
+	while (!s->in_closed && s->in_len) {
+		loff_t pos = 0;
+		ssize_t n = kernel_write(file, s->in_buf, s->in_len, &pos);
+
+		if (n == -EAGAIN)
+			break;
+		if (n <= 0) {
+			s->in_err = n ? (int)n : -EPIPE;
+			sbexec_release_stdin(s);
+			break;
+		}
+		s->in_midline = s->in_buf[n - 1] != '\n';
+		memmove(s->in_buf, s->in_buf + n, s->in_len - n);
+		s->in_len -= n;
+		wake_up_interruptible(&s->in_wait);
+	}
+	if (!s->in_closed && s->in_close && !s->in_len &&
+	    (!s->tty || sbexec_tty_send_eof(s, file) != -EAGAIN))
+		sbexec_release_stdin(s);
+	mutex_unlock(&s->in_lock);
+}
+
+static bool sbexec_put_exit_record(struct sbexec_session *s, int status)
+{
+	struct sbexec_exit_info *info;
+	size_t room;
+
+	info = sbexec_ring_reserve(&s->ring, &room);
+	if (!info || room < sizeof(*info))
+		return false;
+	sbexec_exit_decode(status, info);
+	sbexec_ring_commit(&s->ring, SBEXEC_STREAM_EXIT, sizeof(*info));
+	return true;
+}
+
+static void sbexec_io_work(struct work_struct *work)
+{
+	struct sbexec_session *s = container_of(work, struct sbexec_session,
+						io_work);
+	int budget = SBEXEC_IO_BUDGET;
+	bool room, done;
+	int status;
+
+	if (!READ_ONCE(s->state))
+		return;
+	if (READ_ONCE(s->exit_status) != -1)
+		sbexec_exitwatch_forget(s);
+
+	sbexec_push_stdin(s);
+
+	room = sbexec_drain_port(s, &s->port[SBEXEC_PORT_OUT], &budget) &&
+	       sbexec_drain_port(s, &s->port[SBEXEC_PORT_ERR], &budget);
+	if (!budget) {
+		queue_work(sbexec_wq, &s->io_work);
+		return;
+	}
+	if (!room)
+		return;	/* the reader requeues us once it made room */
+
+	status = READ_ONCE(s->exit_status);
+	if (status < 0 || !s->port[SBEXEC_PORT_OUT].eof ||
+	    !s->port[SBEXEC_PORT_ERR].eof)
+		return;
+
+	spin_lock(&s->lock);
+	done = s->final_queued;
+	spin_unlock(&s->lock);
+	if (done || !sbexec_put_exit_record(s, status))
+		return;
+
+	spin_lock(&s->lock);
+	s->final_queued = true;
+	WRITE_ONCE(s->state, SBEXEC_STATE_DONE);
+	spin_unlock(&s->lock);
+	wake_up_interruptible_poll(&s->rwait, EPOLLIN | EPOLLHUP);
+
+	mutex_lock(&s->in_lock);
+	if (!s->in_closed)
+		sbexec_release_stdin(s);
+	mutex_unlock(&s->in_lock);
+
+	sbexec_event_exited(s);
+}
+
+/**
+ * sbexec_session_write_stdin - STDIN: queue bytes for the child's stdin
+ * @s: the session
+ * @data: bytes
+ * @len: how many (at most SBEXEC_MAX_STDIN_CHUNK)
+ * @extack: for the error message
+ *
+ * Waits (interruptibly) while the session's stdin buffer is full; the
+ * bytes are written by io_work in order. Nothing is dropped: either all of
+ * @data is queued or an error is returned and none of it is.
+ *
+ * Return: 0, -EPIPE when stdin is closed, -EINTR.
+ */
+int sbexec_session_write_stdin(struct sbexec_session *s, const void *data,
+			       size_t len, struct netlink_ext_ack *extack)
+{
+	int ret;
+
+	if (mutex_lock_interruptible(&s->in_lock))
+		return -EINTR;
+	if (!s->in_buf) {
+		s->in_buf = kvmalloc(SBEXEC_STDIN_BUF, GFP_KERNEL_ACCOUNT);
+		if (!s->in_buf) {
+			ret = -ENOMEM;
+			goto out_unlock;
+		}
+	}
+	for (;;) {
+		if (READ_ONCE(s->exit_status) != -1) {
+			NL_SET_ERR_MSG(extack, "the session's process has exited");
+			ret = -EPIPE;
+			goto out_unlock;
+		}
+		if (s->in_closed || s->in_close) {
+			if (s->in_err)
+				NL_SET_ERR_MSG(extack,
+					       "the session's process no longer reads its stdin");
+			else
+				NL_SET_ERR_MSG(extack,
+					       "the session's stdin is closed");
+			ret = -EPIPE;
+			goto out_unlock;
+		}
+		if (SBEXEC_STDIN_BUF - s->in_len >= len)
+			break;
+		mutex_unlock(&s->in_lock);
+		queue_work(sbexec_wq, &s->io_work);
+		ret = wait_event_interruptible(s->in_wait,
+					       READ_ONCE(s->in_closed) ||
+					       SBEXEC_STDIN_BUF -
+					       READ_ONCE(s->in_len) >= len);
+		if (ret)
+			return -EINTR;
+		if (mutex_lock_interruptible(&s->in_lock))
+			return -EINTR;
+	}
+	memcpy(s->in_buf + s->in_len, data, len);
+	s->in_len += len;
+	ret = 0;
+out_unlock:
+	mutex_unlock(&s->in_lock);
+	if (!ret)
+		queue_work(sbexec_wq, &s->io_work);
+	return ret;
+}
+
+/**
+ * sbexec_session_close_stdin - CLOSE_STDIN: EOF after the queued bytes
+ * @s: the session
+ * @extack: for the error message
+ *
+ * Return: 0, or -EPIPE when stdin was already closed.
+ */
+int sbexec_session_close_stdin(struct sbexec_session *s,
+			       struct netlink_ext_ack *extack)
+{
+	int ret = 0;
+
+	mutex_lock(&s->in_lock);
+	if (s->in_close || s->in_closed) {
+		NL_SET_ERR_MSG(extack, "the session's stdin is already closed");
+		ret = -EPIPE;
+	} else {
+		s->in_close = true;
+	}
+	mutex_unlock(&s->in_lock);
+	queue_work(sbexec_wq, &s->io_work);
+	return ret;
+}
+
+/**
+ * sbexec_io_init - set up a new session's I/O state
+ * @s: the session, being created
+ */
+void sbexec_io_init(struct sbexec_session *s)
+{
+	INIT_WORK(&s->io_work, sbexec_io_work);
+	mutex_init(&s->in_lock);
+	init_waitqueue_head(&s->in_wait);
+}
+
+/**
+ * sbexec_io_set_files - give a starting session its process's files
+ * @s: the session, not running yet
+ * @in: stdin pipe write end (pipe mode) or NULL; reference taken over
+ * @out: stdout pipe read end or pty master; reference taken over
+ * @err: stderr pipe read end (pipe mode) or NULL; reference taken over
+ *
+ * The files are made non-blocking: only io_work uses them.
+ */
+void sbexec_io_set_files(struct sbexec_session *s, struct file *in,
+			 struct file *out, struct file *err)
+{
+	sbexec_port_init(s, SBEXEC_PORT_OUT, out, SBEXEC_STREAM_STDOUT);
+	sbexec_port_init(s, SBEXEC_PORT_ERR, err, SBEXEC_STREAM_STDERR);
+	sbexec_port_init(s, SBEXEC_PORT_IN, in, 0);
+	sbexec_file_set_nonblock(out);
+	if (err)
+		sbexec_file_set_nonblock(err);
+	if (in)
+		sbexec_file_set_nonblock(in);
+	s->in_closed = !in && !s->tty;
+}
+
+/**
+ * sbexec_io_watch - have the files' wait queues queue io_work
+ * @s: the session, its files set by sbexec_io_set_files()
+ */
+void sbexec_io_watch(struct sbexec_session *s)
+{
+	sbexec_port_watch(&s->port[SBEXEC_PORT_OUT]);
+	sbexec_port_watch(&s->port[SBEXEC_PORT_ERR]);
+	sbexec_port_watch(&s->port[SBEXEC_PORT_IN]);
+}
+
+/**
+ * sbexec_io_stop - no file callback queues io_work any more
+ * @s: the session, its last reference gone
+ *
+ * Waits for a running io_work.
+ */
+void sbexec_io_stop(struct sbexec_session *s)
+{
+	/*
+	 * Waiter callbacks may requeue io_work until they are unhooked, and
+	 * io_work unhooks the stdin port itself under in_lock; after this no
+	 * callback can run.
+	 */
+	cancel_work_sync(&s->io_work);
+	sbexec_port_unwatch(&s->port[SBEXEC_PORT_OUT]);
+	sbexec_port_unwatch(&s->port[SBEXEC_PORT_ERR]);
+	mutex_lock(&s->in_lock);
+	sbexec_port_unwatch(&s->port[SBEXEC_PORT_IN]);
+	mutex_unlock(&s->in_lock);
+}
+
+/**
+ * sbexec_io_free - release a session's files and stdin buffer
+ * @s: the session, io_work cancelled for good
+ */
+void sbexec_io_free(struct sbexec_session *s)
+{
+	unsigned int i;
+
+	for (i = 0; i < SBEXEC_NR_PORTS; i++)
+		if (s->port[i].file)
+			fput(s->port[i].file);
+	kvfree(s->in_buf);
+}
