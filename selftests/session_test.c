@@ -241,8 +241,9 @@ TEST_F(ctl, pty_initial_size_and_resize)
 	int err;
 
 	START(&req);
-	/* Resize only once the first size is printed. */
-	err = read_until(self->fd, &self->out, "33 101");
+	/* Resize and type only once the first size is printed, line end and
+	 * all: the terminal echoes what is typed at once. */
+	err = read_until(self->fd, &self->out, "33 101\r\n");
 	ASSERT_EQ(0, err) TH_LOG("waiting for the first size: %s; output: %s",
 		strerror(-err), self->out.out.data);
 	err = sbexec_resize(self->h, self->res.session_id, 50, 132);
