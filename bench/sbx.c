@@ -192,23 +192,38 @@ static void xfer_finish(struct xfer *x, const struct drain *d, uint64_t t0)
 	x->ok = true;
 }
 
-void sbx_throughput_read(struct xfer *x, uint64_t bytes)
+/*
+ * Start a throughput run of @bytes into @x: exec the producer and attach
+ * to it (@a gets the attach info). Returns the reader, or -1 with
+ * x->reason set; *@t0 is when the run started.
+ */
+static int xfer_start(struct xfer *x, uint64_t bytes, struct sbexec_attach *a,
+		      uint64_t *t0)
 {
-	struct drain d;
 	uint32_t id;
-	uint64_t t0;
 	int fd;
 
 	memset(x, 0, sizeof(*x));
 	x->bytes_asked = bytes;
-	t0 = now_ns();
+	*t0 = now_ns();
 	if (exec_head(x, bytes, &id))
-		return;
-	fd = sbexec_attach(H, id);
-	if (fd < 0) {
+		return -1;
+	fd = sbexec_attach_info(H, id, a);
+	if (fd < 0)
 		set_reason(x->reason, "attach: %s", sbexec_strerror_last(H));
+	return fd;
+}
+
+void sbx_throughput_read(struct xfer *x, uint64_t bytes)
+{
+	struct sbexec_attach a;
+	struct drain d;
+	uint64_t t0;
+	int fd;
+
+	fd = xfer_start(x, bytes, &a, &t0);
+	if (fd < 0)
 		return;
-	}
 	if (!read_to_exit(fd, rbuf, READ_BUF, &d, x->reason)) {
 		xfer_finish(x, &d, t0);
 		snprintf(x->note, sizeof(x->note), "%llu records in %llu read()s",
@@ -305,20 +320,12 @@ void sbx_throughput_mmap(struct xfer *x, uint64_t bytes)
 {
 	struct sbexec_attach a;
 	struct drain d;
-	uint32_t id;
 	uint64_t t0;
 	int fd;
 
-	memset(x, 0, sizeof(*x));
-	x->bytes_asked = bytes;
-	t0 = now_ns();
-	if (exec_head(x, bytes, &id))
+	fd = xfer_start(x, bytes, &a, &t0);
+	if (fd < 0)
 		return;
-	fd = sbexec_attach_info(H, id, &a);
-	if (fd < 0) {
-		set_reason(x->reason, "attach: %s", sbexec_strerror_last(H));
-		return;
-	}
 	if (!mmap_to_exit(fd, a.ring_size, &d, x->reason)) {
 		xfer_finish(x, &d, t0);
 		snprintf(x->note, sizeof(x->note),
