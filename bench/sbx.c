@@ -192,31 +192,6 @@ static void xfer_finish(struct xfer *x, const struct drain *d, uint64_t t0)
 	x->ok = true;
 }
 
-void sbx_throughput_read(struct xfer *x, uint64_t bytes)
-{
-	struct drain d;
-	uint32_t id;
-	uint64_t t0;
-	int fd;
-
-	memset(x, 0, sizeof(*x));
-	x->bytes_asked = bytes;
-	t0 = now_ns();
-	if (exec_head(x, bytes, &id))
-		return;
-	fd = sbexec_attach(H, id);
-	if (fd < 0) {
-		set_reason(x->reason, "attach: %s", sbexec_strerror_last(H));
-		return;
-	}
-	if (!read_to_exit(fd, rbuf, READ_BUF, &d, x->reason)) {
-		xfer_finish(x, &d, t0);
-		snprintf(x->note, sizeof(x->note), "%llu records in %llu read()s",
-			 (unsigned long long)d.records, (unsigned long long)d.batches);
-	}
-	close(fd);
-}
-
 /* Account one record (sequence, stdout bytes, exit). */
 static int account(struct drain *d, const struct sbexec_record *rec,
 		   const void *payload, char *reason)
@@ -301,13 +276,17 @@ out:
 	return rc;
 }
 
-void sbx_throughput_mmap(struct xfer *x, uint64_t bytes)
+/*
+ * One throughput run of @bytes into @x: exec the producer, attach, and
+ * drain to the exit through read() or, when @mapped, the mapped ring.
+ */
+static void throughput(struct xfer *x, uint64_t bytes, bool mapped)
 {
 	struct sbexec_attach a;
 	struct drain d;
 	uint32_t id;
 	uint64_t t0;
-	int fd;
+	int fd, rc;
 
 	memset(x, 0, sizeof(*x));
 	x->bytes_asked = bytes;
@@ -319,14 +298,33 @@ void sbx_throughput_mmap(struct xfer *x, uint64_t bytes)
 		set_reason(x->reason, "attach: %s", sbexec_strerror_last(H));
 		return;
 	}
-	if (!mmap_to_exit(fd, a.ring_size, &d, x->reason)) {
+	rc = mapped ? mmap_to_exit(fd, a.ring_size, &d, x->reason) :
+		      read_to_exit(fd, rbuf, READ_BUF, &d, x->reason);
+	if (!rc) {
 		xfer_finish(x, &d, t0);
-		snprintf(x->note, sizeof(x->note),
-			 "ring %u KiB; %llu records in %llu batches, %llu polls",
-			 a.ring_size / 1024, (unsigned long long)d.records,
-			 (unsigned long long)d.batches, (unsigned long long)d.waits);
+		if (mapped)
+			snprintf(x->note, sizeof(x->note),
+				 "ring %u KiB; %llu records in %llu batches, %llu polls",
+				 a.ring_size / 1024, (unsigned long long)d.records,
+				 (unsigned long long)d.batches,
+				 (unsigned long long)d.waits);
+		else
+			snprintf(x->note, sizeof(x->note),
+				 "%llu records in %llu read()s",
+				 (unsigned long long)d.records,
+				 (unsigned long long)d.batches);
 	}
 	close(fd);
+}
+
+void sbx_throughput_read(struct xfer *x, uint64_t bytes)
+{
+	throughput(x, bytes, false);
+}
+
+void sbx_throughput_mmap(struct xfer *x, uint64_t bytes)
+{
+	throughput(x, bytes, true);
 }
 
 /* ---- many sessions at once ---- */

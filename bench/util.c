@@ -252,53 +252,62 @@ ssize_t read_small_file(const char *path, char *buf, size_t len)
 	return (ssize_t)got;
 }
 
-int wait_comm(const pid_t *pids, size_t n, const char *comm, double timeout_s)
+/*
+ * Poll the @n processes in order until @done(pid, @arg) holds for each,
+ * sleeping @poll_us between looks; -ETIMEDOUT after @timeout_s.
+ */
+static int wait_each(const pid_t *pids, size_t n, double timeout_s,
+		     useconds_t poll_us, bool (*done)(pid_t, const void *),
+		     const void *arg)
 {
 	uint64_t end = now_ns() + (uint64_t)(timeout_s * 1e9);
 	size_t i = 0;
 
 	while (i < n) {
-		char path[64], buf[64];
-		ssize_t r;
-
-		snprintf(path, sizeof(path), "/proc/%d/comm", (int)pids[i]);
-		r = read_small_file(path, buf, sizeof(buf));
-		if (r > 0 && buf[r - 1] == '\n')
-			buf[r - 1] = '\0';
-		if (r > 0 && !strcmp(buf, comm)) {
+		if (done(pids[i], arg)) {
 			i++;
 			continue;
 		}
 		if (now_ns() > end)
 			return -ETIMEDOUT;
-		usleep(10000);
+		usleep(poll_us);
 	}
 	return 0;
 }
 
+static bool comm_is(pid_t pid, const void *comm)
+{
+	char path[64], buf[64];
+	ssize_t r;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	r = read_small_file(path, buf, sizeof(buf));
+	if (r > 0 && buf[r - 1] == '\n')
+		buf[r - 1] = '\0';
+	return r > 0 && !strcmp(buf, comm);
+}
+
+int wait_comm(const pid_t *pids, size_t n, const char *comm, double timeout_s)
+{
+	return wait_each(pids, n, timeout_s, 10000, comm_is, comm);
+}
+
+/* No such process, or a zombie / dead one (pid <= 0: nothing to wait for). */
+static bool is_gone(pid_t pid, const void *unused)
+{
+	char path[64], buf[512], *p;
+	ssize_t r;
+
+	(void)unused;
+	if (pid <= 0)
+		return true;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	r = read_small_file(path, buf, sizeof(buf));
+	p = r > 0 ? strrchr(buf, ')') : NULL;
+	return r < 0 || (p && (p[2] == 'Z' || p[2] == 'X'));
+}
+
 int wait_gone(const pid_t *pids, size_t n, double timeout_s)
 {
-	uint64_t end = now_ns() + (uint64_t)(timeout_s * 1e9);
-	size_t i = 0;
-
-	while (i < n) {
-		char path[64], buf[512], *p;
-		ssize_t r;
-
-		if (pids[i] <= 0) {
-			i++;
-			continue;
-		}
-		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pids[i]);
-		r = read_small_file(path, buf, sizeof(buf));
-		p = r > 0 ? strrchr(buf, ')') : NULL;
-		if (r < 0 || (p && (p[2] == 'Z' || p[2] == 'X'))) {
-			i++;
-			continue;
-		}
-		if (now_ns() > end)
-			return -ETIMEDOUT;
-		usleep(20000);
-	}
-	return 0;
+	return wait_each(pids, n, timeout_s, 20000, is_gone, NULL);
 }

@@ -400,6 +400,22 @@ static bool same_ids(const struct ids *a, const struct ids *b)
 }
 
 /*
+ * LIST (into self->after) until the table holds the sessions it held
+ * before the test, for up to SETTLE_MS; whether it does.
+ */
+static bool table_as_before(struct __test_metadata *_metadata,
+			    FIXTURE_DATA(churn) *self)
+{
+	int64_t deadline = mono_ms() + SETTLE_MS;
+
+	do {
+		ASSERT_EQ(0, list_ids(self->h, &self->after));
+	} while (!same_ids(&self->before, &self->after) && mono_ms() < deadline &&
+		 !usleep(50000));
+	return same_ids(&self->before, &self->after);
+}
+
+/*
  * The harness timeout is only a backstop (every exec, attach and collect
  * has a timeout of its own): it must let SBEXEC_CHURN_SESSIONS=10000 finish
  * under TCG, about 20 minutes.
@@ -421,12 +437,7 @@ TEST_F_TIMEOUT(churn, sessions_leave_nothing_behind, 3600)
 	err = run_many(self->h, WARMUP, why, sizeof(why));
 	ASSERT_EQ(0, err) TH_LOG("warm-up: %s", why);
 	/* The warm-up's sessions are gone from the table... */
-	deadline = mono_ms() + SETTLE_MS;
-	do {
-		ASSERT_EQ(0, list_ids(self->h, &self->after));
-	} while (!same_ids(&self->before, &self->after) && mono_ms() < deadline &&
-		 !usleep(50000));
-	ASSERT_TRUE(same_ids(&self->before, &self->after)) TH_LOG("%zu sessions after the warm-up, %zu before",
+	ASSERT_TRUE(table_as_before(_metadata, self)) TH_LOG("%zu sessions after the warm-up, %zu before",
 		self->after.n, self->before.n);
 	/* ... and freed after a grace period: then take the baseline. */
 	usleep(500000);
@@ -440,12 +451,7 @@ TEST_F_TIMEOUT(churn, sessions_leave_nothing_behind, 3600)
 	TH_LOG("%d sessions in %lld ms: %.1f sessions/s", n, (long long)ms,
 	       ms ? n * 1000.0 / (double)ms : 0.0);
 
-	deadline = mono_ms() + SETTLE_MS;
-	do {
-		ASSERT_EQ(0, list_ids(self->h, &self->after));
-	} while (!same_ids(&self->before, &self->after) && mono_ms() < deadline &&
-		 !usleep(50000));
-	EXPECT_TRUE(same_ids(&self->before, &self->after)) TH_LOG("LIST shows %zu sessions after the churn, %zu before",
+	EXPECT_TRUE(table_as_before(_metadata, self)) TH_LOG("LIST shows %zu sessions after the churn, %zu before",
 		self->after.n, self->before.n);
 	if (!self->before.n)
 		EXPECT_EQ(0U, self->after.n);

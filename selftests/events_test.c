@@ -152,22 +152,43 @@ static const struct event *find(struct sink *s, int cmd, uint32_t id)
 	return NULL;
 }
 
+/*
+ * Run `sh -c @script` to its end; *@status gets its exit status. 0, or -1
+ * with the failed check logged.
+ */
+static int run_sh(struct __test_metadata *_metadata, FIXTURE_DATA(ev) *self,
+		  const char *script, struct sbexec_exec_result *res,
+		  int *status)
+{
+	const char *argv[] = { "-c", script, NULL };
+	struct sbexec_exec_req req = { .cmd = "/bin/sh", .argv = argv };
+	struct sbexec_output out = { 0 };
+	int fd, rc;
+
+	rc = sbexec_exec(self->h, &req, res);
+	EXPECT_EQ(0, rc) TH_LOG("%s", res->extack);
+	if (rc)
+		return -1;
+	fd = sbexec_attach(self->h, res->session_id);
+	EXPECT_LE(0, fd);
+	if (fd < 0)
+		return -1;
+	rc = sbexec_collect(fd, &out, COLLECT_MS);
+	EXPECT_EQ(0, rc);
+	close(fd);
+	*status = sbexec_exit_status(&out.exit);
+	sbexec_output_free(&out);
+	return rc ? -1 : 0;
+}
+
 TEST_F_TIMEOUT(ev, started_and_exited_once_each, 60)
 {
-	const char *argv[] = { "-c", "exit 7", NULL };
-	struct sbexec_exec_req req = { .cmd = "/bin/sh", .argv = argv };
 	struct sbexec_exec_result res;
-	struct sbexec_output out = { 0 };
 	const struct event *e;
-	int fd;
+	int status;
 
-	ASSERT_EQ(0, sbexec_exec(self->h, &req, &res)) TH_LOG("%s", res.extack);
-	fd = sbexec_attach(self->h, res.session_id);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, sbexec_collect(fd, &out, COLLECT_MS));
-	close(fd);
-	EXPECT_EQ(7, sbexec_exit_status(&out.exit));
-	sbexec_output_free(&out);
+	ASSERT_EQ(0, run_sh(_metadata, self, "exit 7", &res, &status));
+	EXPECT_EQ(7, status);
 
 	drain(_metadata, self, 2, 10000);
 	EXPECT_EQ(1, count(&self->sink, SBEXEC_CMD_EVENT_STARTED,
@@ -206,19 +227,11 @@ TEST_F_TIMEOUT(ev, spawn_failure_is_announced, 60)
 
 TEST_F_TIMEOUT(ev, signal_death_is_in_the_exit_event, 60)
 {
-	const char *argv[] = { "-c", "kill -KILL $$", NULL };
-	struct sbexec_exec_req req = { .cmd = "/bin/sh", .argv = argv };
 	struct sbexec_exec_result res;
-	struct sbexec_output out = { 0 };
 	const struct event *e;
-	int fd;
+	int status;
 
-	ASSERT_EQ(0, sbexec_exec(self->h, &req, &res)) TH_LOG("%s", res.extack);
-	fd = sbexec_attach(self->h, res.session_id);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, sbexec_collect(fd, &out, COLLECT_MS));
-	close(fd);
-	sbexec_output_free(&out);
+	ASSERT_EQ(0, run_sh(_metadata, self, "kill -KILL $$", &res, &status));
 
 	drain(_metadata, self, 2, 10000);
 	e = find(&self->sink, SBEXEC_CMD_EVENT_EXITED, res.session_id);

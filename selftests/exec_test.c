@@ -510,12 +510,19 @@ static int run_unprivileged(enum unpriv_what what, uint32_t id,
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -ECHILD;
 }
 
+/* Try @what (on session @id) as uid 65534; @rep tells what it saw. */
+static void as_nobody(struct __test_metadata *_metadata, enum unpriv_what what,
+		      uint32_t id, struct unpriv_report *rep)
+{
+	ASSERT_EQ(0, run_unprivileged(what, id, rep));
+	ASSERT_EQ(0, rep->drop_err) TH_LOG("becoming uid 65534: %s", strerror(-rep->drop_err));
+}
+
 TEST_F(session, unprivileged_exec_refused)
 {
 	struct unpriv_report rep;
 
-	ASSERT_EQ(0, run_unprivileged(UNPRIV_EXEC, 0, &rep));
-	ASSERT_EQ(0, rep.drop_err) TH_LOG("becoming uid 65534: %s", strerror(-rep.drop_err));
+	as_nobody(_metadata, UNPRIV_EXEC, 0, &rep);
 	/* Resolving the family is allowed; executing is not. */
 	ASSERT_EQ(0, rep.open_err);
 	EXPECT_EQ(-EPERM, rep.exec_err);
@@ -552,15 +559,24 @@ static void check_sleeper(struct __test_metadata *_metadata, struct sbexec *h,
 	EXPECT_EQ(0U, o->exit.code);
 }
 
+/* Start a root sleeper and try @what on it as uid 65534; the sleeper. */
+static uint32_t sleeper_as_nobody(struct __test_metadata *_metadata,
+				  struct sbexec *h, enum unpriv_what what,
+				  struct unpriv_report *rep)
+{
+	uint32_t id = start_sleeper(_metadata, h);
+
+	ASSERT_NE(0U, id);
+	as_nobody(_metadata, what, id, rep);
+	return id;
+}
+
 TEST_F(session, unprivileged_reader_refused)
 {
 	struct unpriv_report rep;
 	uint32_t id;
 
-	id = start_sleeper(_metadata, self->h);
-	ASSERT_NE(0U, id);
-	ASSERT_EQ(0, run_unprivileged(UNPRIV_READER, id, &rep));
-	ASSERT_EQ(0, rep.drop_err) TH_LOG("becoming uid 65534: %s", strerror(-rep.drop_err));
+	id = sleeper_as_nobody(_metadata, self->h, UNPRIV_READER, &rep);
 	if (rep.dev_errno) {
 		EXPECT_TRUE(rep.dev_errno == EACCES || rep.dev_errno == EPERM)
 			TH_LOG("open: %s", strerror(rep.dev_errno));
@@ -577,10 +593,7 @@ TEST_F(session, unprivileged_signal_refused)
 	struct unpriv_report rep;
 	uint32_t id;
 
-	id = start_sleeper(_metadata, self->h);
-	ASSERT_NE(0U, id);
-	ASSERT_EQ(0, run_unprivileged(UNPRIV_SIGNAL, id, &rep));
-	ASSERT_EQ(0, rep.drop_err) TH_LOG("becoming uid 65534: %s", strerror(-rep.drop_err));
+	id = sleeper_as_nobody(_metadata, self->h, UNPRIV_SIGNAL, &rep);
 	ASSERT_EQ(0, rep.open_err);
 	EXPECT_EQ(-EPERM, rep.signal_err);
 	/* The SIGKILL did not reach it. */

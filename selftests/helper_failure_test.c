@@ -45,24 +45,24 @@ TEST(classify_spawn_errno_rows)
 
 TEST(classify_failure_by_stage)
 {
-	EXPECT_EQ((uint32_t)SBEXEC_FAIL_BAD_CWD,
-		  classify_failure(SBEXEC_STAGE_CWD, ENOENT));
-	EXPECT_EQ((uint32_t)SBEXEC_FAIL_BAD_CWD,
-		  classify_failure(SBEXEC_STAGE_CWD, EACCES));
-	EXPECT_EQ((uint32_t)SBEXEC_FAIL_USER_SETUP,
-		  classify_failure(SBEXEC_STAGE_USER, EPERM));
-	EXPECT_EQ((uint32_t)SBEXEC_FAIL_USER_SETUP,
-		  classify_failure(SBEXEC_STAGE_USER, 0));
-	EXPECT_EQ((uint32_t)SBEXEC_FAIL_PTY_SETUP,
-		  classify_failure(SBEXEC_STAGE_PTY, ENOMEM));
-	EXPECT_EQ((uint32_t)SBEXEC_FAIL_PERMISSION_DENIED,
-		  classify_failure(SBEXEC_STAGE_RLIMIT, EPERM));
-	EXPECT_EQ((uint32_t)SBEXEC_FAIL_RESOURCE_LIMIT,
-		  classify_failure(SBEXEC_STAGE_FORK, EAGAIN));
-	EXPECT_EQ((uint32_t)SBEXEC_FAIL_PERMISSION_DENIED,
-		  classify_failure(SBEXEC_STAGE_PRIVILEGES, EPERM));
-	EXPECT_EQ((uint32_t)SBEXEC_FAIL_NOT_FOUND,
-		  classify_failure(SBEXEC_STAGE_EXEC, ENOENT));
+	static const struct { uint32_t stage; int err; uint32_t kind; } rows[] = {
+		{ SBEXEC_STAGE_CWD, ENOENT, SBEXEC_FAIL_BAD_CWD },
+		{ SBEXEC_STAGE_CWD, EACCES, SBEXEC_FAIL_BAD_CWD },
+		{ SBEXEC_STAGE_USER, EPERM, SBEXEC_FAIL_USER_SETUP },
+		{ SBEXEC_STAGE_USER, 0, SBEXEC_FAIL_USER_SETUP },
+		{ SBEXEC_STAGE_PTY, ENOMEM, SBEXEC_FAIL_PTY_SETUP },
+		{ SBEXEC_STAGE_RLIMIT, EPERM, SBEXEC_FAIL_PERMISSION_DENIED },
+		{ SBEXEC_STAGE_FORK, EAGAIN, SBEXEC_FAIL_RESOURCE_LIMIT },
+		{ SBEXEC_STAGE_PRIVILEGES, EPERM, SBEXEC_FAIL_PERMISSION_DENIED },
+		{ SBEXEC_STAGE_EXEC, ENOENT, SBEXEC_FAIL_NOT_FOUND },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(rows); i++) {
+		EXPECT_EQ(rows[i].kind,
+			  classify_failure(rows[i].stage, rows[i].err))
+			TH_LOG("stage %u errno %d", rows[i].stage, rows[i].err);
+	}
 }
 
 TEST(errno_names)

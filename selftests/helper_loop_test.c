@@ -79,6 +79,36 @@ static ssize_t read_forked_then_reply(struct __test_metadata *_metadata,
 	return read(fd, reply, cap);
 }
 
+/*
+ * Send a spawn request @id for @cmd [@arg] and decode the helper's reply
+ * into @d (read_forked_then_reply() checks the SBEXEC_UP_FORKED first).
+ * Returns 0, or -1 with the failed check logged.
+ */
+static int spawn_roundtrip(struct __test_metadata *_metadata, int fd,
+			   uint64_t id, const char *cmd, const char *arg,
+			   struct decoded_reply *d, pid_t *forked)
+{
+	unsigned char reply[SBEXEC_UPCALL_MAX_REPLY];
+	struct msg m;
+	size_t len;
+	ssize_t n;
+	int rc;
+
+	len = build_spawn_msg(&m, id, cmd, arg);
+	n = write(fd, m.buf, len);
+	EXPECT_EQ((ssize_t)len, n);
+	if (n != (ssize_t)len)
+		return -1;
+	n = read_forked_then_reply(_metadata, fd, id, reply, sizeof(reply),
+				   forked);
+	EXPECT_LT(0, n);
+	if (n <= 0)
+		return -1;
+	rc = decode_reply(reply, (size_t)n, d);
+	EXPECT_EQ(0, rc);
+	return rc ? -1 : 0;
+}
+
 static pid_t parent_of(pid_t pid)
 {
 	char path[64], buf[512], *p;
@@ -108,11 +138,7 @@ static int reap_all(void)
 TEST(loop_answers_each_request_and_stops_on_sigterm)
 {
 	struct decoded_reply d;
-	unsigned char reply[SBEXEC_UPCALL_MAX_REPLY];
 	int sv[2], status;
-	struct msg m;
-	size_t len;
-	ssize_t n;
 	pid_t helper, child, forked;
 
 	/* The helper's orphans come back to us when it exits. */
@@ -120,12 +146,8 @@ TEST(loop_answers_each_request_and_stops_on_sigterm)
 	helper = start_loop(sv);
 	ASSERT_LT(0, helper);
 
-	len = build_spawn_msg(&m, 41, "sleep", "30");
-	ASSERT_EQ((ssize_t)len, write(sv[0], m.buf, len));
-	n = read_forked_then_reply(_metadata, sv[0], 41, reply, sizeof(reply),
-				   &forked);
-	ASSERT_LT(0, n);
-	ASSERT_EQ(0, decode_reply(reply, (size_t)n, &d));
+	ASSERT_EQ(0, spawn_roundtrip(_metadata, sv[0], 41, "sleep", "30", &d,
+				     &forked));
 	EXPECT_EQ(41U, d.hdr.id);
 	EXPECT_EQ((uint16_t)SBEXEC_UP_SPAWNED, d.hdr.type);
 	ASSERT_TRUE(d.has_pid);
@@ -135,12 +157,8 @@ TEST(loop_answers_each_request_and_stops_on_sigterm)
 	EXPECT_EQ(forked, child);
 	EXPECT_EQ(helper, parent_of(child));
 
-	len = build_spawn_msg(&m, 42, "/sbexec/none", NULL);
-	ASSERT_EQ((ssize_t)len, write(sv[0], m.buf, len));
-	n = read_forked_then_reply(_metadata, sv[0], 42, reply, sizeof(reply),
-				   &forked);
-	ASSERT_LT(0, n);
-	ASSERT_EQ(0, decode_reply(reply, (size_t)n, &d));
+	ASSERT_EQ(0, spawn_roundtrip(_metadata, sv[0], 42, "/sbexec/none", NULL,
+				     &d, &forked));
 	EXPECT_EQ(42U, d.hdr.id);
 	EXPECT_TRUE(d.has_failure);
 	EXPECT_EQ((uint32_t)SBEXEC_FAIL_NOT_FOUND, d.kind);
@@ -158,23 +176,15 @@ TEST(loop_answers_each_request_and_stops_on_sigterm)
 
 TEST(loop_reaps_exited_children)
 {
-	unsigned char reply[SBEXEC_UPCALL_MAX_REPLY];
 	struct decoded_reply d;
 	char path[64];
 	int sv[2], tries;
-	struct msg m;
-	size_t len;
-	ssize_t n;
 	pid_t helper, forked;
 
 	helper = start_loop(sv);
 	ASSERT_LT(0, helper);
-	len = build_spawn_msg(&m, 1, "true", NULL);
-	ASSERT_EQ((ssize_t)len, write(sv[0], m.buf, len));
-	n = read_forked_then_reply(_metadata, sv[0], 1, reply, sizeof(reply),
-				   &forked);
-	ASSERT_LT(0, n);
-	ASSERT_EQ(0, decode_reply(reply, (size_t)n, &d));
+	ASSERT_EQ(0, spawn_roundtrip(_metadata, sv[0], 1, "true", NULL, &d,
+				     &forked));
 	ASSERT_TRUE(d.has_pid);
 	/* No zombie stays behind once the child has exited. */
 	snprintf(path, sizeof(path), "/proc/%u", d.pid);

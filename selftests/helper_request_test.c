@@ -259,6 +259,21 @@ static void bad_request(struct __test_metadata *_metadata, struct msg *m,
 
 TEST(request_parse_rejects)
 {
+	/* A string attribute, or else a u32 one. */
+	static const struct {
+		uint16_t attr;
+		const char *str;
+		uint32_t u32;
+		const char *needle;
+	} after_cmd[] = {
+		{ SBEXEC_A_CMD, "b", 0, "duplicate command" },
+		{ SBEXEC_A_ENV, "NOEQUALS", 0, "KEY=VALUE" },
+		{ SBEXEC_A_ENV, "=v", 0, "KEY=VALUE" },
+		{ SBEXEC_A_ROWS, NULL, 24, "bad rows" },
+		{ SBEXEC_A_TTY, NULL, 1, "bad tty" },
+		/* The top bit stays unknown however many flags get defined. */
+		{ SBEXEC_A_FLAGS, NULL, 0x80000000u, "unknown flags" },
+	};
 	struct msg m;
 	int i;
 
@@ -266,40 +281,21 @@ TEST(request_parse_rejects)
 	attr_put_str(&m.b, SBEXEC_A_ARG, "x");
 	bad_request(_metadata, &m, SBEXEC_STAGE_UPCALL, "no command");
 
-	msg_init(&m);
-	attr_put_str(&m.b, SBEXEC_A_CMD, "a");
-	attr_put_str(&m.b, SBEXEC_A_CMD, "b");
-	bad_request(_metadata, &m, SBEXEC_STAGE_UPCALL, "duplicate command");
+	/* After a valid command, one attribute that is wrong. */
+	for (i = 0; i < (int)ARRAY_LEN(after_cmd); i++) {
+		msg_init(&m);
+		attr_put_str(&m.b, SBEXEC_A_CMD, "a");
+		if (after_cmd[i].str)
+			attr_put_str(&m.b, after_cmd[i].attr, after_cmd[i].str);
+		else
+			attr_put_u32(&m.b, after_cmd[i].attr, after_cmd[i].u32);
+		bad_request(_metadata, &m, SBEXEC_STAGE_UPCALL,
+			    after_cmd[i].needle);
+	}
 
 	msg_init(&m);
 	attr_put_str(&m.b, SBEXEC_A_CMD, "");
 	bad_request(_metadata, &m, SBEXEC_STAGE_UPCALL, "bad command");
-
-	msg_init(&m);
-	attr_put_str(&m.b, SBEXEC_A_CMD, "a");
-	attr_put_str(&m.b, SBEXEC_A_ENV, "NOEQUALS");
-	bad_request(_metadata, &m, SBEXEC_STAGE_UPCALL, "KEY=VALUE");
-
-	msg_init(&m);
-	attr_put_str(&m.b, SBEXEC_A_CMD, "a");
-	attr_put_str(&m.b, SBEXEC_A_ENV, "=v");
-	bad_request(_metadata, &m, SBEXEC_STAGE_UPCALL, "KEY=VALUE");
-
-	msg_init(&m);
-	attr_put_str(&m.b, SBEXEC_A_CMD, "a");
-	attr_put_u32(&m.b, SBEXEC_A_ROWS, 24);
-	bad_request(_metadata, &m, SBEXEC_STAGE_UPCALL, "bad rows");
-
-	msg_init(&m);
-	attr_put_str(&m.b, SBEXEC_A_CMD, "a");
-	attr_put_u32(&m.b, SBEXEC_A_TTY, 1);
-	bad_request(_metadata, &m, SBEXEC_STAGE_UPCALL, "bad tty");
-
-	msg_init(&m);
-	attr_put_str(&m.b, SBEXEC_A_CMD, "a");
-	/* The top bit stays unknown however many flags get defined. */
-	attr_put_u32(&m.b, SBEXEC_A_FLAGS, 0x80000000u);
-	bad_request(_metadata, &m, SBEXEC_STAGE_UPCALL, "unknown flags");
 
 	msg_init(&m);
 	attr_put_str(&m.b, SBEXEC_A_CMD, "a");

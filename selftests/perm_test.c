@@ -367,6 +367,20 @@ static void log_report(struct __test_metadata *_metadata, const char *who,
 		       r->msg[i][0] ? " - " : "", r->msg[i]);
 }
 
+/*
+ * Start the targets (with @flags), run every probe as @w and log what it
+ * saw under @label.
+ */
+static void probe_as(struct __test_metadata *_metadata,
+		     FIXTURE_DATA(perm) *self, uint32_t flags, enum who w,
+		     const char *label, struct report *r)
+{
+	start_targets(_metadata, self, flags);
+	ASSERT_EQ(0, run_as(w, &self->t, r));
+	ASSERT_EQ(0, r->setup_err) TH_LOG("setup: %s", strerror(-r->setup_err));
+	log_report(_metadata, label, r);
+}
+
 #define EXPECT_OP(r, op, want) \
 	EXPECT_EQ(want, (r)->err[op]) TH_LOG("%s: got %d (%s)", op_names[op], \
 		(r)->err[op], (r)->msg[op])
@@ -376,10 +390,7 @@ TEST_F_TIMEOUT(perm, unprivileged_refused_everything, 120)
 	struct report r;
 	int i;
 
-	start_targets(_metadata, self, 0);
-	ASSERT_EQ(0, run_as(WHO_NOBODY, &self->t, &r));
-	ASSERT_EQ(0, r.setup_err) TH_LOG("setup: %s", strerror(-r.setup_err));
-	log_report(_metadata, "uid 65534", &r);
+	probe_as(_metadata, self, 0, WHO_NOBODY, "uid 65534", &r);
 	for (i = OP_EXEC; i <= OP_LIST; i++)
 		EXPECT_OP(&r, i, -EPERM);
 	/* The node is 0600 root: the module's own check is not even reached. */
@@ -396,10 +407,8 @@ TEST_F_TIMEOUT(perm, root_without_cap_sys_admin_refused_everything, 120)
 	struct report r;
 	int i;
 
-	start_targets(_metadata, self, 0);
-	ASSERT_EQ(0, run_as(WHO_NO_SYS_ADMIN, &self->t, &r));
-	ASSERT_EQ(0, r.setup_err) TH_LOG("setup: %s", strerror(-r.setup_err));
-	log_report(_metadata, "root without CAP_SYS_ADMIN", &r);
+	probe_as(_metadata, self, 0, WHO_NO_SYS_ADMIN,
+		 "root without CAP_SYS_ADMIN", &r);
 	for (i = OP_EXEC; i <= OP_LIST; i++)
 		EXPECT_OP(&r, i, -EPERM);
 	/* The requests (not the dump) say why. */
@@ -419,10 +428,8 @@ TEST_F_TIMEOUT(perm, root_without_cap_net_admin_refused_netlink, 120)
 	int i;
 
 	/* A keep-running pipe session, so that only capabilities decide. */
-	start_targets(_metadata, self, SBEXEC_EXEC_F_KEEP_RUNNING);
-	ASSERT_EQ(0, run_as(WHO_NO_NET_ADMIN, &self->t, &r));
-	ASSERT_EQ(0, r.setup_err) TH_LOG("setup: %s", strerror(-r.setup_err));
-	log_report(_metadata, "root without CAP_NET_ADMIN", &r);
+	probe_as(_metadata, self, SBEXEC_EXEC_F_KEEP_RUNNING, WHO_NO_NET_ADMIN,
+		 "root without CAP_NET_ADMIN", &r);
 	/* GENL_ADMIN_PERM: every netlink operation. */
 	for (i = OP_EXEC; i <= OP_LIST; i++)
 		EXPECT_OP(&r, i, -EPERM);
@@ -545,10 +552,7 @@ TEST_F_TIMEOUT(perm, other_root_process_may_not_drive_a_kill_on_close_session, 1
 {
 	struct report r;
 
-	start_targets(_metadata, self, 0);
-	ASSERT_EQ(0, run_as(WHO_ROOT, &self->t, &r));
-	ASSERT_EQ(0, r.setup_err) TH_LOG("setup: %s", strerror(-r.setup_err));
-	log_report(_metadata, "another root process", &r);
+	probe_as(_metadata, self, 0, WHO_ROOT, "another root process", &r);
 	/* It may start sessions of its own. */
 	EXPECT_OP(&r, OP_EXEC, 0);
 	EXPECT_OP(&r, OP_STDIN, -EPERM);

@@ -1250,10 +1250,37 @@ TEST(mmap_permissions)
 
 /* ---- one reader per session ---- */
 
-TEST(second_reader_is_busy)
+/*
+ * Open a handle, start `echo one; read x; echo two` and attach its one
+ * reader (a second attach is refused meanwhile); the reader, or -1 with
+ * the failed check logged.
+ */
+static int one_two_reader(struct __test_metadata *_metadata,
+			  struct sbexec **h, struct sbexec_exec_result *res)
 {
 	const char *const argv[] = { "-c", "echo one; read x; echo two", NULL };
 	struct sbexec_exec_req req = { .cmd = "/bin/sh", .argv = argv };
+	struct sbexec_attach a;
+	int fd, rc;
+
+	rc = sbexec_open(h);
+	EXPECT_EQ(0, rc);
+	if (rc)
+		return -1;
+	rc = sbexec_exec(*h, &req, res);
+	EXPECT_EQ(0, rc);
+	if (rc)
+		return -1;
+	fd = sbexec_attach_info(*h, res->session_id, &a);
+	EXPECT_LE(0, fd);
+	if (fd < 0)
+		return -1;
+	EXPECT_EQ(-EBUSY, sbexec_attach_info(*h, res->session_id, &a));
+	return fd;
+}
+
+TEST(second_reader_is_busy)
+{
 	struct sbexec_exec_result res;
 	struct sbexec_attach a;
 	struct sbexec_output o = { 0 };
@@ -1261,12 +1288,9 @@ TEST(second_reader_is_busy)
 	int fd1, raw;
 
 	ONLY();
-	ASSERT_EQ(0, sbexec_open(&h));
-	ASSERT_EQ(0, sbexec_exec(h, &req, &res));
-	fd1 = sbexec_attach_info(h, res.session_id, &a);
+	fd1 = one_two_reader(_metadata, &h, &res);
 	ASSERT_LE(0, fd1);
 
-	EXPECT_EQ(-EBUSY, sbexec_attach_info(h, res.session_id, &a));
 	/* Through the raw ioctl too, and the file stays unattached. */
 	raw = open(SBEXEC_DEVICE_PATH, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, raw);
@@ -1291,8 +1315,6 @@ TEST(second_reader_is_busy)
 
 TEST(reader_after_first_closed)
 {
-	const char *const argv[] = { "-c", "echo one; read x; echo two", NULL };
-	struct sbexec_exec_req req = { .cmd = "/bin/sh", .argv = argv };
 	struct sbexec_exec_result res;
 	struct sbexec_attach a;
 	struct sbexec_output o = { 0 };
@@ -1300,11 +1322,8 @@ TEST(reader_after_first_closed)
 	int fd1, fd2;
 
 	ONLY();
-	ASSERT_EQ(0, sbexec_open(&h));
-	ASSERT_EQ(0, sbexec_exec(h, &req, &res));
-	fd1 = sbexec_attach_info(h, res.session_id, &a);
+	fd1 = one_two_reader(_metadata, &h, &res);
 	ASSERT_LE(0, fd1);
-	EXPECT_EQ(-EBUSY, sbexec_attach_info(h, res.session_id, &a));
 	close(fd1);
 
 	/* Once the first is gone a second may attach and gets everything. */

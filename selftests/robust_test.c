@@ -634,6 +634,49 @@ static bool waiting_exec_blocked(struct waiting_exec *w, int timeout_ms)
 	return true;
 }
 
+/*
+ * Run `sh -c @script` to its end: it must print @want and, unless @code is
+ * negative, exit with @code.
+ */
+static void expect_run(struct __test_metadata *_metadata, struct sbexec *h,
+		       const char *script, const char *want, int code)
+{
+	const char *const argv[] = { "-c", script, NULL };
+	struct sbexec_exec_req req = { .cmd = SH, .argv = argv };
+	struct sbexec_exec_result res;
+	struct sbexec_output o = { 0 };
+	int err;
+
+	err = sbexec_run_capture(h, &req, NULL, 0, STREAM_MS, &res, &o);
+	EXPECT_EQ(0, err) TH_LOG("%s: %s", script, sbexec_strerror_last(h));
+	EXPECT_STREQ(want, o.out.data ? o.out.data : "");
+	if (code >= 0)
+		EXPECT_EQ((uint32_t)code, o.exit.code);
+	sbexec_output_free(&o);
+}
+
+/* Start the queued requests w[@from] to w[NR_QUEUED - 1]. */
+static void queue_execs(struct __test_metadata *_metadata,
+			struct waiting_exec *w, int from)
+{
+	int i;
+
+	for (i = from; i < NR_QUEUED; i++) {
+		ASSERT_EQ(0, waiting_exec_start(&w[i], i, "queued"));
+	}
+}
+
+/* Log every queued request not seen waiting in the module. */
+static void log_not_waiting(struct __test_metadata *_metadata,
+			    struct waiting_exec *w)
+{
+	int i;
+
+	for (i = 0; i < NR_QUEUED; i++)
+		if (!waiting_exec_blocked(&w[i], 5000))
+			TH_LOG("request %d: not seen waiting in the module", i);
+}
+
 static bool waiting_exec_join(struct waiting_exec *w, int timeout_ms)
 {
 	return join_done(w->th, &w->started, &w->done, timeout_ms);
@@ -1019,12 +1062,8 @@ static void helper_death_round(struct __test_metadata *_metadata,
 	case MODE_QUEUED:
 		ASSERT_EQ(0, kill(self->helper, SIGSTOP));
 		ASSERT_TRUE(wait_stopped(self->helper, 5000));
-		for (i = 0; i < NR_QUEUED; i++) {
-			ASSERT_EQ(0, waiting_exec_start(&w[i], i, "queued"));
-		}
-		for (i = 0; i < NR_QUEUED; i++)
-			if (!waiting_exec_blocked(&w[i], 5000))
-				TH_LOG("request %d: not seen waiting in the module", i);
+		queue_execs(_metadata, w, 0);
+		log_not_waiting(_metadata, w);
 		break;
 	case MODE_IN_FLIGHT:
 	case MODE_FORKED:
@@ -1053,18 +1092,12 @@ static void helper_death_round(struct __test_metadata *_metadata,
 		if (mode != MODE_IN_FLIGHT) {
 			ASSERT_LT(0, orphan) TH_LOG("no new child of the helper");
 		}
-		for (i = 1; i < NR_QUEUED; i++) {
-			ASSERT_EQ(0, waiting_exec_start(&w[i], i, "queued"));
-		}
-		for (i = 0; i < NR_QUEUED; i++)
-			if (!waiting_exec_blocked(&w[i], 5000))
-				TH_LOG("request %d: not seen waiting in the module", i);
+		queue_execs(_metadata, w, 1);
+		log_not_waiting(_metadata, w);
 		break;
 	}
 	case MODE_RACE:
-		for (i = 0; i < NR_QUEUED; i++) {
-			ASSERT_EQ(0, waiting_exec_start(&w[i], i, "queued"));
-		}
+		queue_execs(_metadata, w, 0);
 		usleep((useconds_t)(rand_r(&seed) % 20000));
 		break;
 	default:
@@ -1169,18 +1202,8 @@ static void helper_death_round(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, helper_start()) TH_LOG("restarting sbexec-helper");
 	self->helper = helper_pid();
 	ASSERT_LT(0, self->helper);
-	if (self->helper) {
-		const char *const argv[] = { "-c", "echo back; exit 4", NULL };
-		struct sbexec_exec_req req = { .cmd = SH, .argv = argv };
-		struct sbexec_exec_result res;
-		struct sbexec_output o = { 0 };
-
-		err = sbexec_run_capture(self->h, &req, NULL, 0, STREAM_MS, &res, &o);
-		EXPECT_EQ(0, err) TH_LOG("exec after restart: %s", sbexec_strerror_last(self->h));
-		EXPECT_STREQ("back\n", o.out.data ? o.out.data : "");
-		EXPECT_EQ(4U, o.exit.code);
-		sbexec_output_free(&o);
-	}
+	if (self->helper)
+		expect_run(_metadata, self->h, "echo back; exit 4", "back\n", 4);
 
 	/* Every running session streamed to its end, byte-exact. */
 	for (i = 0; i < NR_LIVE; i++) {
@@ -1685,17 +1708,7 @@ static void client_dies_waiting(struct __test_metadata *_metadata,
 	EXPECT_TRUE(pid_alive(helper)) TH_LOG("the helper died");
 
 	/* The helper still serves. */
-	{
-		const char *const argv[] = { "-c", "echo fine", NULL };
-		struct sbexec_exec_req req = { .cmd = SH, .argv = argv };
-		struct sbexec_exec_result res;
-		struct sbexec_output o = { 0 };
-
-		err = sbexec_run_capture(self->h, &req, NULL, 0, STREAM_MS, &res, &o);
-		EXPECT_EQ(0, err) TH_LOG("%s", sbexec_strerror_last(self->h));
-		EXPECT_STREQ("fine\n", o.out.data ? o.out.data : "");
-		sbexec_output_free(&o);
-	}
+	expect_run(_metadata, self->h, "echo fine", "fine\n", -1);
 	EXPECT_EQ(self->baseline, wait_sessions(self->h, self->baseline, 5000));
 	reap(&reaper);
 	free(reaper.v);

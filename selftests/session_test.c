@@ -467,17 +467,28 @@ TEST_F(ctl, get_unknown_session_is_an_error)
 	free(info);
 }
 
+/* Open a second client and EXEC @req from it (into self->res); the client. */
+static struct sbexec *exec_elsewhere(struct __test_metadata *_metadata,
+				     FIXTURE_DATA(ctl) *self,
+				     const struct sbexec_exec_req *req)
+{
+	struct sbexec *other = NULL;
+	int err;
+
+	ASSERT_EQ(0, sbexec_open(&other));
+	err = sbexec_exec(other, req, &self->res);
+	ASSERT_EQ(0, err) TH_LOG("%s", sbexec_strerror_last(other));
+	return other;
+}
+
 TEST_F(ctl, kill_on_close_by_default)
 {
 	const char *const argv[] = { "-c", "sleep 30", NULL };
 	struct sbexec_exec_req req = { .cmd = SH, .argv = argv };
-	struct sbexec *other = NULL;
+	struct sbexec *other;
 	int64_t deadline;
-	int err;
 
-	ASSERT_EQ(0, sbexec_open(&other));
-	err = sbexec_exec(other, &req, &self->res);
-	ASSERT_EQ(0, err) TH_LOG("%s", sbexec_strerror_last(other));
+	other = exec_elsewhere(_metadata, self, &req);
 	ASSERT_TRUE(pid_alive((pid_t)self->res.pid));
 	/* The socket that sent EXEC goes away: so do the session and its process. */
 	sbexec_close(other);
@@ -495,15 +506,12 @@ TEST_F(ctl, keep_running_outlives_its_client_and_reattaches)
 	struct sbexec_exec_req req = { .cmd = SH, .argv = argv,
 				       .flags = SBEXEC_EXEC_F_KEEP_RUNNING };
 	struct sbexec_attach info;
-	struct sbexec *other = NULL;
 	uint32_t id;
 	int err;
 
-	ASSERT_EQ(0, sbexec_open(&other));
-	err = sbexec_exec(other, &req, &self->res);
-	ASSERT_EQ(0, err) TH_LOG("%s", sbexec_strerror_last(other));
+	/* Its client goes away at once. */
+	sbexec_close(exec_elsewhere(_metadata, self, &req));
 	id = self->res.session_id;
-	sbexec_close(other);
 
 	/* A first reader takes "one" and leaves. */
 	self->fd = sbexec_attach_info(self->h, id, &info);

@@ -278,17 +278,31 @@ void op_attach(struct fuzz *f, struct rng *r)
 	adopt_reader(f, r, fd, (int)s, &a);
 }
 
+/*
+ * Issue @req with a random argument on any open file (@fd, and @rd when it
+ * is a reader), counted as @op; the errno, or -1 when no file is open.
+ */
+static int ioctl_any_fd(struct fuzz *f, struct rng *r, enum op op,
+			unsigned long req, int *fd, struct reader **rd)
+{
+	int e;
+
+	*fd = any_fd(f, r, rd);
+	if (*fd < 0)
+		return -1;
+	e = res_errno(ioctl(*fd, req, (unsigned long)rnd64(r)));
+	count(f, op, e);
+	desc(f, " %s -> %s", *rd ? "reader" : "unattached", errname(e));
+	return e;
+}
+
 void op_consumed(struct fuzz *f, struct rng *r)
 {
 	struct reader *rd;
-	int fd = any_fd(f, r, &rd), ret, e;
+	int fd, e = ioctl_any_fd(f, r, OP_CONSUMED, SBEXEC_IOC_CONSUMED, &fd, &rd);
 
-	if (fd < 0)
+	if (e < 0)
 		return;
-	ret = ioctl(fd, SBEXEC_IOC_CONSUMED, (unsigned long)rnd64(r));
-	e = res_errno(ret);
-	count(f, OP_CONSUMED, e);
-	desc(f, " %s -> %s", rd ? "reader" : "unattached", errname(e));
 	if (!rd && e != EBADFD)
 		unexpected(f, "CONSUMED on an unattached file: %s, want EBADFD", errname(e));
 	if (rd && e && e != EINVAL)
@@ -310,15 +324,12 @@ static void registered_anyway(struct fuzz *f, int fd)
 void op_register(struct fuzz *f, struct rng *r)
 {
 	struct reader *rd;
-	int fd = any_fd(f, r, &rd), ret, e;
+	int fd, e = ioctl_any_fd(f, r, OP_REGISTER, SBEXEC_IOC_HELPER_REGISTER,
+				 &fd, &rd);
 
-	if (fd < 0)
+	if (e < 0)
 		return;
-	ret = ioctl(fd, SBEXEC_IOC_HELPER_REGISTER, (unsigned long)rnd64(r));
-	e = res_errno(ret);
-	count(f, OP_REGISTER, e);
-	desc(f, " %s -> %s", rd ? "reader" : "unattached", errname(e));
-	if (!ret)
+	if (!e)
 		registered_anyway(f, fd);
 	else if (e != EBUSY)
 		unexpected(f, "a second HELPER_REGISTER failed with %s, want EBUSY", errname(e));

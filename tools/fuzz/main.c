@@ -175,6 +175,18 @@ static bool parse_u64(const char *s, uint64_t *v)
 	return !errno && end != s && !*end;
 }
 
+/* parse_u64() of a value in [@lo, @hi] into @out (left alone otherwise). */
+static bool parse_uint(const char *s, uint64_t lo, uint64_t hi,
+		       unsigned int *out)
+{
+	uint64_t v;
+
+	if (!parse_u64(s, &v) || v < lo || v > hi)
+		return false;
+	*out = (unsigned int)v;
+	return true;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -200,7 +212,7 @@ int main(int argc, char **argv)
 	};
 	struct sigaction sa = { .sa_handler = on_alarm };
 	struct shared *sh;
-	uint64_t v, t0;
+	uint64_t t0;
 	pid_t pid;
 	unsigned int i, w, wsum = 0;
 	bool seeded = false;
@@ -221,28 +233,24 @@ int main(int argc, char **argv)
 				goto bad;
 			break;
 		case 'S':
-			if (!parse_u64(optarg, &v) || v > UINT_MAX)
+			if (!parse_uint(optarg, 0, UINT_MAX, &o.seconds))
 				goto bad;
-			o.seconds = (unsigned int)v;
 			break;
 		case 'b':
 			if (!parse_u64(optarg, &o.start))
 				goto bad;
 			break;
 		case 'j':
-			if (!parse_u64(optarg, &v) || !v || v > 64)
+			if (!parse_uint(optarg, 1, 64, &o.jobs))
 				goto bad;
-			o.jobs = (unsigned int)v;
 			break;
 		case 'k':
-			if (!parse_u64(optarg, &v) || v > MAX_KEEP)
+			if (!parse_uint(optarg, 0, MAX_KEEP, &o.max_keep))
 				goto bad;
-			o.max_keep = (unsigned int)v;
 			break;
 		case 't':
-			if (!parse_u64(optarg, &v) || !v || v > 86400)
+			if (!parse_uint(optarg, 1, 86400, &o.session_timeout))
 				goto bad;
-			o.session_timeout = (unsigned int)v;
 			break;
 		case 'p':
 			o.patterns = optarg;
@@ -262,9 +270,8 @@ int main(int argc, char **argv)
 			const char *eq = strchr(optarg, '=');
 			int op = eq ? op_by_name(optarg, (size_t)(eq - optarg)) : -1;
 
-			if (op < 0 || !parse_u64(eq + 1, &v) || v > 1000000)
+			if (op < 0 || !parse_uint(eq + 1, 0, 1000000, &o.weight[op]))
 				goto bad;
-			o.weight[op] = (unsigned int)v;
 			break;
 		}
 		case 'v':

@@ -207,29 +207,33 @@ uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-void desc(struct fuzz *f, const char *fmt, ...)
+/* Append to the operation's description while it has room. */
+static void vdesc(struct fuzz *f, const char *fmt, va_list ap)
 {
 	size_t n = strlen(f->desc);
-	va_list ap;
 
 	if (n >= sizeof(f->desc) - 1)
 		return;
-	va_start(ap, fmt);
 	vsnprintf(f->desc + n, sizeof(f->desc) - n, fmt, ap);
+}
+
+void desc(struct fuzz *f, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vdesc(f, fmt, ap);
 	va_end(ap);
 }
 
 /* desc() for a deliberate malformation */
 void mut(struct fuzz *f, const char *fmt, ...)
 {
-	size_t n = strlen(f->desc);
 	va_list ap;
 
 	f->nmut++;
-	if (n >= sizeof(f->desc) - 1)
-		return;
 	va_start(ap, fmt);
-	vsnprintf(f->desc + n, sizeof(f->desc) - n, fmt, ap);
+	vdesc(f, fmt, ap);
 	va_end(ap);
 }
 
