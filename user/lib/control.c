@@ -86,15 +86,23 @@ int sbexec_resize(struct sbexec *h, uint32_t id, uint16_t rows, uint16_t cols)
 
 int sbexec_signal(struct sbexec *h, uint32_t id, int sig)
 {
+	return sbexec_signal_scope(h, id, sig, SBEXEC_SIGNAL_SCOPE_PGRP);
+}
+
+int sbexec_signal_scope(struct sbexec *h, uint32_t id, int sig,
+			uint32_t scope)
+{
 	struct nl_msg *msg = NULL;
 	int err;
 
 	sbx_clear_error(h);
-	err = session_msg(h, SBEXEC_CMD_SIGNAL, id, NLA_HDRLEN + 4, &msg);
+	err = session_msg(h, SBEXEC_CMD_SIGNAL, id, 2 * (NLA_HDRLEN + 4), &msg);
 	if (err < 0)
 		return err;
 	/* Sent as is, also when out of range: the kernel judges it. */
-	if (nla_put_u32(msg, SBEXEC_A_SIGNAL, (uint32_t)sig) < 0) {
+	if (nla_put_u32(msg, SBEXEC_A_SIGNAL, (uint32_t)sig) < 0 ||
+	    (scope != SBEXEC_SIGNAL_SCOPE_PGRP &&
+	     nla_put_u32(msg, SBEXEC_A_SIGNAL_SCOPE, scope) < 0)) {
 		nlmsg_free(msg);
 		return sbx_fail(h, -EMSGSIZE, "request does not fit in a message");
 	}
@@ -105,6 +113,16 @@ static const struct nla_policy exit_policy[SBEXEC_EXIT_A_MAX + 1] = {
 	[SBEXEC_EXIT_A_CODE] = SBX_POLICY_U32,
 	[SBEXEC_EXIT_A_SIGNAL] = SBX_POLICY_U32,
 	[SBEXEC_EXIT_A_CORE_DUMPED] = { .type = NLA_FLAG },
+	[SBEXEC_EXIT_A_TIMED_OUT] = { .type = NLA_FLAG },
+	[SBEXEC_EXIT_A_OOM_KILLED] = { .type = NLA_FLAG },
+	[SBEXEC_EXIT_A_MEMBERS] = SBX_POLICY_U32,
+	[SBEXEC_EXIT_A_MEMBERS_REFUSED] = SBX_POLICY_U32,
+	[SBEXEC_EXIT_A_CPU_USER_NS] = SBX_POLICY_U64,
+	[SBEXEC_EXIT_A_CPU_SYS_NS] = SBX_POLICY_U64,
+	[SBEXEC_EXIT_A_MAX_RSS_KB] = SBX_POLICY_U64,
+	[SBEXEC_EXIT_A_STDOUT_BYTES] = SBX_POLICY_U64,
+	[SBEXEC_EXIT_A_STDERR_BYTES] = SBX_POLICY_U64,
+	[SBEXEC_EXIT_A_WALL_NS] = SBX_POLICY_U64,
 };
 
 int sbx_parse_exit(const struct nlattr *nest, struct sbexec_exit_info *ei)
@@ -122,6 +140,24 @@ int sbx_parse_exit(const struct nlattr *nest, struct sbexec_exit_info *ei)
 	if (tb[SBEXEC_EXIT_A_SIGNAL])
 		ei->signal = nla_get_u32(tb[SBEXEC_EXIT_A_SIGNAL]);
 	ei->core_dumped = tb[SBEXEC_EXIT_A_CORE_DUMPED] ? 1 : 0;
+	ei->timed_out = tb[SBEXEC_EXIT_A_TIMED_OUT] ? 1 : 0;
+	ei->oom_killed = tb[SBEXEC_EXIT_A_OOM_KILLED] ? 1 : 0;
+	if (tb[SBEXEC_EXIT_A_MEMBERS])
+		ei->members = nla_get_u32(tb[SBEXEC_EXIT_A_MEMBERS]);
+	if (tb[SBEXEC_EXIT_A_MEMBERS_REFUSED])
+		ei->members_refused = nla_get_u32(tb[SBEXEC_EXIT_A_MEMBERS_REFUSED]);
+	if (tb[SBEXEC_EXIT_A_CPU_USER_NS])
+		ei->cpu_user_ns = nla_get_u64(tb[SBEXEC_EXIT_A_CPU_USER_NS]);
+	if (tb[SBEXEC_EXIT_A_CPU_SYS_NS])
+		ei->cpu_sys_ns = nla_get_u64(tb[SBEXEC_EXIT_A_CPU_SYS_NS]);
+	if (tb[SBEXEC_EXIT_A_MAX_RSS_KB])
+		ei->max_rss_kb = nla_get_u64(tb[SBEXEC_EXIT_A_MAX_RSS_KB]);
+	if (tb[SBEXEC_EXIT_A_STDOUT_BYTES])
+		ei->stdout_bytes = nla_get_u64(tb[SBEXEC_EXIT_A_STDOUT_BYTES]);
+	if (tb[SBEXEC_EXIT_A_STDERR_BYTES])
+		ei->stderr_bytes = nla_get_u64(tb[SBEXEC_EXIT_A_STDERR_BYTES]);
+	if (tb[SBEXEC_EXIT_A_WALL_NS])
+		ei->wall_ns = nla_get_u64(tb[SBEXEC_EXIT_A_WALL_NS]);
 	if (!tb[SBEXEC_EXIT_A_CODE] && !tb[SBEXEC_EXIT_A_SIGNAL])
 		return -EPROTO;
 	return 0;
@@ -142,6 +178,10 @@ static const struct nla_policy info_policy[SBEXEC_A_MAX + 1] = {
 	[SBEXEC_A_BYTES_OUT] = SBX_POLICY_U64,
 	[SBEXEC_A_RING_SIZE] = SBX_POLICY_U32,
 	[SBEXEC_A_AGE_MS] = SBX_POLICY_U64,
+	[SBEXEC_A_MEMBERS] = SBX_POLICY_U32,
+	[SBEXEC_A_MEMBERS_TOTAL] = SBX_POLICY_U32,
+	[SBEXEC_A_MEMBERS_REFUSED] = SBX_POLICY_U32,
+	[SBEXEC_A_MAX_MEMBERS] = SBX_POLICY_U32,
 };
 
 /* @tb has passed info_policy. */
@@ -168,6 +208,14 @@ static int parse_info(struct nlattr **tb, struct sbexec_session_info *info)
 	info->tty = tb[SBEXEC_A_TTY] != NULL;
 	if (tb[SBEXEC_A_BYTES_OUT])
 		info->bytes_out = nla_get_u64(tb[SBEXEC_A_BYTES_OUT]);
+	if (tb[SBEXEC_A_MEMBERS])
+		info->members = nla_get_u32(tb[SBEXEC_A_MEMBERS]);
+	if (tb[SBEXEC_A_MEMBERS_TOTAL])
+		info->members_total = nla_get_u32(tb[SBEXEC_A_MEMBERS_TOTAL]);
+	if (tb[SBEXEC_A_MEMBERS_REFUSED])
+		info->members_refused = nla_get_u32(tb[SBEXEC_A_MEMBERS_REFUSED]);
+	if (tb[SBEXEC_A_MAX_MEMBERS])
+		info->max_members = nla_get_u32(tb[SBEXEC_A_MAX_MEMBERS]);
 	if (tb[SBEXEC_A_EXIT]) {
 		if (sbx_parse_exit(tb[SBEXEC_A_EXIT], &info->exit) < 0)
 			return -EPROTO;
