@@ -189,6 +189,143 @@ TEST_F(cli, sigterm_is_forwarded)
 	EXPECT_STREQ("ready\ngot-term\n", OUT());
 }
 
+/* Live processes whose command line is "sleep @arg" (marker). */
+static int sleepers(const char *arg)
+{
+	char cmd[128], buf[32] = "";
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd),
+		 "for p in /proc/[0-9]*; do tr '\\0' ' ' <$p/cmdline 2>/dev/null; "
+		 "echo; done | grep -cx 'sleep %s '", arg);
+	f = popen(cmd, "r");
+	if (!f)
+		return -1;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = '\0';
+	pclose(f);
+	return atoi(buf);
+}
+
+/* Wait until sleepers(@arg) is 0; returns the last count. */
+static int sleepers_gone(const char *arg)
+{
+	int64_t deadline = mono_ms() + 10000;
+	int n;
+
+	while ((n = sleepers(arg)) && mono_ms() < deadline)
+		usleep(50 * 1000);
+	return n;
+}
+
+/*
+ * The leader's exit ends `run` although a setsid() child holds stdout,
+ * and nothing of the session is left afterwards.
+ */
+TEST_F(cli, returns_when_leader_exits)
+{
+	int64_t t0 = mono_ms();
+
+	SBEXEC("run", "--", "sh", "-c", "setsid sleep 4501 & echo started");
+	EXPECT_EQ(0, EXIT_CODE()) TH_LOG("stderr: %s", ERR());
+	EXPECT_STREQ("started\n", OUT());
+	/* Far below the sleep (and the run timeout): it did not wait for it. */
+	EXPECT_GT(10000, mono_ms() - t0);
+	EXPECT_EQ(0, sleepers_gone("4501"));
+}
+
+/* --timeout: SIGTERM, then SIGKILL after --grace; exit 124. */
+TEST_F(cli, timeout_exits_124)
+{
+	char path[] = "/tmp/sbexec-exit-XXXXXX";
+	char cmd[1024];
+	int fd = mkstemp(path);
+
+	ASSERT_LE(0, fd);
+	close(fd);
+	SBEXEC("run", "--timeout", "1", "--grace", "0.5", "--exit-json", path,
+	       "--", "sh", "-c", "trap '' TERM; sleep 4502");
+	EXPECT_EQ(124, EXIT_CODE()) TH_LOG("stderr: %s", ERR());
+	EXPECT_EQ(0, sleepers_gone("4502"));
+	/* The exit record as JSON, every key there. */
+	snprintf(cmd, sizeof(cmd),
+		 "python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); "
+		 "ks=\"code signal core_dumped timed_out oom_killed cpu_user_ns "
+		 "cpu_sys_ns max_rss_kb members stdout_bytes stderr_bytes wall_ns\"; "
+		 "assert all(k in d for k in ks.split()), d; "
+		 "assert d[\"timed_out\"] is True and d[\"signal\"] == 9 and "
+		 "d[\"code\"] is None and d[\"wall_ns\"] >= 1500000000, d' %s",
+		 path);
+	EXPECT_EQ(0, system(cmd));
+	unlink(path);
+}
+
+TEST_F(cli, exit_json_of_a_plain_exit)
+{
+	char path[] = "/tmp/sbexec-exit-XXXXXX";
+	char cmd[1024];
+	int fd = mkstemp(path);
+
+	ASSERT_LE(0, fd);
+	close(fd);
+	SBEXEC("run", "--exit-json", path, "--", "sh", "-c",
+	       "printf abc; printf de >&2; exit 3");
+	EXPECT_EQ(3, EXIT_CODE());
+	snprintf(cmd, sizeof(cmd),
+		 "python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); "
+		 "assert d[\"code\"] == 3 and d[\"signal\"] is None and "
+		 "d[\"timed_out\"] is False and d[\"stdout_bytes\"] == 3 and "
+		 "d[\"stderr_bytes\"] == 2 and d[\"members\"] == 1, d' %s",
+		 path);
+	EXPECT_EQ(0, system(cmd));
+	unlink(path);
+}
+
+/*
+ * SIGINT reaches the process group: the leader dies, `run` exits 130 and
+ * the setsid() child that was out of the group's reach is gone too.
+ */
+TEST_F(cli, sigint_ends_run_and_the_tree)
+{
+	self->o.marker = "ready\n";
+	self->o.sig = SIGINT;
+	SBEXEC("run", "--", "sh", "-c",
+	       "setsid sleep 4503 & echo ready; exec sleep 4504");
+	EXPECT_EQ(130, EXIT_CODE()) TH_LOG("stderr: %s", ERR());
+	EXPECT_EQ(0, sleepers_gone("4503"));
+	EXPECT_EQ(0, sleepers_gone("4504"));
+}
+
+/* A second SIGINT ends a session that ignores the first. */
+TEST_F(cli, second_sigint_ends_the_session)
+{
+	self->o.marker = "ready\n";
+	self->o.sig = SIGINT;
+	self->o.sig_times = 2;
+	SBEXEC("run", "--", "sh", "-c", "trap '' INT; echo ready; sleep 4505");
+	EXPECT_EQ(130, EXIT_CODE()) TH_LOG("stderr: %s", ERR());
+	EXPECT_EQ(0, sleepers_gone("4505"));
+}
+
+/* `sbexec kill` reaches a detached session's setsid() child too. */
+TEST_F(cli, kill_reaches_the_whole_tree)
+{
+	char id[16];
+
+	SBEXEC("run", "-d", "--", "sh", "-c",
+	       "setsid sleep 4506 & exec sleep 4507");
+	ASSERT_EQ(0, EXIT_CODE()) TH_LOG("stderr: %s", ERR());
+	snprintf(id, sizeof(id), "%u", (unsigned int)strtoul(OUT(), NULL, 10));
+	while (sleepers("4506") != 1)
+		usleep(20 * 1000);
+	SBEXEC("kill", id, "KILL");
+	EXPECT_EQ(0, EXIT_CODE()) TH_LOG("stderr: %s", ERR());
+	EXPECT_EQ(0, sleepers_gone("4506"));
+	EXPECT_EQ(0, sleepers_gone("4507"));
+	SBEXEC("attach", id);
+	EXPECT_EQ(128 + SIGKILL, EXIT_CODE()) TH_LOG("stderr: %s", ERR());
+}
+
 TEST_F(cli, unknown_rlimit_refused_with_125)
 {
 	SBEXEC("run", "--rlimit", "bogus=1", "--", "/bin/true");
