@@ -222,7 +222,7 @@ static int sleepers_gone(const char *arg)
  * The leader's exit ends `run` although a setsid() child holds stdout,
  * and nothing of the session is left afterwards.
  */
-TEST_F(cli, returns_when_leader_exits)
+TEST_F_TIMEOUT(cli, returns_when_leader_exits, 120)
 {
 	int64_t t0 = mono_ms();
 
@@ -235,7 +235,7 @@ TEST_F(cli, returns_when_leader_exits)
 }
 
 /* --timeout: SIGTERM, then SIGKILL after --grace; exit 124. */
-TEST_F(cli, timeout_exits_124)
+TEST_F_TIMEOUT(cli, timeout_exits_124, 120)
 {
 	char path[] = "/tmp/sbexec-exit-XXXXXX";
 	char cmd[1024];
@@ -260,7 +260,7 @@ TEST_F(cli, timeout_exits_124)
 	unlink(path);
 }
 
-TEST_F(cli, exit_json_of_a_plain_exit)
+TEST_F_TIMEOUT(cli, exit_json_of_a_plain_exit, 120)
 {
 	char path[] = "/tmp/sbexec-exit-XXXXXX";
 	char cmd[1024];
@@ -285,7 +285,7 @@ TEST_F(cli, exit_json_of_a_plain_exit)
  * SIGINT reaches the process group: the leader dies, `run` exits 130 and
  * the setsid() child that was out of the group's reach is gone too.
  */
-TEST_F(cli, sigint_ends_run_and_the_tree)
+TEST_F_TIMEOUT(cli, sigint_ends_run_and_the_tree, 120)
 {
 	self->o.marker = "ready\n";
 	self->o.sig = SIGINT;
@@ -297,7 +297,7 @@ TEST_F(cli, sigint_ends_run_and_the_tree)
 }
 
 /* A second SIGINT ends a session that ignores the first. */
-TEST_F(cli, second_sigint_ends_the_session)
+TEST_F_TIMEOUT(cli, second_sigint_ends_the_session, 120)
 {
 	self->o.marker = "ready\n";
 	self->o.sig = SIGINT;
@@ -308,16 +308,18 @@ TEST_F(cli, second_sigint_ends_the_session)
 }
 
 /* `sbexec kill` reaches a detached session's setsid() child too. */
-TEST_F(cli, kill_reaches_the_whole_tree)
+TEST_F_TIMEOUT(cli, kill_reaches_the_whole_tree, 120)
 {
 	char id[16];
+	int i;
 
 	SBEXEC("run", "-d", "--", "sh", "-c",
 	       "setsid sleep 4506 & exec sleep 4507");
 	ASSERT_EQ(0, EXIT_CODE()) TH_LOG("stderr: %s", ERR());
 	snprintf(id, sizeof(id), "%u", (unsigned int)strtoul(OUT(), NULL, 10));
-	while (sleepers("4506") != 1)
+	for (i = 0; i < 500 && sleepers("4506") != 1; i++)
 		usleep(20 * 1000);
+	ASSERT_EQ(1, sleepers("4506"));
 	SBEXEC("kill", id, "KILL");
 	EXPECT_EQ(0, EXIT_CODE()) TH_LOG("stderr: %s", ERR());
 	EXPECT_EQ(0, sleepers_gone("4506"));
