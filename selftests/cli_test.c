@@ -234,51 +234,70 @@ TEST_F_TIMEOUT(cli, returns_when_leader_exits, 120)
 	EXPECT_EQ(0, sleepers_gone("4501"));
 }
 
-/* --timeout: SIGTERM, then SIGKILL after --grace; exit 124. */
-TEST_F_TIMEOUT(cli, timeout_exits_124, 120)
+/*
+ * `sbexec run --exit-json FILE ARGS...` as self->r; then python3 checks the
+ * file: it parses, has every key, and @cond (over its dict d) holds.
+ */
+static int run_exit_json(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(cli) *self, const char *const *args,
+			 const char *cond)
 {
 	char path[] = "/tmp/sbexec-exit-XXXXXX";
+	const char *argv[16] = { cli_path(), "run", "--exit-json", path };
 	char cmd[1024];
-	int fd = mkstemp(path);
+	int fd = mkstemp(path), i, ret;
 
-	ASSERT_LE(0, fd);
+	if (fd < 0)
+		return -1;
 	close(fd);
-	SBEXEC("run", "--timeout", "1", "--grace", "0.5", "--exit-json", path,
-	       "--", "sh", "-c", "trap '' TERM; sleep 4502");
-	EXPECT_EQ(124, EXIT_CODE()) TH_LOG("stderr: %s", ERR());
-	EXPECT_EQ(0, sleepers_gone("4502"));
-	/* The exit record as JSON, every key there. */
+	for (i = 0; args[i] && i < 11; i++)
+		argv[4 + i] = args[i];
+	argv[4 + i] = NULL;
+	proc_result_free(&self->r);
+	if (run_proc(argv, &self->o, &self->r)) {
+		unlink(path);
+		return -1;
+	}
 	snprintf(cmd, sizeof(cmd),
 		 "python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); "
 		 "ks=\"code signal core_dumped timed_out oom_killed cpu_user_ns "
-		 "cpu_sys_ns max_rss_kb members stdout_bytes stderr_bytes wall_ns\"; "
-		 "assert all(k in d for k in ks.split()), d; "
-		 "assert d[\"timed_out\"] is True and d[\"signal\"] == 9 and "
-		 "d[\"code\"] is None and d[\"wall_ns\"] >= 1500000000, d' %s",
-		 path);
-	EXPECT_EQ(0, system(cmd));
+		 "cpu_sys_ns max_rss_kb members members_refused stdout_bytes "
+		 "stderr_bytes wall_ns\"; "
+		 "assert all(k in d for k in ks.split()), d; assert %s, d' %s",
+		 cond, path);
+	ret = system(cmd);
 	unlink(path);
+	return ret;
+}
+
+/* --timeout: SIGTERM, then SIGKILL after --grace; exit 124. */
+TEST_F_TIMEOUT(cli, timeout_exits_124, 120)
+{
+	const char *const args[] = { "--timeout", "1", "--grace", "0.5", "--",
+				     "sh", "-c", "trap '' TERM; sleep 4502",
+				     NULL };
+
+	EXPECT_EQ(0, run_exit_json(_metadata, self, args,
+				   "d[\"timed_out\"] is True and d[\"signal\"] == 9 "
+				   "and d[\"code\"] is None and "
+				   "d[\"wall_ns\"] >= 1500000000"));
+	ASSERT_TRUE(WIFEXITED(self->r.status));
+	EXPECT_EQ(124, EXIT_CODE()) TH_LOG("stderr: %s", ERR());
+	EXPECT_EQ(0, sleepers_gone("4502"));
 }
 
 TEST_F_TIMEOUT(cli, exit_json_of_a_plain_exit, 120)
 {
-	char path[] = "/tmp/sbexec-exit-XXXXXX";
-	char cmd[1024];
-	int fd = mkstemp(path);
+	const char *const args[] = { "--", "sh", "-c",
+				     "printf abc; printf de >&2; exit 3", NULL };
 
-	ASSERT_LE(0, fd);
-	close(fd);
-	SBEXEC("run", "--exit-json", path, "--", "sh", "-c",
-	       "printf abc; printf de >&2; exit 3");
+	EXPECT_EQ(0, run_exit_json(_metadata, self, args,
+				   "d[\"code\"] == 3 and d[\"signal\"] is None and "
+				   "d[\"timed_out\"] is False and "
+				   "d[\"stdout_bytes\"] == 3 and "
+				   "d[\"stderr_bytes\"] == 2 and d[\"members\"] == 1"));
+	ASSERT_TRUE(WIFEXITED(self->r.status));
 	EXPECT_EQ(3, EXIT_CODE());
-	snprintf(cmd, sizeof(cmd),
-		 "python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); "
-		 "assert d[\"code\"] == 3 and d[\"signal\"] is None and "
-		 "d[\"timed_out\"] is False and d[\"stdout_bytes\"] == 3 and "
-		 "d[\"stderr_bytes\"] == 2 and d[\"members\"] == 1, d' %s",
-		 path);
-	EXPECT_EQ(0, system(cmd));
-	unlink(path);
 }
 
 /*

@@ -212,42 +212,43 @@ FIXTURE_TEARDOWN(tree)
 	ASSERT_EQ(0, _err) TH_LOG("exec: %s", sbexec_strerror_last(self->h)); \
 } while (0)
 
+/*
+ * Start `sh -c @cmd` kill-on-close on a handle of its own, wait for its
+ * two marked sleeps, close the handle: both must be gone.
+ */
+static void dies_on_close(struct __test_metadata *_metadata, const char *cmd,
+			  const char *m1, const char *m2)
+{
+	const char *const argv[] = { "-c", cmd, NULL };
+	struct sbexec_exec_req req = { .cmd = SH, .argv = argv };
+	struct sbexec_exec_result res;
+	struct sbexec *h;
+
+	ASSERT_EQ(0, sbexec_open(&h));
+	ASSERT_EQ(0, sbexec_exec(h, &req, &res));
+	ASSERT_EQ(1, wait_marker(m1, 1));
+	ASSERT_EQ(1, wait_marker(m2, 1));
+	sbexec_close(h);
+	EXPECT_EQ(0, wait_marker(m1, 0));
+	EXPECT_EQ(0, wait_marker(m2, 0));
+}
+
 /* A kill-on-close session's setsid() child dies with the session. */
 TEST_F(tree, setsid_child_dies_on_close)
 {
-	const char *const argv[] = { "-c", "setsid sleep 4301 & exec sleep 4302",
-				     NULL };
-	struct sbexec_exec_req req = { .cmd = SH, .argv = argv };
-	struct sbexec *h2;
-
-	ASSERT_EQ(0, sbexec_open(&h2));
-	ASSERT_EQ(0, sbexec_exec(h2, &req, &self->res));
-	ASSERT_EQ(1, wait_marker("4301", 1));
-	ASSERT_EQ(1, wait_marker("4302", 1));
-	sbexec_close(h2);
-	EXPECT_EQ(0, wait_marker("4301", 0));
-	EXPECT_EQ(0, wait_marker("4302", 0));
-	self->res.session_id = 0;
+	dies_on_close(_metadata, "setsid sleep 4301 & exec sleep 4302",
+		      "4301", "4302");
 }
 
-/* A double fork into a new session is still a member. */
+/*
+ * A double fork into a new session is still a member, though re-parented
+ * away from the session's process.
+ */
 TEST_F(tree, double_fork_daemon_dies_on_close)
 {
-	const char *const argv[] = {
-		"-c", "(setsid sh -c 'sleep 4311 & exit 0' &); exec sleep 4312",
-		NULL };
-	struct sbexec_exec_req req = { .cmd = SH, .argv = argv };
-	struct sbexec *h2;
-
-	ASSERT_EQ(0, sbexec_open(&h2));
-	ASSERT_EQ(0, sbexec_exec(h2, &req, &self->res));
-	ASSERT_EQ(1, wait_marker("4311", 1));
-	/* The daemon was re-parented away from the session's process. */
-	ASSERT_EQ(1, wait_marker("4312", 1));
-	sbexec_close(h2);
-	EXPECT_EQ(0, wait_marker("4311", 0));
-	EXPECT_EQ(0, wait_marker("4312", 0));
-	self->res.session_id = 0;
+	dies_on_close(_metadata,
+		      "(setsid sh -c 'sleep 4311 & exit 0' &); exec sleep 4312",
+		      "4311", "4312");
 }
 
 /*
@@ -474,43 +475,47 @@ TEST_F(tree, keep_running_members_outlive_leader)
 	sbexec_output_free(&o);
 }
 
-/* The deadline: SIGTERM to every member, which ends this one. */
-TEST_F(tree, deadline_term)
+/*
+ * Run `sh -c @cmd` with a deadline of @timeout_ms (grace @grace_ms, 0 for
+ * the default) once its marked sleep runs: it must end by signal @sig,
+ * timed out, after @min_wall_ms, with the sleep gone.
+ */
+static void deadline_case(struct __test_metadata *_metadata, struct sbexec *h,
+			  const char *cmd, const char *marker,
+			  uint32_t timeout_ms, uint32_t grace_ms, int sig,
+			  uint64_t min_wall_ms)
 {
-	const char *const argv[] = { "-c", "setsid sleep 4421 & exec sleep 4422",
-				     NULL };
+	const char *const argv[] = { "-c", cmd, NULL };
 	struct sbexec_exec_req req = { .cmd = SH, .argv = argv,
-				       .timeout_ms = 300 };
+				       .timeout_ms = timeout_ms,
+				       .grace_ms = grace_ms };
+	struct sbexec_exec_result res;
 	struct sbexec_output o = { 0 };
 
-	EXEC(&req);
-	ASSERT_EQ(0, collect(self->h, self->res.session_id, &o, WAIT_MS));
+	ASSERT_EQ(0, sbexec_exec(h, &req, &res))
+		TH_LOG("exec: %s", sbexec_strerror_last(h));
+	ASSERT_EQ(1, wait_marker(marker, 1));
+	ASSERT_EQ(0, collect(h, res.session_id, &o, WAIT_MS));
 	EXPECT_EQ(0U, o.exit.exited);
-	EXPECT_EQ((uint32_t)SIGTERM, o.exit.signal);
+	EXPECT_EQ((uint32_t)sig, o.exit.signal);
 	EXPECT_EQ(1U, o.exit.timed_out);
-	EXPECT_LE(300000000ULL, o.exit.wall_ns);
-	EXPECT_EQ(0, wait_marker("4421", 0));
+	EXPECT_LE(min_wall_ms * 1000000ULL, o.exit.wall_ns);
+	EXPECT_EQ(0, wait_marker(marker, 0));
 	sbexec_output_free(&o);
+}
+
+/* The deadline: SIGTERM to every member, which ends them. */
+TEST_F(tree, deadline_term)
+{
+	deadline_case(_metadata, self->h, "setsid sleep 4421 & exec sleep 4422",
+		      "4421", 3000, 0, SIGTERM, 3000);
 }
 
 /* A member that ignores SIGTERM gets SIGKILL after the grace period. */
 TEST_F(tree, deadline_grace_then_kill)
 {
-	const char *const argv[] = { "-c", "trap '' TERM; sleep 4431", NULL };
-	struct sbexec_exec_req req = { .cmd = SH, .argv = argv,
-				       .timeout_ms = 3000, .grace_ms = 500 };
-	struct sbexec_output o = { 0 };
-
-	EXEC(&req);
-	/* The trap is set before the deadline (the sleep follows it). */
-	ASSERT_EQ(1, wait_marker("4431", 1));
-	ASSERT_EQ(0, collect(self->h, self->res.session_id, &o, WAIT_MS));
-	EXPECT_EQ(0U, o.exit.exited);
-	EXPECT_EQ((uint32_t)SIGKILL, o.exit.signal);
-	EXPECT_EQ(1U, o.exit.timed_out);
-	EXPECT_LE(3500000000ULL, o.exit.wall_ns);
-	EXPECT_EQ(0, wait_marker("4431", 0));
-	sbexec_output_free(&o);
+	deadline_case(_metadata, self->h, "trap '' TERM; sleep 4431", "4431",
+		      3000, 500, SIGKILL, 3500);
 }
 
 /* Held by the module: no client attached, and the helper restarted. */
