@@ -22,30 +22,73 @@
 static bool sbexec_events_on;
 
 /**
- * sbexec_exit_nla_put - put an SBEXEC_A_EXIT nest for a wait(2) status
+ * sbexec_session_exit_info - a session's exit record, when its leader ended
+ * @s: the session
+ * @info: filled in: the exit record once it is queued, before that the
+ *	leader's status with the account so far
+ *
+ * Return: false while the leader runs (@info untouched).
+ */
+bool sbexec_session_exit_info(struct sbexec_session *s,
+			      struct sbexec_exit_info *info)
+{
+	int status = READ_ONCE(s->exit_status);
+	bool final;
+
+	if (status < 0)
+		return false;
+	spin_lock(&s->lock);
+	final = s->final_queued;
+	if (final)
+		*info = s->final;
+	spin_unlock(&s->lock);
+	if (!final)
+		sbexec_exit_info_fill(s, status, info);
+	return true;
+}
+
+/**
+ * sbexec_exit_nla_put - put an SBEXEC_A_EXIT nest for an exit record
  * @skb: message
- * @status: wait(2) status
+ * @info: the exit record
  *
  * Return: 0 or -EMSGSIZE.
  */
-int sbexec_exit_nla_put(struct sk_buff *skb, int status)
+int sbexec_exit_nla_put(struct sk_buff *skb,
+			const struct sbexec_exit_info *info)
 {
 	struct nlattr *nest = nla_nest_start(skb, SBEXEC_A_EXIT);
-	struct sbexec_exit_info info;
 
 	if (!nest)
 		return -EMSGSIZE;
-	sbexec_exit_decode(status, &info);
-	if (info.exited) {
-		if (nla_put_u32(skb, SBEXEC_EXIT_A_CODE, info.code))
+	if (info->exited) {
+		if (nla_put_u32(skb, SBEXEC_EXIT_A_CODE, info->code))
 			goto cancel;
 	} else {
-		if (nla_put_u32(skb, SBEXEC_EXIT_A_SIGNAL, info.signal))
+		if (nla_put_u32(skb, SBEXEC_EXIT_A_SIGNAL, info->signal))
 			goto cancel;
-		if (info.core_dumped &&
+		if (info->core_dumped &&
 		    nla_put_flag(skb, SBEXEC_EXIT_A_CORE_DUMPED))
 			goto cancel;
 	}
+	if ((info->timed_out && nla_put_flag(skb, SBEXEC_EXIT_A_TIMED_OUT)) ||
+	    (info->oom_killed && nla_put_flag(skb, SBEXEC_EXIT_A_OOM_KILLED)) ||
+	    nla_put_u32(skb, SBEXEC_EXIT_A_MEMBERS, info->members) ||
+	    nla_put_u32(skb, SBEXEC_EXIT_A_MEMBERS_REFUSED,
+			info->members_refused) ||
+	    nla_put_u64_64bit(skb, SBEXEC_EXIT_A_CPU_USER_NS, info->cpu_user_ns,
+			      SBEXEC_EXIT_A_PAD) ||
+	    nla_put_u64_64bit(skb, SBEXEC_EXIT_A_CPU_SYS_NS, info->cpu_sys_ns,
+			      SBEXEC_EXIT_A_PAD) ||
+	    nla_put_u64_64bit(skb, SBEXEC_EXIT_A_MAX_RSS_KB, info->max_rss_kb,
+			      SBEXEC_EXIT_A_PAD) ||
+	    nla_put_u64_64bit(skb, SBEXEC_EXIT_A_STDOUT_BYTES,
+			      info->stdout_bytes, SBEXEC_EXIT_A_PAD) ||
+	    nla_put_u64_64bit(skb, SBEXEC_EXIT_A_STDERR_BYTES,
+			      info->stderr_bytes, SBEXEC_EXIT_A_PAD) ||
+	    nla_put_u64_64bit(skb, SBEXEC_EXIT_A_WALL_NS, info->wall_ns,
+			      SBEXEC_EXIT_A_PAD))
+		goto cancel;
 	nla_nest_end(skb, nest);
 	return 0;
 cancel:
@@ -130,19 +173,23 @@ void sbexec_event_failed(const char *cmd, const struct sbexec_failure *f)
 }
 
 /**
- * sbexec_event_exited - multicast that a session's process ended
- * @s: the session, its exit status known
+ * sbexec_event_exited - multicast that a session ended
+ * @s: the session, its exit record queued (in s->final)
  */
 void sbexec_event_exited(struct sbexec_session *s)
 {
+	struct sbexec_exit_info info;
 	struct sk_buff *skb;
 	void *hdr;
 
 	skb = sbexec_event_new(SBEXEC_CMD_EVENT_EXITED, &hdr);
-	if (skb)
-		sbexec_event_send(skb, hdr, sbexec_event_put_ids(skb, s) ||
-				  sbexec_exit_nla_put(skb,
-						      READ_ONCE(s->exit_status)));
+	if (!skb)
+		return;
+	spin_lock(&s->lock);
+	info = s->final;
+	spin_unlock(&s->lock);
+	sbexec_event_send(skb, hdr, sbexec_event_put_ids(skb, s) ||
+			  sbexec_exit_nla_put(skb, &info));
 }
 
 /**

@@ -18,7 +18,7 @@ const struct nla_policy sbexec_rlimit_nl_policy[SBEXEC_RLIMIT_A_PAD + 1] = {
 };
 
 /* SBEXEC_CMD_EXEC - do */
-const struct nla_policy sbexec_exec_nl_policy[SBEXEC_A_RING_SIZE + 1] = {
+const struct nla_policy sbexec_exec_nl_policy[SBEXEC_A_MAX_MEMBERS + 1] = {
 	[SBEXEC_A_CMD] = { .type = NLA_NUL_STRING, .len = SBEXEC_MAX_PATH_LEN, },
 	[SBEXEC_A_ARG] = { .type = NLA_NUL_STRING, .len = SBEXEC_MAX_ARG_LEN, },
 	[SBEXEC_A_ENV] = { .type = NLA_NUL_STRING, .len = SBEXEC_MAX_ARG_LEN, },
@@ -30,6 +30,10 @@ const struct nla_policy sbexec_exec_nl_policy[SBEXEC_A_RING_SIZE + 1] = {
 	[SBEXEC_A_RLIMIT] = NLA_POLICY_NESTED(sbexec_rlimit_nl_policy),
 	[SBEXEC_A_FLAGS] = NLA_POLICY_MASK(NLA_U32, 0x1),
 	[SBEXEC_A_RING_SIZE] = NLA_POLICY_MIN(NLA_U32, 1),
+	[SBEXEC_A_MAX_MEMBERS] = NLA_POLICY_MIN(NLA_U32, 1),
+	[SBEXEC_A_LINGER_MS] = NLA_POLICY_MAX(NLA_U32, 30000),
+	[SBEXEC_A_TIMEOUT_MS] = NLA_POLICY_MIN(NLA_U32, 1),
+	[SBEXEC_A_GRACE_MS] = { .type = NLA_U32, },
 };
 
 /* SBEXEC_CMD_STDIN - do */
@@ -51,9 +55,10 @@ const struct nla_policy sbexec_resize_nl_policy[SBEXEC_A_COLS + 1] = {
 };
 
 /* SBEXEC_CMD_SIGNAL - do */
-const struct nla_policy sbexec_signal_nl_policy[SBEXEC_A_SIGNAL + 1] = {
+const struct nla_policy sbexec_signal_nl_policy[SBEXEC_A_SIGNAL_SCOPE + 1] = {
 	[SBEXEC_A_SESSION_ID] = NLA_POLICY_MIN(NLA_U32, 1),
 	[SBEXEC_A_SIGNAL] = { .type = NLA_U32, },
+	[SBEXEC_A_SIGNAL_SCOPE] = NLA_POLICY_MAX(NLA_U32, 1),
 };
 
 /* SBEXEC_CMD_GET - do */
@@ -72,7 +77,7 @@ const struct genl_ops sbexec_nl_ops[7] = {
 		.cmd		= SBEXEC_CMD_EXEC,
 		.doit		= sbexec_nl_exec_doit,
 		.policy		= sbexec_exec_nl_policy,
-		.maxattr	= SBEXEC_A_RING_SIZE,
+		.maxattr	= SBEXEC_A_MAX_MEMBERS,
 		.flags		= GENL_ADMIN_PERM,
 	},
 	{
@@ -100,7 +105,7 @@ const struct genl_ops sbexec_nl_ops[7] = {
 		.cmd		= SBEXEC_CMD_SIGNAL,
 		.doit		= sbexec_nl_signal_doit,
 		.policy		= sbexec_signal_nl_policy,
-		.maxattr	= SBEXEC_A_SIGNAL,
+		.maxattr	= SBEXEC_A_SIGNAL_SCOPE,
 		.flags		= GENL_ADMIN_PERM,
 	},
 	{

@@ -14,7 +14,7 @@
 /* Common nested types */
 extern const struct nla_policy sbexec_rlimit_nl_policy[SBEXEC_RLIMIT_A_PAD + 1];
 
-extern const struct nla_policy sbexec_exec_nl_policy[SBEXEC_A_RING_SIZE + 1];
+extern const struct nla_policy sbexec_exec_nl_policy[SBEXEC_A_MAX_MEMBERS + 1];
 
 extern const struct nla_policy sbexec_stdin_nl_policy[SBEXEC_A_STDIN_DATA + 1];
 
@@ -22,7 +22,7 @@ extern const struct nla_policy sbexec_close_stdin_nl_policy[SBEXEC_A_SESSION_ID 
 
 extern const struct nla_policy sbexec_resize_nl_policy[SBEXEC_A_COLS + 1];
 
-extern const struct nla_policy sbexec_signal_nl_policy[SBEXEC_A_SIGNAL + 1];
+extern const struct nla_policy sbexec_signal_nl_policy[SBEXEC_A_SIGNAL_SCOPE + 1];
 
 extern const struct nla_policy sbexec_get_nl_policy[SBEXEC_A_SESSION_ID + 1];
 

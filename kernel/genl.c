@@ -165,6 +165,12 @@ static int sbexec_nl_admin(struct sk_buff *skb, struct genl_info *info)
 	return -EPERM;
 }
 
+/* A u32 attribute of the request, or @def when it is absent. */
+static u32 sbexec_attr_u32(struct genl_info *info, int type, u32 def)
+{
+	return info->attrs[type] ? nla_get_u32(info->attrs[type]) : def;
+}
+
 int sbexec_nl_exec_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct sbexec_params params;
@@ -196,6 +202,13 @@ int sbexec_nl_exec_doit(struct sk_buff *skb, struct genl_info *info)
 			   nla_get_u32(info->attrs[SBEXEC_A_RING_SIZE]) :
 			   sbexec_default_ring_size();
 	params.owner_portid = info->snd_portid;
+	params.max_members = sbexec_attr_u32(info, SBEXEC_A_MAX_MEMBERS,
+					     READ_ONCE(sbexec_max_members));
+	params.linger_ms = sbexec_attr_u32(info, SBEXEC_A_LINGER_MS,
+					   SBEXEC_DEFAULT_LINGER_MS);
+	params.timeout_ms = sbexec_attr_u32(info, SBEXEC_A_TIMEOUT_MS, 0);
+	params.grace_ms = sbexec_attr_u32(info, SBEXEC_A_GRACE_MS,
+					  SBEXEC_DEFAULT_GRACE_MS);
 	s = sbexec_session_new(&params, &fail);
 	if (IS_ERR(s)) {
 		if (PTR_ERR(s) == -EAGAIN)
@@ -236,7 +249,7 @@ int sbexec_nl_exec_doit(struct sk_buff *skb, struct genl_info *info)
 
 err_kill:
 	/* The client never learns the id: do not leave the process behind. */
-	sbexec_session_kill(s, SIGKILL);
+	sbexec_members_kill(s, SIGKILL);
 err_remove:
 	sbexec_session_remove(s);
 	sbexec_session_put(s);
@@ -350,7 +363,7 @@ out:
 int sbexec_nl_signal_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct sbexec_session *s;
-	u32 sig;
+	u32 sig, scope;
 	int err;
 
 	if (sbexec_nl_admin(skb, info))
@@ -369,7 +382,10 @@ int sbexec_nl_signal_doit(struct sk_buff *skb, struct genl_info *info)
 	s = sbexec_nl_session(info, true);
 	if (IS_ERR(s))
 		return PTR_ERR(s);
-	err = sbexec_session_signal(s, sig, info->extack);
+	scope = info->attrs[SBEXEC_A_SIGNAL_SCOPE] ?
+		nla_get_u32(info->attrs[SBEXEC_A_SIGNAL_SCOPE]) :
+		SBEXEC_SIGNAL_SCOPE_PGRP;
+	err = sbexec_session_signal(s, sig, scope, info->extack);
 	sbexec_session_put(s);
 	return err;
 }
@@ -378,11 +394,16 @@ static int sbexec_fill_session(struct sk_buff *msg, struct sbexec_session *s,
 			       u32 portid, u32 seq, int flags, u8 cmd)
 {
 	int status = READ_ONCE(s->exit_status);
+	struct sbexec_exit_info ei;
+	u32 live, total, refused;
+	bool ended;
 	void *hdr;
 
 	hdr = genlmsg_put(msg, portid, seq, &sbexec_family, flags, cmd);
 	if (!hdr)
 		return -EMSGSIZE;
+	sbexec_members_count(s, &live, &total, &refused);
+	ended = sbexec_session_exit_info(s, &ei);
 	if (nla_put_u32(msg, SBEXEC_A_SESSION_ID, s->id) ||
 	    nla_put_u32(msg, SBEXEC_A_PID, pid_vnr(s->pid)) ||
 	    nla_put_string(msg, SBEXEC_A_CMD, s->cmd) ||
@@ -399,7 +420,11 @@ static int sbexec_fill_session(struct sk_buff *msg, struct sbexec_session *s,
 				      NSEC_PER_MSEC), SBEXEC_A_PAD) ||
 	    nla_put_u64_64bit(msg, SBEXEC_A_BYTES_OUT,
 			      atomic64_read(&s->bytes_out), SBEXEC_A_PAD) ||
-	    (status >= 0 && sbexec_exit_nla_put(msg, status))) {
+	    nla_put_u32(msg, SBEXEC_A_MEMBERS, live) ||
+	    nla_put_u32(msg, SBEXEC_A_MEMBERS_TOTAL, total) ||
+	    nla_put_u32(msg, SBEXEC_A_MEMBERS_REFUSED, refused) ||
+	    nla_put_u32(msg, SBEXEC_A_MAX_MEMBERS, s->max_members) ||
+	    (ended && sbexec_exit_nla_put(msg, &ei))) {
 		genlmsg_cancel(msg, hdr);
 		return -EMSGSIZE;
 	}

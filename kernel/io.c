@@ -11,10 +11,18 @@
  * CLOSE_STDIN, and by the exit probe. When the ring is full io_work simply
  * stops reading: the pipe fills and the child blocks in write(), so output
  * is never dropped.
+ *
+ * The exit record follows the leader's exit: once the output written so
+ * far is in the ring and either every output file is at EOF or the linger
+ * (linger_ms, for output other members still write) has passed. A
+ * keep-running session waits for its last member first; a kill-on-close
+ * session's remaining members are killed after the record. Nothing is read
+ * after the record.
  */
 
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/jiffies.h>
 #include <linux/poll.h>
 #include <linux/slab.h>
 #include <linux/tty.h>
@@ -108,6 +116,8 @@ static bool sbexec_drain_port(struct sbexec_session *s, struct sbexec_port *p,
 		if (n > 0) {
 			sbexec_ring_commit(&s->ring, p->stream, n);
 			atomic64_add(n, &s->bytes_out);
+			atomic64_add(n, &s->stream_bytes[p->stream ==
+							 SBEXEC_STREAM_STDERR]);
 			wake_up_interruptible_poll(&s->rwait, EPOLLIN);
 			(*budget)--;
 			continue;
@@ -207,9 +217,44 @@ static bool sbexec_put_exit_record(struct sbexec_session *s, int status)
 	info = sbexec_ring_reserve(&s->ring, &room);
 	if (!info || room < sizeof(*info))
 		return false;
-	sbexec_exit_decode(status, info);
+	sbexec_exit_info_fill(s, status, info);
+	spin_lock(&s->lock);
+	s->final = *info;
+	spin_unlock(&s->lock);
 	sbexec_ring_commit(&s->ring, SBEXEC_STREAM_EXIT, sizeof(*info));
 	return true;
+}
+
+static void sbexec_linger_work(struct work_struct *work)
+{
+	struct sbexec_session *s = container_of(to_delayed_work(work),
+						struct sbexec_session,
+						linger_work);
+
+	queue_work(sbexec_wq, &s->io_work);
+}
+
+/*
+ * Whether the exit record may follow now (the output so far is in the
+ * ring); arms the linger the first time output files are still open.
+ */
+static bool sbexec_io_may_end(struct sbexec_session *s)
+{
+	unsigned long linger = msecs_to_jiffies(s->linger_ms);
+
+	if (READ_ONCE(s->exit_status) < 0)
+		return false;
+	if ((s->flags & SBEXEC_EXEC_F_KEEP_RUNNING) && sbexec_members_live(s))
+		return false;
+	if (s->port[SBEXEC_PORT_OUT].eof && s->port[SBEXEC_PORT_ERR].eof)
+		return true;
+	if (!s->linger_armed) {
+		s->linger_armed = true;
+		s->linger_end = jiffies + linger;
+		queue_delayed_work(sbexec_wq, &s->linger_work, linger);
+		return false;
+	}
+	return time_after_eq(jiffies, s->linger_end);
 }
 
 static void sbexec_io_work(struct work_struct *work)
@@ -218,12 +263,14 @@ static void sbexec_io_work(struct work_struct *work)
 						io_work);
 	int budget = SBEXEC_IO_BUDGET;
 	bool room, done;
-	int status;
 
-	if (!READ_ONCE(s->state))
+	if (!READ_ONCE(s->state) || READ_ONCE(s->io_stopped))
 		return;
-	if (READ_ONCE(s->exit_status) != -1)
-		sbexec_exitwatch_forget(s);
+	spin_lock(&s->lock);
+	done = s->final_queued;
+	spin_unlock(&s->lock);
+	if (done)
+		return;
 
 	sbexec_push_stdin(s);
 
@@ -236,15 +283,8 @@ static void sbexec_io_work(struct work_struct *work)
 	if (!room)
 		return;	/* the reader requeues us once it made room */
 
-	status = READ_ONCE(s->exit_status);
-	if (status < 0 || !s->port[SBEXEC_PORT_OUT].eof ||
-	    !s->port[SBEXEC_PORT_ERR].eof)
-		return;
-
-	spin_lock(&s->lock);
-	done = s->final_queued;
-	spin_unlock(&s->lock);
-	if (done || !sbexec_put_exit_record(s, status))
+	if (!sbexec_io_may_end(s) ||
+	    !sbexec_put_exit_record(s, READ_ONCE(s->exit_status)))
 		return;
 
 	spin_lock(&s->lock);
@@ -258,6 +298,9 @@ static void sbexec_io_work(struct work_struct *work)
 		sbexec_release_stdin(s);
 	mutex_unlock(&s->in_lock);
 
+	/* The rest of a kill-on-close session ends with its leader. */
+	if (!(s->flags & SBEXEC_EXEC_F_KEEP_RUNNING))
+		sbexec_members_kill(s, SIGKILL);
 	sbexec_event_exited(s);
 }
 
@@ -358,6 +401,7 @@ int sbexec_session_close_stdin(struct sbexec_session *s,
 void sbexec_io_init(struct sbexec_session *s)
 {
 	INIT_WORK(&s->io_work, sbexec_io_work);
+	INIT_DELAYED_WORK(&s->linger_work, sbexec_linger_work);
 	mutex_init(&s->in_lock);
 	init_waitqueue_head(&s->in_wait);
 }
@@ -407,9 +451,12 @@ void sbexec_io_stop(struct sbexec_session *s)
 	/*
 	 * Waiter callbacks may requeue io_work until they are unhooked, and
 	 * io_work unhooks the stdin port itself under in_lock; after this no
-	 * callback can run.
+	 * callback can run. From then on io_work does nothing: it cannot arm
+	 * the linger again.
 	 */
+	WRITE_ONCE(s->io_stopped, true);
 	cancel_work_sync(&s->io_work);
+	cancel_delayed_work_sync(&s->linger_work);
 	sbexec_port_unwatch(&s->port[SBEXEC_PORT_OUT]);
 	sbexec_port_unwatch(&s->port[SBEXEC_PORT_ERR]);
 	mutex_lock(&s->in_lock);

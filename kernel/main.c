@@ -74,6 +74,12 @@ module_param_cb(upcall_timeout_ms, &sbexec_param_ops_positive,
 MODULE_PARM_DESC(upcall_timeout_ms,
 		 "How long EXEC waits for the helper's answer (default 30000)");
 
+unsigned int sbexec_max_members = 1024;
+module_param_cb(max_members, &sbexec_param_ops_positive, &sbexec_max_members,
+		0644);
+MODULE_PARM_DESC(max_members,
+		 "Most live processes of one session, and the largest MAX_MEMBERS an EXEC may ask for (default 1024)");
+
 struct workqueue_struct *sbexec_wq;
 
 static int __init sbexec_init(void)
@@ -83,12 +89,12 @@ static int __init sbexec_init(void)
 	sbexec_wq = alloc_workqueue("sbexec", WQ_UNBOUND, 0);
 	if (!sbexec_wq)
 		return -ENOMEM;
-	err = sbexec_exitwatch_init();
+	err = sbexec_members_init();
 	if (err)
 		goto err_destroy_wq;
 	err = sbexec_sessions_init();
 	if (err)
-		goto err_exitwatch;
+		goto err_members;
 	err = sbexec_dev_init();
 	if (err)
 		goto err_sessions;
@@ -101,8 +107,8 @@ err_dev:
 	sbexec_dev_exit();
 err_sessions:
 	sbexec_sessions_exit();
-err_exitwatch:
-	sbexec_exitwatch_exit();
+err_members:
+	sbexec_members_exit();
 err_destroy_wq:
 	destroy_workqueue(sbexec_wq);
 	return err;
@@ -113,8 +119,8 @@ static void __exit sbexec_exit(void)
 	sbexec_events_stop();
 	sbexec_genl_exit();
 	sbexec_dev_exit();
-	sbexec_exitwatch_exit();
 	sbexec_sessions_exit();
+	sbexec_members_exit();
 	destroy_workqueue(sbexec_wq);
 }
 

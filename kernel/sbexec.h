@@ -18,8 +18,8 @@
  *               the child
  *   reader.c    the reader side: consuming a session's ring
  *   ring.c      the per-session output ring (data plane)
- *   exitwatch.c the sched_process_exit probe that learns exit statuses,
- *               the pid table it looks sessions up in, and what a status says
+ *   members.c   a session's processes: the fork and exit probes that keep
+ *               them, exit statuses and resource usage, tree kill
  */
 #ifndef _SBEXEC_H
 #define _SBEXEC_H
@@ -42,6 +42,12 @@ extern unsigned int sbexec_max_ring_size;
 extern unsigned int sbexec_max_ring_memory_kb;
 extern unsigned int sbexec_max_pending;
 extern unsigned int sbexec_upcall_timeout_ms;
+extern unsigned int sbexec_max_members;
+
+/* EXEC's defaults and bounds the spec leaves to the module. */
+#define SBEXEC_DEFAULT_LINGER_MS	250
+#define SBEXEC_DEFAULT_GRACE_MS		5000
+#define SBEXEC_MAX_GRACE_MS		3600000
 
 /* Unbound workqueue that runs session I/O and deferred frees. */
 extern struct workqueue_struct *sbexec_wq;
@@ -154,6 +160,11 @@ struct sbexec_session {
 	char *user;
 	u64 start_ns;
 	u64 ring_bytes;
+	/* From EXEC, read-only after creation. */
+	u32 max_members;	/* live members at most */
+	u32 linger_ms;		/* output taken after the leader's exit */
+	u32 timeout_ms;		/* deadline, 0 for none */
+	u32 grace_ms;		/* deadline's SIGTERM to its SIGKILL */
 
 	/* Set once by sbexec_session_start(), then read-only. */
 	struct pid *pid;
@@ -161,16 +172,45 @@ struct sbexec_session {
 	struct sbexec_ring ring;
 	struct work_struct io_work;
 	atomic64_t bytes_out;
+	atomic64_t stream_bytes[2];	/* stdout, stderr */
+
+	/* io_work only: the linger after the leader's exit (io.c). */
+	struct delayed_work linger_work;
+	unsigned long linger_end;	/* jiffies, when linger_armed */
+	bool linger_armed;
+	bool io_stopped;	/* set once the last reference is gone */
+
+	/* The deadline (session.c): SIGTERM, then SIGKILL grace_ms later. */
+	struct delayed_work deadline_work;
+	bool deadline_termed;	/* deadline_work only */
+	bool timed_out;		/* the deadline came while members lived */
 
 	/* Ports are set up by sbexec_session_start() and used by io_work. */
 	struct sbexec_port port[SBEXEC_NR_PORTS];
 
 	/*
-	 * Exit status as wait(2) would report it, -1 until known. Set once
-	 * with cmpxchg() by the exit watch (exitwatch.c): by its probe, or
-	 * when sbexec_session_start() finds the process already gone.
+	 * The leader's exit status as wait(2) would report it, -1 until
+	 * known. Set once with cmpxchg() by members.c: by its exit probe, or
+	 * when it finds the leader already gone as it makes it a member.
 	 */
 	int exit_status;
+
+	/*
+	 * Members (members.c): every live process of the session, and what
+	 * the ended ones used. members_lock protects the list and the fields
+	 * up to members_closed; it nests outside the member table's xa_lock.
+	 */
+	spinlock_t members_lock;
+	struct list_head members;
+	u32 nr_live;		/* live members */
+	u32 nr_total;		/* members ever */
+	u32 nr_refused;		/* forks killed at the limit or untrackable */
+	int kill_sig;		/* SIGKILL once tree-killed: later forks get it */
+	bool oom_killed;	/* the OOM killer killed a member */
+	u64 cpu_user_ns;	/* of the members that ended */
+	u64 cpu_sys_ns;
+	u64 max_rss_kb;		/* the largest ended member's peak */
+	bool members_closed;	/* released: no new members */
 
 	/* Pending stdin bytes; protected by in_lock. */
 	struct mutex in_lock;
@@ -190,6 +230,7 @@ struct sbexec_session {
 	spinlock_t lock;
 	u32 state;		/* enum sbexec_state, 0 while starting */
 	bool final_queued;	/* the exit record is in the ring */
+	struct sbexec_exit_info final;	/* it, once queued */
 	bool reader;		/* a reader is attached */
 	bool in_table;		/* the table's reference is held */
 
@@ -207,6 +248,10 @@ void sbexec_sessions_exit(void);
  * @flags: SBEXEC_EXEC_F_*
  * @ring_size: requested ring bytes (validated against max_ring_size)
  * @owner_portid: netlink port of the client that sent EXEC
+ * @max_members: live processes the session may have at once
+ * @linger_ms: how long output is taken after the leader exited
+ * @timeout_ms: the session's deadline, 0 for none
+ * @grace_ms: from the deadline's SIGTERM to its SIGKILL
  */
 struct sbexec_params {
 	const char *cmd;
@@ -215,6 +260,10 @@ struct sbexec_params {
 	u32 flags;
 	u32 ring_size;
 	u32 owner_portid;
+	u32 max_members;
+	u32 linger_ms;
+	u32 timeout_ms;
+	u32 grace_ms;
 };
 
 /* session.c: the table and the life cycle */
@@ -226,9 +275,8 @@ void sbexec_session_remove(struct sbexec_session *s);
 struct sbexec_session *sbexec_session_lookup(u32 id);
 struct sbexec_session *sbexec_session_next(unsigned long *id);
 void sbexec_session_put(struct sbexec_session *s);
-void sbexec_session_kill(struct sbexec_session *s, int sig);
 bool sbexec_session_may_use(struct sbexec_session *s);
-int sbexec_session_signal(struct sbexec_session *s, int sig,
+int sbexec_session_signal(struct sbexec_session *s, int sig, u32 scope,
 			  struct netlink_ext_ack *extack);
 
 /* io.c: the session's I/O work */
@@ -253,13 +301,18 @@ ssize_t sbexec_session_read(struct sbexec_session *s, char __user *buf,
 __poll_t sbexec_session_poll(struct sbexec_session *s, struct file *file,
 			     poll_table *wait);
 
-/* exitwatch.c: exit statuses */
-int sbexec_exitwatch_init(void);
-void sbexec_exitwatch_exit(void);
-void sbexec_exitwatch_add(struct sbexec_session *s);
-void sbexec_exitwatch_forget(struct sbexec_session *s);
-bool sbexec_exitwatch_empty(void);
-void sbexec_exit_decode(int status, struct sbexec_exit_info *info);
+/* members.c: a session's processes */
+int sbexec_members_init(void);
+void sbexec_members_exit(void);
+void sbexec_members_setup(struct sbexec_session *s);
+int sbexec_members_add_leader(struct sbexec_session *s, struct pid *pid);
+u32 sbexec_members_kill(struct sbexec_session *s, int sig);
+u32 sbexec_members_live(struct sbexec_session *s);
+void sbexec_members_count(struct sbexec_session *s, u32 *live, u32 *total,
+			  u32 *refused);
+void sbexec_members_release(struct sbexec_session *s);
+void sbexec_exit_info_fill(struct sbexec_session *s, int status,
+			   struct sbexec_exit_info *info);
 
 /* upcall.c: the helper channel */
 int sbexec_upcall_spawn(struct sbexec_session *s, void *msg, size_t len,
@@ -298,6 +351,9 @@ void sbexec_events_stop(void);
 void sbexec_event_started(struct sbexec_session *s);
 void sbexec_event_failed(const char *cmd, const struct sbexec_failure *f);
 void sbexec_event_exited(struct sbexec_session *s);
-int sbexec_exit_nla_put(struct sk_buff *skb, int status);
+int sbexec_exit_nla_put(struct sk_buff *skb,
+			const struct sbexec_exit_info *info);
+bool sbexec_session_exit_info(struct sbexec_session *s,
+			      struct sbexec_exit_info *info);
 
 #endif /* _SBEXEC_H */

@@ -4,10 +4,11 @@
  * limits, and a session's life cycle: created by EXEC, started when the
  * helper hands its process over, signalled, taken out of the table, and
  * freed after its last reference. Kill-on-close: a closed client socket
- * kills and forgets the sessions it started.
+ * kills and forgets the sessions it started. The deadline: SIGTERM to every
+ * process of a session at its TIMEOUT_MS, SIGKILL its GRACE_MS later.
  *
- * A session's I/O is io.c's, its reader's side reader.c's; the exit watch
- * (exitwatch.c) learns when its process ends.
+ * A session's I/O is io.c's, its reader's side reader.c's; its processes
+ * (members.c) are every process its first one created.
  */
 
 #include <linux/pid.h>
@@ -42,6 +43,34 @@ static void sbexec_admission_fail(struct sbexec_failure *fail,
 			   "%.12s limit reached (%.20s=%u); retry later",
 			   what, param, value);
 	sbexec_failure_name_errno(fail);
+}
+
+/*
+ * The deadline came: SIGTERM to every process of the session, then (this
+ * work again, grace_ms later) SIGKILL. A session whose exit record is
+ * queued, or that has no process left, is past its deadline's reach.
+ */
+static void sbexec_deadline_work(struct work_struct *work)
+{
+	struct sbexec_session *s = container_of(to_delayed_work(work),
+						struct sbexec_session,
+						deadline_work);
+	bool final;
+
+	spin_lock(&s->lock);
+	final = s->final_queued;
+	spin_unlock(&s->lock);
+	if (final || !sbexec_members_live(s))
+		return;
+	if (s->deadline_termed) {
+		sbexec_members_kill(s, SIGKILL);
+		return;
+	}
+	s->deadline_termed = true;
+	WRITE_ONCE(s->timed_out, true);
+	sbexec_members_kill(s, SIGTERM);
+	queue_delayed_work(sbexec_wq, &s->deadline_work,
+			   msecs_to_jiffies(s->grace_ms));
 }
 
 /**
@@ -103,8 +132,13 @@ struct sbexec_session *sbexec_session_new(const struct sbexec_params *p,
 	s->flags = p->flags;
 	s->owner_portid = p->owner_portid;
 	s->owner = get_pid(task_tgid(current));
-	s->exit_status = -1;
+	s->max_members = p->max_members;
+	s->linger_ms = p->linger_ms;
+	s->timeout_ms = p->timeout_ms;
+	s->grace_ms = p->grace_ms;
 	s->start_ns = ktime_get_boottime_ns();
+	sbexec_members_setup(s);
+	INIT_DELAYED_WORK(&s->deadline_work, sbexec_deadline_work);
 	atomic64_set(&s->bytes_out, 0);
 	sbexec_io_init(s);
 	mutex_init(&s->read_lock);
@@ -157,12 +191,13 @@ static void sbexec_session_release(struct kref *ref)
 
 	/*
 	 * After sbexec_io_stop() no file's callback can queue io_work. The
-	 * exit probe may still queue it until a grace period after the pid
-	 * entry is erased: the free work cancels it again before anything is
+	 * probes may still queue it until a grace period after the members
+	 * are released: the free work cancels it again before anything is
 	 * freed.
 	 */
+	cancel_delayed_work_sync(&s->deadline_work);
 	sbexec_io_stop(s);
-	sbexec_exitwatch_forget(s);
+	sbexec_members_release(s);
 	INIT_RCU_WORK(&s->free_rwork, sbexec_session_free_rwork);
 	queue_rcu_work(sbexec_wq, &s->free_rwork);
 }
@@ -254,10 +289,19 @@ void sbexec_session_remove(struct sbexec_session *s)
 void sbexec_session_start(struct sbexec_session *s, struct pid *pid,
 			  struct file *in, struct file *out, struct file *err)
 {
+	int ret;
+
 	s->pid = pid;
 	sbexec_io_set_files(s, in, out, err);
-	sbexec_exitwatch_add(s);
+	/* Already a member when the helper reported the fork; else now. */
+	ret = sbexec_members_add_leader(s, pid);
+	if (ret)
+		pr_warn_ratelimited("sbexec: session %u: cannot track pid %d (%d)\n",
+				    s->id, pid_nr(pid), ret);
 	sbexec_io_watch(s);
+	if (s->timeout_ms)
+		queue_delayed_work(sbexec_wq, &s->deadline_work,
+				   msecs_to_jiffies(s->timeout_ms));
 
 	spin_lock(&s->lock);
 	WRITE_ONCE(s->state, SBEXEC_STATE_RUNNING);
@@ -283,47 +327,46 @@ bool sbexec_session_may_use(struct sbexec_session *s)
 }
 
 /**
- * sbexec_session_kill - signal a started session's process group
- * @s: the session
- * @sig: signal number
- */
-void sbexec_session_kill(struct sbexec_session *s, int sig)
-{
-	if (s->pid)
-		kill_pgrp(s->pid, sig, 1);
-}
-
-/**
- * sbexec_session_signal - SIGNAL: signal the session's process group
+ * sbexec_session_signal - SIGNAL: signal the session's processes
  * @s: the session
  * @sig: signal number, already range checked
+ * @scope: enum sbexec_signal_scope
  * @extack: for the error message
  *
- * Goes through the session's struct pid, never a pid number.
+ * SBEXEC_SIGNAL_SCOPE_PGRP signals the leader's process group (the leader
+ * itself when it left its group), SBEXEC_SIGNAL_SCOPE_TREE every member.
+ * Goes through struct pids, never pid numbers.
  *
- * Return: 0, or -ESRCH when the process already exited.
+ * Return: 0, or -ESRCH when no process of the session is left (in the
+ * process group, for that scope).
  */
-int sbexec_session_signal(struct sbexec_session *s, int sig,
+int sbexec_session_signal(struct sbexec_session *s, int sig, u32 scope,
 			  struct netlink_ext_ack *extack)
 {
 	int ret;
 
-	if (READ_ONCE(s->exit_status) != -1) {
-		NL_SET_ERR_MSG(extack, "the session's process has already exited");
+	if (!sbexec_members_live(s)) {
+		NL_SET_ERR_MSG(extack, "every process of the session has exited");
 		return -ESRCH;
 	}
+	if (scope == SBEXEC_SIGNAL_SCOPE_TREE) {
+		sbexec_members_kill(s, sig);
+		return 0;
+	}
 	ret = kill_pgrp(s->pid, sig, 1);
-	if (ret == -ESRCH)
+	if (ret == -ESRCH && READ_ONCE(s->exit_status) == -1)
 		ret = kill_pid(s->pid, sig, 1);
-	if (ret)
-		NL_SET_ERR_MSG(extack, "could not signal the session's process");
+	if (ret == -ESRCH)
+		NL_SET_ERR_MSG(extack, "no process left in the session's process group");
+	else if (ret)
+		NL_SET_ERR_MSG(extack, "could not signal the session's process group");
 	return ret;
 }
 
 /*
  * Kill-on-close: when a generic netlink socket is released, every session
- * it started without SBEXEC_EXEC_F_KEEP_RUNNING is killed (SIGKILL to its
- * process group) and forgotten. The notifier chain is a blocking one, run
+ * it started without SBEXEC_EXEC_F_KEEP_RUNNING is killed (SIGKILL to
+ * every process of it) and forgotten. The notifier chain is a blocking one, run
  * from the socket's release in process context.
  */
 static int sbexec_netlink_event(struct notifier_block *nb,
@@ -339,8 +382,7 @@ static int sbexec_netlink_event(struct notifier_block *nb,
 	while ((s = sbexec_session_next(&id))) {
 		if (s->owner_portid == n->portid &&
 		    !(s->flags & SBEXEC_EXEC_F_KEEP_RUNNING)) {
-			if (READ_ONCE(s->exit_status) == -1)
-				sbexec_session_kill(s, SIGKILL);
+			sbexec_members_kill(s, SIGKILL);
 			sbexec_session_remove(s);
 		}
 		sbexec_session_put(s);
@@ -376,11 +418,9 @@ void sbexec_sessions_exit(void)
 
 	netlink_unregister_notifier(&sbexec_netlink_nb);
 	xa_for_each(&sbexec_sessions, id, s) {
-		if (READ_ONCE(s->exit_status) == -1)
-			sbexec_session_kill(s, SIGKILL);
+		sbexec_members_kill(s, SIGKILL);
 		sbexec_session_remove(s);
 	}
 	rcu_barrier();
 	flush_workqueue(sbexec_wq);
-	WARN_ON(!sbexec_exitwatch_empty());
 }

@@ -75,8 +75,11 @@ static void sbexec_upcall_put(struct sbexec_upcall *up)
  */
 static void sbexec_upcall_kill_child(struct sbexec_upcall *up)
 {
-	if (up->child)
+	if (up->child) {
+		/* And everything it forked, wherever that went. */
+		sbexec_members_kill(up->sess, SIGKILL);
 		sbexec_kill_child(up->child);
+	}
 }
 
 /**
@@ -415,8 +418,9 @@ static int sbexec_parse_failure(struct nlattr *nest, struct sbexec_failure *f)
 static int sbexec_helper_forked(struct sbexec_helper *h, u64 id,
 				struct nlattr **tb)
 {
+	struct sbexec_session *sess = NULL;
 	struct sbexec_upcall *it;
-	struct pid *pid;
+	struct pid *pid, *child = NULL;
 	int ret = -ENOENT;
 
 	if (tb[SBEXEC_UA_STDIN_FD] || tb[SBEXEC_UA_STDOUT_FD] ||
@@ -434,6 +438,9 @@ static int sbexec_helper_forked(struct sbexec_helper *h, u64 id,
 			ret = -EEXIST;
 		} else {
 			it->child = pid;
+			child = get_pid(pid);
+			sess = it->sess;
+			kref_get(&sess->ref);
 			pid = NULL;
 			ret = 0;
 		}
@@ -441,6 +448,12 @@ static int sbexec_helper_forked(struct sbexec_helper *h, u64 id,
 	}
 	spin_unlock(&sbexec_chan_lock);
 	put_pid(pid);
+	if (sess) {
+		/* Before it may run: everything it forks is the session's. */
+		ret = sbexec_members_add_leader(sess, child);
+		sbexec_session_put(sess);
+		put_pid(child);
+	}
 	return ret;
 }
 

@@ -4,7 +4,8 @@
  * spawned: no embedded NUL in strings, counts of repeated attributes, the
  * total of argument and environment bytes, KEY=VALUE env entries, known
  * rlimit names with soft <= hard, no attribute but ARG, ENV and RLIMIT
- * given twice, and RING_SIZE (rounded up) within max_ring_size.
+ * given twice, RING_SIZE (rounded up) within max_ring_size, MAX_MEMBERS
+ * within max_members and GRACE_MS at most an hour.
  */
 
 #include <linux/bitops.h>
@@ -44,6 +45,11 @@ static const char * const sbexec_attr_names[SBEXEC_A_MAX + 1] = {
 	[SBEXEC_A_SIGNAL] = "SIGNAL",
 	[SBEXEC_A_FLAGS] = "FLAGS",
 	[SBEXEC_A_RING_SIZE] = "RING_SIZE",
+	[SBEXEC_A_SIGNAL_SCOPE] = "SIGNAL_SCOPE",
+	[SBEXEC_A_LINGER_MS] = "LINGER_MS",
+	[SBEXEC_A_TIMEOUT_MS] = "TIMEOUT_MS",
+	[SBEXEC_A_GRACE_MS] = "GRACE_MS",
+	[SBEXEC_A_MAX_MEMBERS] = "MAX_MEMBERS",
 };
 
 /* Unused where extack messages cannot be formatted (compat.h). */
@@ -118,6 +124,21 @@ static int sbexec_ring_size_validate(const struct nlattr *nla,
 				"RING_SIZE, rounded up, is over the parameter max_ring_size",
 				"RING_SIZE %u rounds up to %u KiB, over max_ring_size %u",
 				size, (u32)(bytes >> 10), max);
+	return -ERANGE;
+}
+
+/* MAX_MEMBERS within the parameter max_members. */
+static int sbexec_max_members_validate(const struct nlattr *nla,
+				       struct netlink_ext_ack *extack)
+{
+	u32 max = READ_ONCE(sbexec_max_members);
+
+	if (nla_get_u32(nla) <= max)
+		return 0;
+	SBEXEC_ERR_MSG_ATTR_FMT(extack, nla,
+				"MAX_MEMBERS is over the parameter max_members",
+				"MAX_MEMBERS %u is over max_members %u",
+				nla_get_u32(nla), max);
 	return -ERANGE;
 }
 
@@ -216,6 +237,18 @@ int sbexec_exec_validate(struct genl_info *info)
 			err = sbexec_ring_size_validate(nla, extack);
 			if (err)
 				return err;
+			break;
+		case SBEXEC_A_MAX_MEMBERS:
+			err = sbexec_max_members_validate(nla, extack);
+			if (err)
+				return err;
+			break;
+		case SBEXEC_A_GRACE_MS:
+			if (nla_get_u32(nla) > SBEXEC_MAX_GRACE_MS) {
+				NL_SET_ERR_MSG_ATTR(extack, nla,
+						    "GRACE_MS over an hour (3600000)");
+				return -ERANGE;
+			}
 			break;
 		}
 		if (bytes > SBEXEC_MAX_ARGV_BYTES) {

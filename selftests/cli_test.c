@@ -189,6 +189,164 @@ TEST_F(cli, sigterm_is_forwarded)
 	EXPECT_STREQ("ready\ngot-term\n", OUT());
 }
 
+/* Live processes whose command line is "sleep @arg" (marker). */
+static int sleepers(const char *arg)
+{
+	char cmd[128], buf[32] = "";
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd),
+		 "for p in /proc/[0-9]*; do tr '\\0' ' ' <$p/cmdline 2>/dev/null; "
+		 "echo; done | grep -cx 'sleep %s '", arg);
+	f = popen(cmd, "r");
+	if (!f)
+		return -1;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = '\0';
+	pclose(f);
+	return atoi(buf);
+}
+
+/* Wait until sleepers(@arg) is 0; returns the last count. */
+static int sleepers_gone(const char *arg)
+{
+	int64_t deadline = mono_ms() + 10000;
+	int n;
+
+	while ((n = sleepers(arg)) && mono_ms() < deadline)
+		usleep(50 * 1000);
+	return n;
+}
+
+/*
+ * The leader's exit ends `run` although a setsid() child holds stdout,
+ * and nothing of the session is left afterwards.
+ */
+TEST_F_TIMEOUT(cli, returns_when_leader_exits, 120)
+{
+	int64_t t0 = mono_ms();
+
+	SBEXEC("run", "--", "sh", "-c", "setsid sleep 4501 & echo started");
+	EXPECT_EQ(0, EXIT_CODE()) TH_LOG("stderr: %s", ERR());
+	EXPECT_STREQ("started\n", OUT());
+	/* Far below the sleep (and the run timeout): it did not wait for it. */
+	EXPECT_GT(10000, mono_ms() - t0);
+	EXPECT_EQ(0, sleepers_gone("4501"));
+}
+
+/*
+ * `sbexec run --exit-json FILE ARGS...` as self->r; then python3 checks the
+ * file: it parses, has every key, and @cond (over its dict d) holds.
+ */
+static int run_exit_json(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(cli) *self, const char *const *args,
+			 const char *cond)
+{
+	char path[] = "/tmp/sbexec-exit-XXXXXX";
+	const char *argv[16] = { cli_path(), "run", "--exit-json", path };
+	char cmd[1024];
+	int fd = mkstemp(path), i, ret;
+
+	if (fd < 0)
+		return -1;
+	close(fd);
+	for (i = 0; args[i] && i < 11; i++)
+		argv[4 + i] = args[i];
+	argv[4 + i] = NULL;
+	proc_result_free(&self->r);
+	if (run_proc(argv, &self->o, &self->r)) {
+		unlink(path);
+		return -1;
+	}
+	snprintf(cmd, sizeof(cmd),
+		 "python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); "
+		 "ks=\"code signal core_dumped timed_out oom_killed cpu_user_ns "
+		 "cpu_sys_ns max_rss_kb members members_refused stdout_bytes "
+		 "stderr_bytes wall_ns\"; "
+		 "assert all(k in d for k in ks.split()), d; assert %s, d' %s",
+		 cond, path);
+	ret = system(cmd);
+	unlink(path);
+	return ret;
+}
+
+/* --timeout: SIGTERM, then SIGKILL after --grace; exit 124. */
+TEST_F_TIMEOUT(cli, timeout_exits_124, 120)
+{
+	const char *const args[] = { "--timeout", "1", "--grace", "0.5", "--",
+				     "sh", "-c", "trap '' TERM; sleep 4502",
+				     NULL };
+
+	EXPECT_EQ(0, run_exit_json(_metadata, self, args,
+				   "d[\"timed_out\"] is True and d[\"signal\"] == 9 "
+				   "and d[\"code\"] is None and "
+				   "d[\"wall_ns\"] >= 1500000000"));
+	ASSERT_TRUE(WIFEXITED(self->r.status));
+	EXPECT_EQ(124, EXIT_CODE()) TH_LOG("stderr: %s", ERR());
+	EXPECT_EQ(0, sleepers_gone("4502"));
+}
+
+TEST_F_TIMEOUT(cli, exit_json_of_a_plain_exit, 120)
+{
+	const char *const args[] = { "--", "sh", "-c",
+				     "printf abc; printf de >&2; exit 3", NULL };
+
+	EXPECT_EQ(0, run_exit_json(_metadata, self, args,
+				   "d[\"code\"] == 3 and d[\"signal\"] is None and "
+				   "d[\"timed_out\"] is False and "
+				   "d[\"stdout_bytes\"] == 3 and "
+				   "d[\"stderr_bytes\"] == 2 and d[\"members\"] == 1"));
+	ASSERT_TRUE(WIFEXITED(self->r.status));
+	EXPECT_EQ(3, EXIT_CODE());
+}
+
+/*
+ * SIGINT reaches the process group: the leader dies, `run` exits 130 and
+ * the setsid() child that was out of the group's reach is gone too.
+ */
+TEST_F_TIMEOUT(cli, sigint_ends_run_and_the_tree, 120)
+{
+	self->o.marker = "ready\n";
+	self->o.sig = SIGINT;
+	SBEXEC("run", "--", "sh", "-c",
+	       "setsid sleep 4503 & echo ready; exec sleep 4504");
+	EXPECT_EQ(130, EXIT_CODE()) TH_LOG("stderr: %s", ERR());
+	EXPECT_EQ(0, sleepers_gone("4503"));
+	EXPECT_EQ(0, sleepers_gone("4504"));
+}
+
+/* A second SIGINT ends a session that ignores the first. */
+TEST_F_TIMEOUT(cli, second_sigint_ends_the_session, 120)
+{
+	self->o.marker = "ready\n";
+	self->o.sig = SIGINT;
+	self->o.sig_times = 2;
+	SBEXEC("run", "--", "sh", "-c", "trap '' INT; echo ready; sleep 4505");
+	EXPECT_EQ(130, EXIT_CODE()) TH_LOG("stderr: %s", ERR());
+	EXPECT_EQ(0, sleepers_gone("4505"));
+}
+
+/* `sbexec kill` reaches a detached session's setsid() child too. */
+TEST_F_TIMEOUT(cli, kill_reaches_the_whole_tree, 120)
+{
+	char id[16];
+	int i;
+
+	SBEXEC("run", "-d", "--", "sh", "-c",
+	       "setsid sleep 4506 & exec sleep 4507");
+	ASSERT_EQ(0, EXIT_CODE()) TH_LOG("stderr: %s", ERR());
+	snprintf(id, sizeof(id), "%u", (unsigned int)strtoul(OUT(), NULL, 10));
+	for (i = 0; i < 500 && sleepers("4506") != 1; i++)
+		usleep(20 * 1000);
+	ASSERT_EQ(1, sleepers("4506"));
+	SBEXEC("kill", id, "KILL");
+	EXPECT_EQ(0, EXIT_CODE()) TH_LOG("stderr: %s", ERR());
+	EXPECT_EQ(0, sleepers_gone("4506"));
+	EXPECT_EQ(0, sleepers_gone("4507"));
+	SBEXEC("attach", id);
+	EXPECT_EQ(128 + SIGKILL, EXIT_CODE()) TH_LOG("stderr: %s", ERR());
+}
+
 TEST_F(cli, unknown_rlimit_refused_with_125)
 {
 	SBEXEC("run", "--rlimit", "bogus=1", "--", "/bin/true");

@@ -153,7 +153,7 @@ for name in sleeper stubborn flood group; do
 	[[ -n $p ]] && alive "$p" || bad+=("$name: pid '${p}' not running")
 done
 ((${#members[@]} >= 2)) || bad+=("group: ${#members[@]} more processes in group $pgid, want 2")
-ended_exit=$(awk -v id="${sid[ended]:-x}" '$1 == id { print $7 }' <<<"$ps_out")
+ended_exit=$(awk -v id="${sid[ended]:-x}" '$1 == id { print $8 }' <<<"$ps_out")
 [[ $ended_exit == 3 ]] || bad+=("ended: LIST shows exit '$ended_exit', want 3")
 if ((${#bad[@]})); then
 	not_ok sessions_running "${bad[@]}" "$ps_out"

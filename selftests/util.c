@@ -342,7 +342,13 @@ int run_proc(const char *const argv[], const struct proc_opts *o,
 		if (pfd[0].revents) {
 			drain(&pout[0], &r->out);
 			if (o->marker && !signalled && strstr(r->out.data, o->marker)) {
-				kill(pid, o->sig);
+				int i;
+
+				for (i = 0; i < (o->sig_times ? o->sig_times : 1); i++) {
+					if (i)
+						usleep(200 * 1000);
+					kill(pid, o->sig);
+				}
 				signalled = true;
 			}
 		}

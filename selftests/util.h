@@ -83,6 +83,7 @@ struct proc_opts {
 	int timeout_ms;		/* SIGKILL its process group after this */
 	const char *marker;	/* once its stdout contains this ... */
 	int sig;		/* ... send it this signal */
+	int sig_times;		/* that many times, 200 ms apart (0: once) */
 };
 
 /*

@@ -15,6 +15,7 @@
 #include "sbexec.h"
 
 /* Exit codes of the client itself (others are the session's). */
+#define EXIT_TIMED_OUT		124	/* --timeout ended the session */
 #define EXIT_CLI_ERROR		125	/* usage, module, kernel refused */
 #define EXIT_SPAWN_FAILED	126	/* could not start the command */
 #define EXIT_NOT_FOUND		127	/* the command does not exist */

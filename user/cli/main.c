@@ -53,8 +53,10 @@ static void usage_kill(FILE *f)
 	fprintf(f,
 "usage: sbexec kill ID [SIGNAL]\n"
 "\n"
-"Send SIGNAL (a number, TERM or SIGTERM; default TERM) to the process\n"
-"group of session ID. Exits 0, or 125 on an error.\n");
+"Send SIGNAL (a number, TERM or SIGTERM; default TERM) to every process\n"
+"of session ID: every process its command created, at any depth, also\n"
+"those that left its process group or session (setsid, double fork).\n"
+"Exits 0, or 125 on an error.\n");
 }
 
 static bool is_help(const char *s)
@@ -74,8 +76,9 @@ static int ps_entry(const struct sbexec_session_info *si, void *arg)
 			snprintf(status, sizeof(status), "sig%u%s", si->exit.signal,
 				 si->exit.core_dumped ? "+core" : "");
 	}
-	printf("%-8u %-8u %-8s %-4s %12llu %8llu %-10s %s\n", si->session_id,
-	       si->pid, sbexec_state_name(si->state), si->tty ? "yes" : "no",
+	printf("%-8u %-8u %-8s %-4s %7u %12llu %8llu %-10s %s\n",
+	       si->session_id, si->pid, sbexec_state_name(si->state),
+	       si->tty ? "yes" : "no", si->members,
 	       (unsigned long long)si->bytes_out,
 	       (unsigned long long)(si->age_ms / 1000), status, si->cmd);
 	return 0;
@@ -102,11 +105,14 @@ static int ps_json_entry(const struct sbexec_session_info *si, void *arg)
 	pj->first = false;
 	json_put_string(f, sbexec_state_name(si->state));
 	fprintf(f, ", \"pty\": %s, \"keep_running\": %s, \"bytes\": %llu, "
-		"\"ring_size\": %u, \"age_ms\": %llu, \"user\": ",
+		"\"ring_size\": %u, \"age_ms\": %llu, \"members\": %u, "
+		"\"members_total\": %u, \"members_refused\": %u, "
+		"\"max_members\": %u, \"user\": ",
 		json_bool(si->tty),
 		json_bool(si->flags & SBEXEC_EXEC_F_KEEP_RUNNING),
 		(unsigned long long)si->bytes_out, si->ring_size,
-		(unsigned long long)si->age_ms);
+		(unsigned long long)si->age_ms, si->members, si->members_total,
+		si->members_refused, si->max_members);
 	json_put_string(f, si->user);
 	fputs(", \"cmd\": ", f);
 	json_put_string(f, si->cmd);
@@ -186,8 +192,8 @@ int cmd_ps(int argc, char **argv)
 		sbexec_close(h);
 		return err < 0 ? EXIT_CLI_ERROR : 0;
 	}
-	printf("%-8s %-8s %-8s %-4s %12s %8s %-10s %s\n", "ID", "PID", "STATE",
-	       "PTY", "BYTES", "AGE(s)", "EXIT", "CMD");
+	printf("%-8s %-8s %-8s %-4s %7s %12s %8s %-10s %s\n", "ID", "PID",
+	       "STATE", "PTY", "PROCS", "BYTES", "AGE(s)", "EXIT", "CMD");
 	err = sbexec_list(h, ps_entry, NULL);
 	if (err < 0)
 		errmsg("ps: %s", sbexec_strerror_last(h));
@@ -227,7 +233,8 @@ int cmd_kill(int argc, char **argv)
 		errmsg("%s", sbexec_open_error(err));
 		return EXIT_CLI_ERROR;
 	}
-	err = sbexec_signal(h, id, sig);
+	/* Every process of the session, wherever it moved. */
+	err = sbexec_signal_scope(h, id, sig, SBEXEC_SIGNAL_SCOPE_TREE);
 	if (err < 0)
 		errmsg("kill: %s", sbexec_strerror_last(h));
 	sbexec_close(h);

@@ -133,13 +133,41 @@ struct stream {
 	bool seq_warned;
 	bool have_exit;
 	struct sbexec_exit_info exit;
+	int nr_sigint;		/* SIGINTs received */
+	int ended_by;		/* signal that made us end the session, or 0 */
 };
 
+/*
+ * End the whole session (every process of it) because of our signal @sig:
+ * we then exit 128+@sig, as a shell would, once its exit record is in.
+ */
+static void end_session(struct stream *s, int sig)
+{
+	if (s->ended_by)
+		return;
+	s->ended_by = sig;
+	if (sbexec_signal_scope(s->h, s->id, SIGKILL,
+				SBEXEC_SIGNAL_SCOPE_TREE) < 0 && !s->have_exit)
+		errmsg("cannot end session %u: %s", s->id,
+		       sbexec_strerror_last(s->h));
+}
+
+/*
+ * Forward @sig to the session's process group. One that cannot be
+ * forwarded (the group is gone, its members are elsewhere), or a second
+ * SIGINT, ends the session: sbexec never becomes uninterruptible.
+ */
 static void forward_signal(struct stream *s, int sig)
 {
-	if (sbexec_signal(s->h, s->id, sig) < 0 && !s->have_exit)
-		errmsg("cannot forward signal %d: %s", sig,
+	if (sig == SIGINT && ++s->nr_sigint > 1) {
+		end_session(s, sig);
+		return;
+	}
+	if (sbexec_signal(s->h, s->id, sig) < 0 && !s->have_exit) {
+		errmsg("cannot forward signal %d (%s): ending the session", sig,
 		       sbexec_strerror_last(s->h));
+		end_session(s, sig);
+	}
 }
 
 static void on_signal(struct stream *s)
@@ -206,7 +234,7 @@ static int on_records(struct stream *s, const void *buf, size_t len)
 			put_output(s, STDERR_FILENO, &s->err_broken, payload, rec->len);
 			break;
 		case SBEXEC_STREAM_EXIT:
-			memcpy(&s->exit, payload, sizeof(s->exit));
+			sbexec_exit_info_copy(&s->exit, payload, rec->len);
 			s->have_exit = true;
 			break;
 		}
@@ -272,14 +300,30 @@ static int stream_loop(struct stream *s)
 }
 
 /*
+ * The exit status for an exit record: 124 when the session's deadline
+ * ended it (as timeout(1)), 128+N when our signal N made us end it, else
+ * the command's code or 128+signal.
+ */
+static int exit_code(const struct stream *s)
+{
+	if (s->exit.timed_out)
+		return EXIT_TIMED_OUT;
+	if (s->ended_by)
+		return 128 + s->ended_by;
+	return sbexec_exit_status(&s->exit);
+}
+
+/*
  * Stream session @id until its exit record. @close_stdin: close the
  * session's stdin now (run without -i). @kill_on_attach_failure: the
- * session is ours and nobody could read it, so end it.
+ * session is ours and nobody could read it, so end it. @exit_out, when
+ * not NULL, receives the exit record (zeroed when none arrived).
  * Returns the exit code for the process.
  */
 static int stream_session(struct sbexec *h, uint32_t id,
 			  const struct stream_opts *so, bool close_stdin,
-			  bool kill_on_attach_failure)
+			  bool kill_on_attach_failure,
+			  struct sbexec_exit_info *exit_out)
 {
 	struct stream s = { .h = h, .id = id, .so = *so, .sfd = -1 };
 	struct term_state ts = { .fd = -1 };
@@ -326,9 +370,11 @@ static int stream_session(struct sbexec *h, uint32_t id,
 
 	err = stream_loop(&s);
 	if (s.have_exit)
-		rc = sbexec_exit_status(&s.exit);
+		rc = exit_code(&s);
 	else if (!err)
 		errmsg("session %u ended without an exit status", id);
+	if (exit_out && s.have_exit)
+		*exit_out = s.exit;
 out:
 	stdin_fwd_stop(&fw);
 	term_restore(&ts);
@@ -345,6 +391,7 @@ struct run_args {
 	struct sbexec_exec_req req;
 	struct stream_opts so;
 	bool detach;
+	const char *exit_json;	/* --exit-json FILE */
 	const char **env;
 	size_t nenv;
 	struct sbexec_rlimit *rl;
@@ -427,15 +474,61 @@ void usage_run(FILE *f)
 "                       the session's output ring (suffix K or M allowed);\n"
 "                       the module rounds it up to a power of two pages\n"
 "                       and refuses more than its max_ring_size\n"
+"      --timeout SECS   deadline (decimals allowed): then every process of\n"
+"                       the session gets SIGTERM, --grace SECS later\n"
+"                       (default 5) SIGKILL, and sbexec exits 124\n"
+"      --grace SECS     see --timeout\n"
+"      --max-procs N    live processes the session may have at once; a\n"
+"                       fork past it is killed (default: the module's\n"
+"                       max_members)\n"
+"      --exit-json FILE write the exit record to FILE as JSON: code,\n"
+"                       signal, core_dumped, timed_out, oom_killed,\n"
+"                       cpu_user_ns, cpu_sys_ns, max_rss_kb, members,\n"
+"                       members_refused, stdout_bytes, stderr_bytes,\n"
+"                       wall_ns\n"
 "  -h, --help           this text\n"
 "\n"
-"SIGINT, SIGTERM, SIGHUP and SIGQUIT are forwarded to the session.\n"
+"SIGINT, SIGTERM, SIGHUP and SIGQUIT are forwarded to the session's\n"
+"process group. One that cannot be forwarded, or a second SIGINT, ends\n"
+"the whole session and sbexec exits 128+N. When the command's first\n"
+"process exits, its output so far is delivered and sbexec exits; other\n"
+"processes it started are killed then (unless -d).\n"
 "\n"
 "Exit status: the command's exit code, or 128+N when signal N ended it;\n"
+"124 when --timeout ended it;\n"
 "127 when the command was not found and 126 when it could not be started\n"
 "for another reason (one line on stderr: kind, errno, stage, message);\n"
 "125 for any other error (bad usage, module not loaded, request refused:\n"
 "the kernel's message is printed).\n");
+}
+
+/*
+ * "S" or "S.FFF" seconds, at most @max_ms milliseconds, into @out (ms);
+ * -1 if malformed or out of range. @zero_ok: 0 is allowed.
+ */
+static int parse_secs(const char *s, uint32_t max_ms, bool zero_ok,
+		      uint32_t *out)
+{
+	unsigned long long ms = 0, scale = 1000;
+	const char *p = s;
+
+	if (*p < '0' || *p > '9')
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		ms = ms * 10 + (unsigned long long)(*p - '0') * 1000;
+		if (ms > max_ms)
+			return -1;
+	}
+	if (*p == '.') {
+		for (p++; *p >= '0' && *p <= '9'; p++) {
+			scale /= 10;
+			ms += (unsigned long long)(*p - '0') * scale;
+		}
+	}
+	if (*p || ms > max_ms || (!ms && !zero_ok))
+		return -1;
+	*out = (uint32_t)ms;
+	return 0;
 }
 
 /* "N", "NK" or "NM" bytes, 1 .. UINT32_MAX, into @out; -1 if malformed. */
@@ -474,6 +567,10 @@ static int parse_run(int argc, char **argv, struct run_args *a)
 		{ "detach", no_argument, NULL, 'd' },
 		{ "rlimit", required_argument, NULL, 'R' },
 		{ "ring-size", required_argument, NULL, 'S' },
+		{ "timeout", required_argument, NULL, 'T' },
+		{ "grace", required_argument, NULL, 'G' },
+		{ "max-procs", required_argument, NULL, 'M' },
+		{ "exit-json", required_argument, NULL, 'J' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -524,6 +621,36 @@ static int parse_run(int argc, char **argv, struct run_args *a)
 				return -1;
 			}
 			break;
+		case 'T':
+			if (parse_secs(optarg, UINT32_MAX, false,
+				       &a->req.timeout_ms)) {
+				errmsg("bad --timeout '%s': expected seconds above 0 (decimals allowed), at most 4294967",
+				       optarg);
+				return -1;
+			}
+			break;
+		case 'G':
+			if (parse_secs(optarg, 3600 * 1000, true,
+				       &a->req.grace_ms)) {
+				errmsg("bad --grace '%s': expected seconds from 0 to 3600 (decimals allowed)",
+				       optarg);
+				return -1;
+			}
+			/* 0 on the wire means "the default": 1 ms is as good. */
+			if (!a->req.grace_ms)
+				a->req.grace_ms = 1;
+			break;
+		case 'M':
+			if (parse_u32(optarg, &a->req.max_members) ||
+			    !a->req.max_members) {
+				errmsg("bad --max-procs '%s': expected a number from 1",
+				       optarg);
+				return -1;
+			}
+			break;
+		case 'J':
+			a->exit_json = optarg;
+			break;
 		case 'h':
 			usage_run(stdout);
 			return 1;
@@ -538,6 +665,14 @@ static int parse_run(int argc, char **argv, struct run_args *a)
 	}
 	if (a->detach && (a->so.forward_stdin || a->req.tty)) {
 		errmsg("run: -d cannot be combined with -i or -t");
+		return -1;
+	}
+	if (a->detach && a->exit_json) {
+		errmsg("run: -d cannot be combined with --exit-json (nothing waits for the exit)");
+		return -1;
+	}
+	if (a->req.grace_ms && !a->req.timeout_ms) {
+		errmsg("run: --grace needs --timeout");
 		return -1;
 	}
 	if (optind >= argc) {
@@ -579,6 +714,8 @@ static void refused_value(struct sbexec *h, const struct sbexec_exec_req *req,
 		snprintf(buf, len, "; -u '%.200s'", req->user);
 	else if (!strcmp(bad, "SBEXEC_A_RING_SIZE"))
 		snprintf(buf, len, "; --ring-size %u", req->ring_size);
+	else if (!strcmp(bad, "SBEXEC_A_MAX_MEMBERS"))
+		snprintf(buf, len, "; --max-procs %u", req->max_members);
 }
 
 /* Say why EXEC failed, in one line, and pick the exit code. */
@@ -620,9 +757,47 @@ static int detached(struct sbexec *h, uint32_t id)
 	return 0;
 }
 
+/* --exit-json: the exit record as one JSON object. */
+static int write_exit_json(const char *path, const struct sbexec_exit_info *ei)
+{
+	FILE *f = fopen(path, "we");
+	int err = 0;
+
+	if (!f) {
+		errmsg("cannot write --exit-json '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	if (ei->exited)
+		fprintf(f, "{\"code\": %u, \"signal\": null", ei->code);
+	else
+		fprintf(f, "{\"code\": null, \"signal\": %u", ei->signal);
+	fprintf(f, ", \"core_dumped\": %s, \"timed_out\": %s, "
+		"\"oom_killed\": %s, \"cpu_user_ns\": %llu, "
+		"\"cpu_sys_ns\": %llu, \"max_rss_kb\": %llu, \"members\": %u, "
+		"\"members_refused\": %u, \"stdout_bytes\": %llu, "
+		"\"stderr_bytes\": %llu, \"wall_ns\": %llu}\n",
+		ei->core_dumped ? "true" : "false",
+		ei->timed_out ? "true" : "false",
+		ei->oom_killed ? "true" : "false",
+		(unsigned long long)ei->cpu_user_ns,
+		(unsigned long long)ei->cpu_sys_ns,
+		(unsigned long long)ei->max_rss_kb, ei->members,
+		ei->members_refused, (unsigned long long)ei->stdout_bytes,
+		(unsigned long long)ei->stderr_bytes,
+		(unsigned long long)ei->wall_ns);
+	if (ferror(f))
+		err = -1;
+	if (fclose(f))
+		err = -1;
+	if (err)
+		errmsg("cannot write --exit-json '%s': %s", path, strerror(errno));
+	return err;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct run_args a = { .so = { .tty = false } };
+	struct sbexec_exit_info ei = { 0 };
 	struct sbexec_exec_result res;
 	struct sbexec *h = NULL;
 	int rc, err;
@@ -645,7 +820,10 @@ int cmd_run(int argc, char **argv)
 		rc = detached(h, res.session_id);
 	else
 		rc = stream_session(h, res.session_id, &a.so, !a.so.forward_stdin,
-				    true);
+				    true, &ei);
+	if (a.exit_json && err >= 0 && !a.detach && (ei.exited || ei.signal) &&
+	    write_exit_json(a.exit_json, &ei) < 0)
+		rc = EXIT_CLI_ERROR;
 	sbexec_close(h);
 	run_args_free(&a);
 	return rc;
@@ -695,7 +873,7 @@ int cmd_attach(int argc, char **argv)
 	if (info && sbexec_get(h, id, info) == 0)
 		so.tty = info->tty;
 	free(info);
-	rc = stream_session(h, id, &so, false, false);
+	rc = stream_session(h, id, &so, false, false, NULL);
 	sbexec_close(h);
 	return rc;
 }

@@ -75,7 +75,8 @@ static int build_exec(struct sbexec *h, const struct sbexec_exec_req *req,
 	size += list_attr_size(req->env, &nenv);
 	size += str_attr_size(req->cwd);
 	size += str_attr_size(req->user);
-	size += 5 * (NLA_HDRLEN + sizeof(uint32_t));	/* tty rows cols flags ring */
+	/* tty rows cols flags ring max_members timeout grace linger */
+	size += 9 * (NLA_HDRLEN + sizeof(uint32_t));
 	if (req->n_rlimits > SBX_MAX_REQUEST / 64)
 		return sbx_fail(h, -E2BIG, "too many rlimits");
 	for (i = 0; i < req->n_rlimits; i++)
@@ -97,7 +98,15 @@ static int build_exec(struct sbexec *h, const struct sbexec_exec_req *req,
 	    (req->cols && nla_put_u16(msg, SBEXEC_A_COLS, req->cols) < 0) ||
 	    put_rlimits(msg, req) < 0 ||
 	    (req->flags && nla_put_u32(msg, SBEXEC_A_FLAGS, req->flags) < 0) ||
-	    (req->ring_size && nla_put_u32(msg, SBEXEC_A_RING_SIZE, req->ring_size) < 0)) {
+	    (req->ring_size && nla_put_u32(msg, SBEXEC_A_RING_SIZE, req->ring_size) < 0) ||
+	    (req->max_members &&
+	     nla_put_u32(msg, SBEXEC_A_MAX_MEMBERS, req->max_members) < 0) ||
+	    (req->timeout_ms &&
+	     nla_put_u32(msg, SBEXEC_A_TIMEOUT_MS, req->timeout_ms) < 0) ||
+	    (req->grace_ms &&
+	     nla_put_u32(msg, SBEXEC_A_GRACE_MS, req->grace_ms) < 0) ||
+	    (req->linger_ms &&
+	     nla_put_u32(msg, SBEXEC_A_LINGER_MS, req->linger_ms) < 0)) {
 		nlmsg_free(msg);
 		return sbx_fail(h, -EMSGSIZE, "request does not fit in a message");
 	}

@@ -92,7 +92,7 @@ int sbexec_record_next(struct sbexec_record_iter *it,
 	case SBEXEC_STREAM_STDERR:
 		break;
 	case SBEXEC_STREAM_EXIT:
-		if (hdr.len < sizeof(struct sbexec_exit_info))
+		if (hdr.len < SBEXEC_EXIT_INFO_MIN)
 			return -EBADMSG;
 		break;
 	default:
@@ -148,7 +148,7 @@ int sbexec_output_feed(struct sbexec_output *o, const void *buf, size_t len)
 			ret = sbx_buf_append(&o->err, payload, rec->len);
 			break;
 		default:
-			memcpy(&o->exit, payload, sizeof(o->exit));
+			sbexec_exit_info_copy(&o->exit, payload, rec->len);
 			o->have_exit = true;
 			ret = 0;
 			break;
@@ -237,6 +237,15 @@ void sbexec_output_free(struct sbexec_output *o)
 	free(o->out.data);
 	free(o->err.data);
 	memset(o, 0, sizeof(*o));
+}
+
+void sbexec_exit_info_copy(struct sbexec_exit_info *ei, const void *payload,
+			   size_t len)
+{
+	if (len > sizeof(*ei))
+		len = sizeof(*ei);
+	memset(ei, 0, sizeof(*ei));
+	memcpy(ei, payload, len);
 }
 
 int sbexec_exit_status(const struct sbexec_exit_info *ei)

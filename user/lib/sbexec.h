@@ -156,6 +156,17 @@ struct sbexec_rlimit {
  *	closed (or its process exits); with it, the session stays until a
  *	reader has read its final record, so another process may attach.
  * @ring_size: output ring bytes for this session (sent when non-zero)
+ * @max_members: live processes the session may have at once (sent when
+ *	non-zero; the module's max_members parameter is the default and the
+ *	most)
+ * @timeout_ms: the session's deadline, 0 for none: then every process of
+ *	it gets SIGTERM, @grace_ms later SIGKILL, and the exit record says
+ *	timed_out
+ * @grace_ms: between the deadline's SIGTERM and SIGKILL (sent when
+ *	non-zero; the module's default is 5000)
+ * @linger_ms: once the first process exited, how long output of the others
+ *	is still taken before the exit record (sent when non-zero; default
+ *	250)
  *
  * Strings are sent as they are: the kernel, not the library, validates
  * them (so a test can check that bad input is refused).
@@ -173,6 +184,10 @@ struct sbexec_exec_req {
 	size_t n_rlimits;
 	uint32_t flags;
 	uint32_t ring_size;
+	uint32_t max_members;
+	uint32_t timeout_ms;
+	uint32_t grace_ms;
+	uint32_t linger_ms;
 };
 
 /**
@@ -271,6 +286,22 @@ int sbexec_resize(struct sbexec *h, uint32_t id, uint16_t rows, uint16_t cols);
 int sbexec_signal(struct sbexec *h, uint32_t id, int sig);
 
 /**
+ * sbexec_signal_scope() - send a signal to some or all of a session
+ * @h: handle
+ * @id: session id
+ * @sig: signal number (1..64)
+ * @scope: SBEXEC_SIGNAL_SCOPE_PGRP (as sbexec_signal()) or
+ *	SBEXEC_SIGNAL_SCOPE_TREE: every live process of the session, whatever
+ *	process group or session it moved to (SIGKILL also kills whatever
+ *	they fork from then on)
+ *
+ * Return: 0, or -ESRCH when no process of the session (of its process
+ * group, for SBEXEC_SIGNAL_SCOPE_PGRP) is left.
+ */
+int sbexec_signal_scope(struct sbexec *h, uint32_t id, int sig,
+			uint32_t scope);
+
+/**
  * struct sbexec_session_info - one session as GET and LIST describe it
  * @session_id: session id
  * @pid: process id (0 if the kernel did not say)
@@ -282,6 +313,11 @@ int sbexec_signal(struct sbexec *h, uint32_t id, int sig);
  * @bytes_out: output bytes produced so far
  * @ring_size: its output ring's size in bytes (0 if the kernel did not say)
  * @age_ms: milliseconds since it started
+ * @members: its live processes now (every process its first one created,
+ *	at any depth)
+ * @members_total: processes it ever had
+ * @members_refused: forks it refused at its member limit
+ * @max_members: its member limit
  * @has_exit: @exit is valid (the process has ended)
  * @exit: how it ended
  */
@@ -296,6 +332,10 @@ struct sbexec_session_info {
 	uint64_t bytes_out;
 	uint32_t ring_size;
 	uint64_t age_ms;
+	uint32_t members;
+	uint32_t members_total;
+	uint32_t members_refused;
+	uint32_t max_members;
 	bool has_exit;
 	struct sbexec_exit_info exit;
 };
@@ -494,6 +534,19 @@ void sbexec_output_free(struct sbexec_output *o);
 int sbexec_run_capture(struct sbexec *h, const struct sbexec_exec_req *req,
 		       const void *stdin_data, size_t stdin_len, int timeout_ms,
 		       struct sbexec_exec_result *res, struct sbexec_output *o);
+
+/**
+ * sbexec_exit_info_copy() - take an exit record's payload
+ * @ei: receives it
+ * @payload: the record's payload (sbexec_record_next() checked that it is
+ *	at least SBEXEC_EXIT_INFO_MIN bytes)
+ * @len: its length
+ *
+ * Copies what the module wrote and zeroes the fields an older module did
+ * not write.
+ */
+void sbexec_exit_info_copy(struct sbexec_exit_info *ei, const void *payload,
+			   size_t len);
 
 /**
  * sbexec_exit_status() - shell-style status of an exit record

@@ -281,16 +281,43 @@ struct sbexec_record {
 
 /**
  * struct sbexec_exit_info - payload of the SBEXEC_STREAM_EXIT record
- * @exited: 1 if the process exited (see @code), 0 if a signal killed it
+ * @exited: 1 if the leader exited (see @code), 0 if a signal killed it
  * @code: exit code 0..255 when @exited
  * @signal: terminating signal when !@exited
  * @core_dumped: 1 if that signal dumped core
+ * @timed_out: 1 if the session's deadline (SBEXEC_A_TIMEOUT_MS) ended it
+ * @oom_killed: 1 if the OOM killer killed a member
+ * @members: processes the session had, the leader included
+ * @members_refused: forks killed at the session's member limit
+ * @cpu_user_ns: user CPU time of the members that ended
+ * @cpu_sys_ns: system CPU time of the members that ended
+ * @max_rss_kb: peak resident set of the largest member, in KiB
+ * @stdout_bytes: bytes written to stdout (pty mode: all output)
+ * @stderr_bytes: bytes written to stderr
+ * @wall_ns: nanoseconds from the start to this record
+ *
+ * The record's length says how much of the structure the module wrote:
+ * the first four fields always, the rest since sbexec 0.2. A reader takes
+ * what the length covers and zeroes the rest.
  */
 struct sbexec_exit_info {
 	__u32 exited;
 	__u32 code;
 	__u32 signal;
 	__u32 core_dumped;
+	__u32 timed_out;
+	__u32 oom_killed;
+	__u32 members;
+	__u32 members_refused;
+	__u64 cpu_user_ns;
+	__u64 cpu_sys_ns;
+	__u64 max_rss_kb;
+	__u64 stdout_bytes;
+	__u64 stderr_bytes;
+	__u64 wall_ns;
 };
+
+/* The first version's record: exited, code, signal, core_dumped. */
+#define SBEXEC_EXIT_INFO_MIN		16
 
 #endif /* _UAPI_LINUX_SBEXEC_H */

@@ -106,6 +106,19 @@ enum sbexec_state {
 	SBEXEC_STATE_DONE,
 };
 
+/**
+ * enum sbexec_signal_scope - which processes of a session signal reaches
+ * @SBEXEC_SIGNAL_SCOPE_PGRP: the leader's process group (the leader alone when
+ *   it left the group)
+ * @SBEXEC_SIGNAL_SCOPE_TREE: every live member: every process the session's
+ *   process created, at any depth, whatever session or process group it moved
+ *   to
+ */
+enum sbexec_signal_scope {
+	SBEXEC_SIGNAL_SCOPE_PGRP,
+	SBEXEC_SIGNAL_SCOPE_TREE,
+};
+
 enum sbexec_attr {
 	SBEXEC_A_UNSPEC,
 	SBEXEC_A_SESSION_ID,
@@ -129,6 +142,14 @@ enum sbexec_attr {
 	SBEXEC_A_BYTES_OUT,
 	SBEXEC_A_RING_SIZE,
 	SBEXEC_A_AGE_MS,
+	SBEXEC_A_SIGNAL_SCOPE,
+	SBEXEC_A_MEMBERS,
+	SBEXEC_A_MEMBERS_TOTAL,
+	SBEXEC_A_MEMBERS_REFUSED,
+	SBEXEC_A_LINGER_MS,
+	SBEXEC_A_TIMEOUT_MS,
+	SBEXEC_A_GRACE_MS,
+	SBEXEC_A_MAX_MEMBERS,
 
 	__SBEXEC_A_MAX,
 	SBEXEC_A_MAX = (__SBEXEC_A_MAX - 1)
@@ -162,6 +183,17 @@ enum sbexec_exit_attr {
 	SBEXEC_EXIT_A_CODE,
 	SBEXEC_EXIT_A_SIGNAL,
 	SBEXEC_EXIT_A_CORE_DUMPED,
+	SBEXEC_EXIT_A_TIMED_OUT,
+	SBEXEC_EXIT_A_OOM_KILLED,
+	SBEXEC_EXIT_A_MEMBERS,
+	SBEXEC_EXIT_A_MEMBERS_REFUSED,
+	SBEXEC_EXIT_A_PAD,
+	SBEXEC_EXIT_A_CPU_USER_NS,
+	SBEXEC_EXIT_A_CPU_SYS_NS,
+	SBEXEC_EXIT_A_MAX_RSS_KB,
+	SBEXEC_EXIT_A_STDOUT_BYTES,
+	SBEXEC_EXIT_A_STDERR_BYTES,
+	SBEXEC_EXIT_A_WALL_NS,
 
 	__SBEXEC_EXIT_A_MAX,
 	SBEXEC_EXIT_A_MAX = (__SBEXEC_EXIT_A_MAX - 1)
