@@ -284,7 +284,7 @@ static void throughput(struct xfer *x, uint64_t bytes, bool mapped)
 {
 	struct sbexec_attach a;
 	struct drain d;
-	uint32_t id;
+	uint32_t id = 0;
 	uint64_t t0;
 	int fd, rc;
 
