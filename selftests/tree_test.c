@@ -370,6 +370,17 @@ TEST_F(tree, bad_scope_and_limit_refused)
 		TH_LOG("message: %s", sbexec_strerror_last(self->h));
 	self->res.session_id = 0;
 	req.max_members = 0;
+	/* The linger and the grace period are bounded too. */
+	req.linger_ms = 30001;
+	EXPECT_EQ(-ERANGE, sbexec_exec(self->h, &req, &self->res));
+	req.linger_ms = 0;
+	req.timeout_ms = 1000;
+	req.grace_ms = 3600001;
+	EXPECT_EQ(-ERANGE, sbexec_exec(self->h, &req, &self->res));
+	EXPECT_NE(NULL, strstr(sbexec_strerror_last(self->h), "GRACE_MS"))
+		TH_LOG("message: %s", sbexec_strerror_last(self->h));
+	self->res.session_id = 0;
+	req.timeout_ms = req.grace_ms = 0;
 	EXEC(&req);
 	ASSERT_EQ(1, wait_marker("4371", 1));
 	EXPECT_EQ(-ERANGE, sbexec_signal_scope(self->h, self->res.session_id,
