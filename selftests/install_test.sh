@@ -141,9 +141,13 @@ done
 # Every function declared in sbexec.h is exported (static inlines aside).
 mapfile -t declared < <(grep -oE '^[a-z].*[ *](sbexec_[a-z0-9_]+)\(' "$P/include/sbexec.h" |
 	grep -v '^static' | grep -oE 'sbexec_[a-z0-9_]+\($' | tr -d '(' | sort -u)
+# A lookup in the shell, not `printf | grep -q`: under pipefail grep's
+# early exit can fail printf with SIGPIPE and report a symbol missing.
+declare -A exported=()
+for s in "${syms[@]}"; do exported[$s]=1; done
 missing=()
 for d in "${declared[@]}"; do
-	printf '%s\n' "${syms[@]}" | grep -qx "$d@@LIBSBEXEC_1" || missing+=("$d")
+	[[ -n ${exported["$d@@LIBSBEXEC_1"]:-} ]] || missing+=("$d")
 done
 if ((${#bad[@]} == 0 && ${#missing[@]} == 0 && nsbexec == ${#declared[@]} && nsbexec > 30)); then
 	ok exports_only_sbexec_symbols
