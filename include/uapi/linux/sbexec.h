@@ -297,8 +297,9 @@ struct sbexec_record {
  * @wall_ns: nanoseconds from the start to this record
  *
  * The record's length says how much of the structure the module wrote:
- * the first four fields always, the rest since sbexec 0.2. A reader takes
- * what the length covers and zeroes the rest.
+ * the first four fields always (SBEXEC_EXIT_INFO_MIN bytes), the rest
+ * once the module keeps the tree's account. A reader takes what the length
+ * covers and zeroes the rest.
  */
 struct sbexec_exit_info {
 	__u32 exited;
