@@ -32,6 +32,7 @@ int cmd_run(int argc, char **argv);
 int cmd_attach(int argc, char **argv);
 
 /* main.c */
+int cli_open(struct sbexec **h);	/* errmsg() on failure */
 int cmd_ps(int argc, char **argv);
 int cmd_kill(int argc, char **argv);
 void usage_run(FILE *f);

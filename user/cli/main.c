@@ -14,9 +14,10 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-"usage: sbexec COMMAND [ARGS]\n"
+"usage: sbexec [--connect URI] COMMAND [ARGS]\n"
 "\n"
-"Run and control exec sessions of the sbexec kernel module.\n"
+"Run and control exec sessions of the sbexec kernel module, in this\n"
+"machine or, with --connect, in a guest through its sbexec-bridge.\n"
 "\n"
 "commands:\n"
 "  run [OPTIONS] [--] CMD [ARG]...   start CMD in a session and stream it\n"
@@ -25,6 +26,11 @@ static void usage(FILE *f)
 "  kill ID [SIGNAL]                 signal a session (default TERM)\n"
 "  help [COMMAND]                   this text, or a command's usage\n"
 "\n"
+"  --connect URI                    drive the guest behind URI: unix:PATH\n"
+"                                   (QEMU's socket of the guest's virtio-\n"
+"                                   serial port org.sbexec.0), vsock:CID[:PORT]\n"
+"                                   or local (default: $SBEXEC_CONNECT, else\n"
+"                                   local); every command works the same\n"
 "  -h, --help                       this text\n"
 "  -V, --version                    print the version and exit\n"
 "\n"
@@ -57,6 +63,24 @@ static void usage_kill(FILE *f)
 "of session ID: every process its command created, at any depth, also\n"
 "those that left its process group or session (setsid, double fork).\n"
 "Exits 0, or 125 on an error.\n");
+}
+
+/* --connect, or SBEXEC_CONNECT; NULL: this machine's module. */
+static const char *connect_uri;
+
+int cli_open(struct sbexec **h)
+{
+	int err = sbexec_open_uri(connect_uri, h);
+
+	if (err < 0) {
+		if (connect_uri && *connect_uri && strcmp(connect_uri, "local"))
+			errmsg("%s: %s (%s)", connect_uri,
+			       sbexec_open_uri_error(connect_uri, err),
+			       strerror(-err));
+		else
+			errmsg("%s", sbexec_open_error(err));
+	}
+	return err;
 }
 
 static bool is_help(const char *s)
@@ -182,11 +206,8 @@ int cmd_ps(int argc, char **argv)
 		usage_ps(stderr);
 		return EXIT_CLI_ERROR;
 	}
-	err = sbexec_open(&h);
-	if (err < 0) {
-		errmsg("%s", sbexec_open_error(err));
+	if (cli_open(&h) < 0)
 		return EXIT_CLI_ERROR;
-	}
 	if (json) {
 		err = ps_json(h);
 		sbexec_close(h);
@@ -228,11 +249,8 @@ int cmd_kill(int argc, char **argv)
 			return EXIT_CLI_ERROR;
 		}
 	}
-	err = sbexec_open(&h);
-	if (err < 0) {
-		errmsg("%s", sbexec_open_error(err));
+	if (cli_open(&h) < 0)
 		return EXIT_CLI_ERROR;
-	}
 	/* Every process of the session, wherever it moved. */
 	err = sbexec_signal_scope(h, id, sig, SBEXEC_SIGNAL_SCOPE_TREE);
 	if (err < 0)
@@ -279,6 +297,20 @@ int main(int argc, char **argv)
 	/* A closed reader shows up as EPIPE from write(), handled there. */
 	signal(SIGPIPE, SIG_IGN);
 
+	connect_uri = getenv("SBEXEC_CONNECT");
+	while (argc >= 2 && !strncmp(argv[1], "--connect", 9)) {
+		if (argv[1][9] == '=') {
+			connect_uri = argv[1] + 10;
+		} else if (!argv[1][9] && argc >= 3) {
+			connect_uri = argv[2];
+			argc--;
+			argv++;
+		} else {
+			break;
+		}
+		argc--;
+		argv++;
+	}
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_CLI_ERROR;

@@ -25,7 +25,7 @@
 
 #include "cli.h"
 
-#define READ_BUF	(64 * 1024)
+#define READ_BUF	(128 * 1024)	/* >= SBEXEC_BRIDGE_MAX_DATA */
 #define READ_BUF_MAX	(64 * 1024 * 1024)
 
 /* ---- stdin forwarding thread ---- */
@@ -35,22 +35,19 @@ struct stdin_fwd {
 	bool started;
 	int stop[2];		/* written by the streamer to end the thread */
 	uint32_t id;
+	struct sbexec *h;	/* the thread's own handle (sbexec_clone()) */
 };
 
 static void *stdin_main(void *arg)
 {
 	struct stdin_fwd *fw = arg;
-	struct sbexec *h;
+	struct sbexec *h = fw->h;
 	char *buf;
 	int err;
 
-	if (sbexec_open(&h) < 0)
-		return NULL;
 	buf = malloc(SBEXEC_MAX_STDIN_CHUNK);
-	if (!buf) {
-		sbexec_close(h);
+	if (!buf)
 		return NULL;
-	}
 	for (;;) {
 		struct pollfd pfd[2] = {
 			{ .fd = STDIN_FILENO, .events = POLLIN },
@@ -87,25 +84,35 @@ static void *stdin_main(void *arg)
 			break;
 	}
 	free(buf);
-	sbexec_close(h);
 	return NULL;
 }
 
-static int stdin_fwd_start(struct stdin_fwd *fw, uint32_t id)
+static int stdin_fwd_start(struct stdin_fwd *fw, struct sbexec *h, uint32_t id)
 {
 	int err;
 
 	fw->id = id;
-	if (pipe2(fw->stop, O_CLOEXEC) < 0)
-		return -errno;
-	err = pthread_create(&fw->thread, NULL, stdin_main, fw);
+	/* Its own handle: a local socket, or a turn on the same link. */
+	err = sbexec_clone(h, &fw->h);
+	if (err < 0)
+		return err;
+	if (pipe2(fw->stop, O_CLOEXEC) < 0) {
+		err = -errno;
+		goto close_handle;
+	}
+	err = -pthread_create(&fw->thread, NULL, stdin_main, fw);
 	if (err) {
 		close(fw->stop[0]);
 		close(fw->stop[1]);
-		return -err;
+		goto close_handle;
 	}
 	fw->started = true;
 	return 0;
+
+close_handle:
+	sbexec_close(fw->h);
+	fw->h = NULL;
+	return err;
 }
 
 static void stdin_fwd_stop(struct stdin_fwd *fw)
@@ -116,6 +123,8 @@ static void stdin_fwd_stop(struct stdin_fwd *fw)
 	pthread_join(fw->thread, NULL);
 	close(fw->stop[0]);
 	close(fw->stop[1]);
+	sbexec_close(fw->h);
+	fw->h = NULL;
 	fw->started = false;
 }
 
@@ -361,7 +370,7 @@ static int stream_session(struct sbexec *h, uint32_t id,
 	if (so->raw && term_raw(&ts, STDIN_FILENO) < 0)
 		ts.fd = -1;	/* not a terminal after all: carry on cooked */
 	if (so->forward_stdin) {
-		err = stdin_fwd_start(&fw, id);
+		err = stdin_fwd_start(&fw, h, id);
 		if (err < 0) {
 			errmsg("cannot forward stdin: %s", strerror(-err));
 			goto out;
@@ -807,9 +816,7 @@ int cmd_run(int argc, char **argv)
 		run_args_free(&a);
 		return rc > 0 ? 0 : EXIT_CLI_ERROR;
 	}
-	err = sbexec_open(&h);
-	if (err < 0) {
-		errmsg("%s", sbexec_open_error(err));
+	if (cli_open(&h) < 0) {
 		run_args_free(&a);
 		return EXIT_CLI_ERROR;
 	}
@@ -849,7 +856,7 @@ int cmd_attach(int argc, char **argv)
 	struct sbexec_session_info *info;
 	struct sbexec *h;
 	uint32_t id;
-	int rc, err;
+	int rc;
 
 	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
 		usage_attach(stdout);
@@ -863,11 +870,8 @@ int cmd_attach(int argc, char **argv)
 		errmsg("attach: bad session id '%s' (a number from 1)", argv[1]);
 		return EXIT_CLI_ERROR;
 	}
-	err = sbexec_open(&h);
-	if (err < 0) {
-		errmsg("%s", sbexec_open_error(err));
+	if (cli_open(&h) < 0)
 		return EXIT_CLI_ERROR;
-	}
 	/* A PTY session's size follows ours; GET may not exist: then pipes. */
 	info = calloc(1, sizeof(*info));
 	if (info && sbexec_get(h, id, info) == 0)

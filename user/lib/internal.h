@@ -21,7 +21,8 @@
  * a handle is used by one thread at a time.
  */
 struct sbexec {
-	struct nl_sock *sk;		/* generic netlink socket */
+	struct nl_sock *sk;		/* generic netlink socket (local) */
+	struct sbx_link *link;		/* or the link to a bridge (remote) */
 	int family;			/* resolved id of "sbexec" */
 	int last_err;			/* last call's result, 0 or -errno */
 	bool have_extack;		/* extack[] holds the kernel's message */
@@ -81,6 +82,28 @@ void sbx_clear_error(struct sbexec *h);
  */
 int sbx_fail(struct sbexec *h, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/*
+ * The remote transport (remote.c): a link to sbexec-bridge, shared by the
+ * handles sbexec_clone() makes (reference counted).
+ */
+struct sbx_link;
+int sbx_link_open(const char *uri, struct sbx_link **out);
+void sbx_link_get(struct sbx_link *l);
+void sbx_link_put(struct sbx_link *l);
+uint32_t sbx_link_family(const struct sbx_link *l);
+
+/*
+ * Send the request @nlh (its seq, pid and type are set here) over the
+ * handle's link and hand each datagram of the answer to @feed, the last
+ * one holding the ack. Return: 0 or a negative errno of the link.
+ */
+int sbx_link_request(struct sbexec *h, struct nlmsghdr *nlh,
+		     int (*feed)(void *arg, const void *buf, size_t len),
+		     void *arg);
+
+/* SBEXEC_IOC_ATTACH over the link: the reader's descriptor or -errno. */
+int sbx_link_attach(struct sbexec *h, uint32_t id, struct sbexec_attach *info);
 
 /* Map a (negative) libnl error code to a negative errno. */
 int sbx_nlerr_to_errno(int nlerr);

@@ -112,6 +112,77 @@ const char *sbexec_open_error(int err)
 	return "cannot connect to the sbexec generic netlink family";
 }
 
+const char *sbexec_open_uri_error(const char *uri, int err)
+{
+	if (!uri || !*uri || !strcmp(uri, "local"))
+		return sbexec_open_error(err);
+	switch (-err) {
+	case EINVAL:
+		return "bad address: expected unix:PATH, vsock:CID[:PORT] or local";
+	case ENOENT:
+		return "no socket at that path (is the guest running?)";
+	case ECONNREFUSED:
+	case ECONNRESET:
+	case EPIPE:
+		return "connection refused or closed (is sbexec-bridge running in the guest?)";
+	case ETIMEDOUT:
+		return "no answer from sbexec-bridge (is it running in the guest?)";
+	case EPROTO:
+		return "the peer does not speak the sbexec bridge protocol";
+	case EPROTONOSUPPORT:
+		return "the bridge speaks another version of the protocol";
+	case EAFNOSUPPORT:
+		return "AF_VSOCK is not available on this machine";
+	case ENOMEM:
+		return "sbexec: out of memory";
+	default:
+		return "cannot connect to sbexec-bridge";
+	}
+}
+
+int sbexec_open_uri(const char *uri, struct sbexec **out)
+{
+	struct sbexec *h;
+	int err;
+
+	if (!uri || !*uri || !strcmp(uri, "local"))
+		return sbexec_open(out);
+	*out = NULL;
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	err = sbx_link_open(uri, &h->link);
+	if (err) {
+		free(h);
+		return err;
+	}
+	h->family = (int)sbx_link_family(h->link);
+	*out = h;
+	return 0;
+}
+
+int sbexec_clone(struct sbexec *h, struct sbexec **out)
+{
+	struct sbexec *c;
+
+	if (!h->link)
+		return sbexec_open(out);
+	*out = NULL;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	sbx_link_get(h->link);
+	c->link = h->link;
+	c->family = h->family;
+	*out = c;
+	return 0;
+}
+
+bool sbexec_is_remote(const struct sbexec *h)
+{
+	return h->link != NULL;
+}
+
 int sbexec_open(struct sbexec **out)
 {
 	struct sbexec *h;
@@ -163,7 +234,10 @@ void sbexec_close(struct sbexec *h)
 {
 	if (!h)
 		return;
-	nl_socket_free(h->sk);
+	if (h->link)
+		sbx_link_put(h->link);
+	else
+		nl_socket_free(h->sk);
 	free(h);
 }
 
@@ -455,6 +529,70 @@ static void sbx_set_ack_message(struct sbexec *h, int err)
 	h->last_err = err;
 }
 
+/*
+ * One datagram of a remote answer, read with the callbacks libnl calls for
+ * a local one (the bridge relays the module's datagrams unchanged).
+ */
+static int sbx_feed(void *arg, const void *buf, size_t len)
+{
+	struct sbx_txn *t = arg;
+	const struct nlmsghdr *nlh = buf;
+	int rem = len > INT32_MAX ? INT32_MAX : (int)len;
+
+	for (; NLMSG_OK(nlh, rem) && !t->done; nlh = NLMSG_NEXT(nlh, rem)) {
+		struct nlmsgerr *e = NLMSG_DATA(nlh);
+		struct nl_msg *msg;
+
+		if (nlh->nlmsg_seq != nlmsg_hdr(t->req)->nlmsg_seq ||
+		    nlh->nlmsg_type == NLMSG_NOOP)
+			continue;
+		if (nlh->nlmsg_type == NLMSG_ERROR) {
+			if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*e))) {
+				t->ack_err = sbx_fail(t->h, -EPROTO,
+						      "malformed ack from the bridge");
+				t->done = true;
+			} else if (!e->error) {
+				sbx_cb_ack(NULL, t);
+			} else {
+				sbx_cb_error(NULL, e, t);
+			}
+			continue;
+		}
+		msg = nlmsg_convert((struct nlmsghdr *)nlh);
+		if (!msg) {
+			if (!t->reply_err)
+				t->reply_err = sbx_fail(t->h, -ENOMEM, "out of memory");
+			continue;
+		}
+		if (nlh->nlmsg_type == NLMSG_DONE)
+			sbx_cb_finish(msg, t);
+		else
+			sbx_cb_valid(msg, t);
+		nlmsg_free(msg);
+	}
+	return 0;
+}
+
+/* sbx_request() over a bridge link. */
+static int sbx_request_remote(struct sbx_txn *t)
+{
+	struct nlmsghdr *nlh = nlmsg_hdr(t->req);
+	int err;
+
+	err = sbx_link_request(t->h, nlh, sbx_feed, t);
+	if (err)
+		return err;
+	if (!t->done)
+		return sbx_fail(t->h, -EPROTO, "the bridge's answer had no ack");
+	if (t->ack_err) {
+		sbx_set_ack_message(t->h, t->ack_err);
+		return t->ack_err;
+	}
+	if (t->reply_err)
+		t->h->last_err = t->reply_err;
+	return t->reply_err;
+}
+
 int sbx_request(struct sbexec *h, struct nl_msg *msg,
 		const struct sbx_reply *reply, void *arg)
 {
@@ -464,6 +602,11 @@ int sbx_request(struct sbexec *h, struct nl_msg *msg,
 	struct nl_cb *cb;
 	int err;
 
+	if (h->link) {
+		err = sbx_request_remote(&t);
+		nlmsg_free(msg);
+		return err;
+	}
 	cb = nl_cb_alloc(NL_CB_DEFAULT);
 	if (!cb) {
 		nlmsg_free(msg);

@@ -13,8 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <linux/sbexec_bridge.h>
 
 #include "internal.h"
 
@@ -38,6 +41,8 @@ int sbexec_attach_info(struct sbexec *h, uint32_t id, struct sbexec_attach *arg)
 
 	if (h)
 		sbx_clear_error(h);
+	if (h && h->link)
+		return sbx_link_attach(h, id, arg);
 	fd = open(SBEXEC_DEVICE_PATH, O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
 		err = -errno;
@@ -53,12 +58,36 @@ int sbexec_attach_info(struct sbexec *h, uint32_t id, struct sbexec_attach *arg)
 	return fd;
 }
 
+/*
+ * A remote reader (the socket pair of sbx_link_attach()) has packets of up
+ * to SBEXEC_BRIDGE_MAX_DATA bytes, which a smaller buffer would truncate:
+ * for such a buffer the packet's length is looked at first, so both kinds
+ * of descriptor say -EMSGSIZE alike. A buffer that large needs no look.
+ */
+static ssize_t sbx_read_small(int fd, void *buf, size_t len)
+{
+	ssize_t n = recv(fd, buf, len, MSG_PEEK | MSG_TRUNC);
+
+	if (n < 0 && errno == ENOTSOCK)
+		return read(fd, buf, len);
+	if (n > 0 && (size_t)n > len) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	if (n <= 0)
+		return n;
+	return recv(fd, buf, len, 0);
+}
+
 ssize_t sbexec_read_records(int fd, void *buf, size_t len)
 {
 	ssize_t n;
 
 	do {
-		n = read(fd, buf, len);
+		if (len < SBEXEC_BRIDGE_MAX_DATA)
+			n = sbx_read_small(fd, buf, len);
+		else
+			n = read(fd, buf, len);
 	} while (n < 0 && errno == EINTR);
 	return n < 0 ? -errno : n;
 }

@@ -75,6 +75,53 @@ int sbexec_open(struct sbexec **out);
 const char *sbexec_open_error(int err);
 
 /**
+ * sbexec_open_uri() - connect to the module here or to a guest's bridge
+ * @uri: "local" (or NULL, or ""): sbexec_open(); "unix:PATH": a unix
+ *	stream socket, e.g. QEMU's chardev of the guest's virtio-serial port
+ *	SBEXEC_BRIDGE_PORT_NAME; "vsock:CID[:PORT]": AF_VSOCK (port default
+ *	SBEXEC_BRIDGE_VSOCK_PORT)
+ * @out: receives the new handle on success
+ *
+ * A remote handle speaks the protocol of <linux/sbexec_bridge.h> to
+ * sbexec-bridge in the guest, and every call of this library works on it
+ * as on a local one (same arguments, errors and messages, which are the
+ * guest module's), except the ring mapping (sbexec_ring_map() and
+ * sbexec_ring_collect() need a local reader; sbexec_read_records() and
+ * sbexec_collect() work on both). A remote handle starts one thread, which
+ * reads the link; sbexec_attach() gives a socket that reads like the
+ * device: whole records, end of file after the final record. Sessions
+ * started without SBEXEC_EXEC_F_KEEP_RUNNING end when the link closes.
+ *
+ * Return: 0 or a negative errno; sbexec_open_uri_error() says why.
+ */
+int sbexec_open_uri(const char *uri, struct sbexec **out);
+
+/**
+ * sbexec_open_uri_error() - message for a failed sbexec_open_uri()
+ * @uri: the address given
+ * @err: the negative errno returned
+ */
+const char *sbexec_open_uri_error(const char *uri, int err);
+
+/**
+ * sbexec_clone() - another handle to the same module or bridge link
+ * @h: handle
+ * @out: receives the new handle (for another thread)
+ *
+ * Local: a new socket, as sbexec_open(). Remote: the same link (its
+ * requests take turns with @h's); the link closes with its last handle.
+ *
+ * Return: 0 or a negative errno.
+ */
+int sbexec_clone(struct sbexec *h, struct sbexec **out);
+
+/**
+ * sbexec_is_remote() - whether @h talks to a bridge
+ * @h: handle
+ */
+bool sbexec_is_remote(const struct sbexec *h);
+
+/**
  * sbexec_close() - close the socket and free the handle (NULL is fine)
  * @h: handle
  */

@@ -70,6 +70,13 @@
 /* Largest frame payload (a REQUEST may carry SBEXEC_MAX_ARGV_BYTES). */
 #define SBEXEC_BRIDGE_MAX_FRAME		(1024 * 1024)
 
+/*
+ * Largest DATA payload: whole records, one of them at most 64 KiB of
+ * output plus its header, so a reader buffer this big always takes a
+ * DATA frame (and a local read) whole.
+ */
+#define SBEXEC_BRIDGE_MAX_DATA		(68 * 1024)
+
 /* Per-session credit: at least one largest record, at most 16 MiB. */
 #define SBEXEC_BRIDGE_MIN_CREDIT	(128 * 1024)
 #define SBEXEC_BRIDGE_MAX_CREDIT	(16 * 1024 * 1024)
