@@ -2,7 +2,8 @@
 #
 # sbexec top-level build and test driver.
 #
-#   make                 module (W=1) + user/lib, user/helper, user/cli, selftests
+#   make                 module (W=1) + user/lib, user/helper, user/cli,
+#                        user/bridge, selftests
 #   make deps            install the Debian packages everything needs
 #   make kernel-tools    extract checkpatch.pl and the kselftest headers
 #   make lint            checkpatch --strict, clean W=1 build, sparse, spec-check
@@ -52,13 +53,14 @@ endif
 KREL := $(if $(KDIR),$(shell KDIR='$(KDIR)' '$(TOP)/scripts/kdir' --release))
 
 KBUILD := $(MAKE) -C '$(KDIR)' M='$(TOP)'
-USER_DIRS := user/lib user/helper user/cli
+USER_DIRS := user/lib user/helper user/cli user/bridge
 
 .PHONY: all modules user lib helper cli selftests kernel-tools deps lint regen \
 	run check check-debug check-dkms check-fresh stress bench fuzz fuzz-tool modules_install clean \
+	bridge \
 	distclean kdir-check help install uninstall
 
-all: modules lib helper cli selftests fuzz-tool
+all: modules lib helper cli bridge selftests fuzz-tool
 
 kdir-check:
 	@test -n '$(KDIR)' -a -f '$(KDIR)/Makefile' || \
@@ -79,7 +81,11 @@ helper: lib
 cli: lib
 	$(MAKE) -C '$(TOP)/user/cli'
 
-user: lib helper cli
+# The guest end of the host link (libnl only, not libsbexec).
+bridge:
+	$(MAKE) -C '$(TOP)/user/bridge'
+
+user: lib helper cli bridge
 
 # The selftests include kselftest_harness.h from build/kernel-tools.
 selftests: lib kernel-tools

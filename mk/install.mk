@@ -15,6 +15,7 @@
 #                                          INSTALL_MOD_DIR is pinned to extra:
 #                                          6.12's kbuild defaults to updates
 #   $(sbindir)/sbexec-helper               PREFIX/sbin, 0755
+#   $(sbindir)/sbexec-bridge               PREFIX/sbin, 0755 (the host link)
 #   $(bindir)/sbexec                       PREFIX/bin, 0755
 #   $(libdir)/libsbexec.so.1.0.0           PREFIX/lib, 0755 (soname libsbexec.so.1)
 #   $(libdir)/libsbexec.so.1               link to libsbexec.so.1.0.0
@@ -64,6 +65,7 @@ MODDIR := $(INSTALL_DESTDIR)/lib/modules/$(KREL)
 # Every file install writes, but the module (see uninstall).
 INSTALLED_FILES := \
 	$(sbindir)/sbexec-helper \
+	$(sbindir)/sbexec-bridge \
 	$(bindir)/sbexec \
 	$(libdir)/$(LIBSBEXEC_REAL) \
 	$(libdir)/$(LIBSBEXEC_SONAME) \
@@ -84,7 +86,7 @@ SUBST := sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(libdir)|g' \
 	-e 's|@INCLUDEDIR@|$(includedir)|g' -e 's|@SBINDIR@|$(sbindir)|g' \
 	-e 's|@VERSION@|$(SBEXEC_VERSION)|g'
 
-install: modules lib helper cli
+install: modules lib helper cli bridge
 	$(MAKE) -C '$(TOP)' modules_install INSTALL_MOD_DIR=extra \
 		$(if $(INSTALL_DESTDIR),INSTALL_MOD_PATH='$(INSTALL_DESTDIR)')
 	$(INSTALL) -d '$(DESTDIR)$(bindir)' '$(DESTDIR)$(sbindir)' \
@@ -93,6 +95,7 @@ install: modules lib helper cli
 		'$(DESTDIR)$(mandir)/man3' '$(DESTDIR)$(mandir)/man8' \
 		'$(DESTDIR)$(unitdir)' '$(DESTDIR)$(modulesloaddir)'
 	$(INSTALL) -m 0755 '$(TOP)/user/helper/sbexec-helper' '$(DESTDIR)$(sbindir)/'
+	$(INSTALL) -m 0755 '$(TOP)/user/bridge/sbexec-bridge' '$(DESTDIR)$(sbindir)/'
 	$(INSTALL) -m 0755 '$(TOP)/user/cli/sbexec' '$(DESTDIR)$(bindir)/'
 	$(INSTALL) -m 0755 '$(TOP)/user/lib/$(LIBSBEXEC_REAL)' '$(DESTDIR)$(libdir)/'
 	ln -sfn '$(LIBSBEXEC_REAL)' '$(DESTDIR)$(libdir)/$(LIBSBEXEC_SONAME)'

@@ -76,6 +76,7 @@ ko=${kos[0]}
 expected=(
 	"f 644 $ko"
 	"f 755 $P/sbin/sbexec-helper"
+	"f 755 $P/sbin/sbexec-bridge"
 	"f 755 $P/bin/sbexec"
 	"f 755 $P/lib/libsbexec.so.1.0.0"
 	"l libsbexec.so.1.0.0 $P/lib/libsbexec.so.1"

@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * link.h - one link to the host: its frame parser, its output buffer, its
+ * generic netlink socket and the session readers it attached.
+ */
+#ifndef SBEXEC_BRIDGE_LINK_H
+#define SBEXEC_BRIDGE_LINK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <linux/sbexec_bridge.h>
+
+/* Bytes queued to the host above which the link's inputs are not read. */
+#define LINK_OUT_HIGH		(256 * 1024)
+/* Largest read() of a session: one largest record (64 KiB + header). */
+#define LINK_READ_MAX		(64 * 1024 + 4096)
+/* Bytes read from the link at once. */
+#define LINK_IN_BUF		(64 * 1024)
+
+enum link_kind {
+	LINK_VSOCK,		/* an accepted connection: closed on EOF */
+	LINK_PORT,		/* a virtio-serial port: reset on hang-up */
+};
+
+/*
+ * A session this link reads: the /dev/sbexec file attached to it and the
+ * bytes the host still accepts. @stalled: the next record is larger than
+ * @credit (read() said EMSGSIZE); cleared by CREDIT.
+ */
+struct reader {
+	struct reader *next;
+	uint32_t session;
+	int fd;
+	uint64_t credit;
+	bool stalled;
+};
+
+/*
+ * The link. Frames are parsed from @in (bytes read, not yet consumed): a
+ * header into @hdr, then its payload into @payload. Frames to the host go
+ * into @out and are written as the fd accepts them. A link marked @dead
+ * (protocol error, EOF, write error) is closed (vsock) or reset (port) by
+ * the main loop; @connected is false while a port's host side is gone.
+ */
+struct link {
+	enum link_kind kind;
+	char name[96];
+	int fd;
+	bool connected;
+	bool dead;
+	bool hello;		/* HELLO exchanged */
+
+	/* the link's own netlink socket (after HELLO) */
+	struct nl_sock *nl;
+	int family;
+
+	/* input */
+	uint8_t in[LINK_IN_BUF];
+	size_t in_off, in_len;
+	struct sbexec_frame hdr;	/* host order once complete */
+	size_t hdr_got;
+	uint8_t *payload;
+	size_t pay_got;
+
+	/* output */
+	uint8_t *out;
+	size_t out_off, out_len, out_cap;
+
+	struct reader *readers;
+};
+
+/* A new link on @fd (non-blocking); NULL when out of memory. */
+struct link *link_new(enum link_kind kind, int fd, const char *name);
+
+/* Close everything; the fd too. */
+void link_free(struct link *l);
+
+/*
+ * Forget the conversation: netlink socket (so its kill-on-close sessions
+ * end), readers, buffers. The fd stays open (a port's host reconnects).
+ */
+void link_reset(struct link *l);
+
+/* Mark @l dead, logging why: "link NAME: closed: REASON". */
+void link_kill(struct link *l, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* The link's fd has input (or hung up): read and handle whole frames. */
+void link_input(struct link *l);
+
+/* Handle frames already read (after output drained below the mark). */
+void link_process(struct link *l);
+
+/* Write queued output; POLLOUT or an opportunity. */
+void link_flush(struct link *l);
+
+/* Whether the link's inputs are paused while its output drains. */
+bool link_throttled(const struct link *l);
+
+/* A reader's fd is readable: send its records within its credit. */
+void link_pump(struct link *l, struct reader *r);
+
+#endif /* SBEXEC_BRIDGE_LINK_H */
