@@ -8,6 +8,13 @@
 # `attach`, `ps`, `ps --json` and `kill`, each under valgrind --leak-check=full; its
 # exit status must be the command's (valgrind's own error status is 99).
 #
+# Bridge: sbexec-bridge runs under valgrind on a vsock_loopback port, and
+# the CLI, under valgrind too, drives sessions through it with --connect
+# (the remote handle's link thread, the stdin thread's shared link, a
+# reader's socket pair; two runs only: each costs half a minute under
+# TCG); then SIGTERM, and the bridge must exit 0 with a
+# clean valgrind log.
+#
 # Helper: the daemon is stopped and `sbexec-helper` runs in the foreground
 # under valgrind; sessions go through it (pipes, pty, a missing command, a
 # bad cwd, another user, an rlimit); then SIGTERM, and it must exit 0 with a
@@ -100,6 +107,43 @@ else
 	not_ok cli_detached "sbexec run -d: '$id'"
 fi
 vg_cli run_detached 0 '*' run -d -- true
+
+# --- the bridge and the remote CLI ---------------------------------------
+bridge_bin=$project/user/bridge/sbexec-bridge
+if modprobe vsock_loopback 2>"$logs/modprobe.err"; then
+	"${VG[@]}" --log-file="$logs/bridge.vg" "$bridge_bin" --vsock 5152 --any-cid \
+		2>"$logs/bridge.log" </dev/null &
+	bpid=$!
+	for _ in $(seq 600); do
+		grep -q '^sbexec-bridge: ready' "$logs/bridge.log" && break
+		alive "$bpid" || break
+		sleep 0.1
+	done
+	remote=(--connect vsock:1:5152)
+	vg_cli remote_run 3 out "${remote[@]}" run -- sh -c 'echo out; echo err >&2; exit 3'
+	out=$(echo piped | timeout 300 "${VG[@]}" --log-file="$logs/remote_stdin.vg" \
+		"$cli" "${remote[@]}" run -i -- cat 2>"$logs/remote_stdin.err")
+	rc=$?
+	if ((rc == 0)) && [[ $out == piped && -z $(vg_findings "$logs/remote_stdin.vg") ]]; then
+		ok cli_remote_stdin
+	else
+		not_ok cli_remote_stdin "status $rc, stdout '$out'" \
+			"stderr: $(head -c 300 "$logs/remote_stdin.err")" \
+			"valgrind: $(vg_findings "$logs/remote_stdin.vg" | head -n 30 | tr '\n' '|')"
+	fi
+	kill -TERM "$bpid" 2>/dev/null
+	wait "$bpid"
+	rc=$?
+	if ((rc == 0)) && [[ -z $(vg_findings "$logs/bridge.vg") ]]; then
+		ok bridge_clean_exit
+	else
+		not_ok bridge_clean_exit "sbexec-bridge under valgrind: status $rc (want 0)" \
+			"log: $(tail -n 5 "$logs/bridge.log" | tr '\n' '|')" \
+			"valgrind: $(vg_findings "$logs/bridge.vg" | head -n 30 | tr '\n' '|')"
+	fi
+else
+	not_ok bridge "modprobe vsock_loopback: $(cat "$logs/modprobe.err")"
+fi
 
 # --- the helper ----------------------------------------------------------
 hpid=$(daemon_pid)
