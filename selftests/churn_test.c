@@ -21,9 +21,10 @@
  * names the cache even when SLUB merged it into another of its size).
  *
  * The count: under TCG (scripts/vm, 2 vCPUs, on a 2-core host) a session
- * of the static churn_true takes about 20 ms (2000 in 38 s with another
- * guest busy on the host), so make check runs all 10000 in about 3
- * minutes. make check-debug runs 1000 (scripts/check sets
+ * of the static churn_true took about 20 ms before it forked a member
+ * (2000 in 38 s with another guest busy on the host) and takes about
+ * 30 ms with it (10000 in 307 s, two other guests busy), so make check
+ * runs all 10000 in about 5 minutes. make check-debug runs 1000 (scripts/check sets
  * SBEXEC_CHURN_SESSIONS there): under KASAN and kmemleak a session costs
  * several times more, and kmemleak finds a leak per session without the
  * count.
@@ -33,7 +34,8 @@
  * drift after 1000, 2000 and 10000 sessions: +116..+312 KiB of slab and
  * -16..+32 KiB of vmalloc, not growing with the count, and no slab cache
  * gaining objects in proportion to it (after 10000: pid +111 objects,
- * cred_jar +105, the rest less): partly filled slabs, per-cpu caches, the
+ * cred_jar +105, the rest less; with a member forked per session, after
+ * 10000: +392 KiB of slab, pid +136 objects, member objects +0): partly filled slabs, per-cpu caches, the
  * 9p root's dentries, the helper. 1 MiB is 3x the worst of it. What a session
  * allocates and could leak: the session (about 1 KiB, kmalloc), its cmd
  * string, the upcall and its message (about 1 KiB and a page), the ring
