@@ -173,6 +173,63 @@ void sbx_burst(struct burst *b, size_t n, unsigned int threads);
 /* @ring_size 0: the module default (not sent). */
 void sbx_idle(struct memcost *c, size_t n, uint32_t ring_size);
 
+/*
+ * Run @cmd @argv as a session and collect it: its stdout (NUL-terminated,
+ * cut to @len) into @out, the members its exit record counts into
+ * *@members. Return 0, or -errno with @reason (also for an exit status
+ * other than 0 and for forks refused at the member limit).
+ */
+int sbx_run_output(const char *cmd, const char *const *argv, char *out, size_t len,
+		   uint32_t *members, char *reason);
+
+/* ---- fork cost of the membership probe (forks.c) ---- */
+
+#define FORK_MAX_ROUNDS 9
+
+enum fork_work { FORK_WORK_EXIT, FORK_WORK_EXEC, FORK_NWORK };
+enum fork_case { FORK_FLOOR, FORK_OUTSIDE, FORK_INSIDE, FORK_NCASES };
+extern const char *const fork_work_name[FORK_NWORK];	/* "exit", "exec" */
+extern const char *const fork_case_name[FORK_NCASES];
+
+struct forkcost {
+	bool ok;
+	char reason[BENCH_REASON_LEN];
+	size_t forks;			/* timed forks per round */
+	unsigned int rounds;		/* rounds measured */
+	double us;			/* median fork of the median round */
+	double best_us;			/* median fork of the fastest round */
+	double mean_us;			/* loop time / forks, the median round's */
+	double round_us[FORK_MAX_ROUNDS];	/* each round's median fork */
+	double round_mean_us[FORK_MAX_ROUNDS];	/* each round's loop time / forks */
+	double ratio;			/* median of round_ratio (0: none) */
+	double round_ratio[FORK_MAX_ROUNDS];	/* round_us / the floor's that round */
+	uint32_t members;		/* inside: the exit record's member count */
+	char note[BENCH_REASON_LEN];
+};
+
+struct fork_plan {
+	size_t n[FORK_NWORK];		/* timed forks per round */
+	unsigned int rounds;
+	const char *module_ctl;		/* bench/module-ctl, or NULL: no floor */
+	bool have_sbx;			/* sbx_init() succeeded */
+	double stop_at;			/* no round starts that would end after this (elapsed_s) */
+};
+
+/*
+ * `sbexec-bench --fork-loop exit|exec N`: the timed loop; prints the median
+ * iteration's and the whole loop's nanoseconds.
+ */
+int fork_loop_main(int argc, char **argv);
+
+/*
+ * Measure @f (the three cases of both workloads) as @p says. Closes the
+ * sbx handle while the module is unloaded and opens it again after.
+ * Return: whether the handle is open at the end (if not, @sbx_reason
+ * says why).
+ */
+bool forks_run(struct forkcost f[FORK_NWORK][FORK_NCASES], const struct fork_plan *p,
+	       char *sbx_reason);
+
 /* ---- qemu-guest-agent (qga.c) ---- */
 
 int qga_start(const char *qga_path, char *reason);
@@ -209,6 +266,9 @@ struct results {
 
 	/* idle memory */
 	struct memcost mem_floor, mem_sbx, mem_sbx_small;
+
+	/* fork cost of the membership probe, [work][case] */
+	struct forkcost fork[FORK_NWORK][FORK_NCASES];
 };
 
 void report_table(const struct results *r);

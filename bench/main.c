@@ -27,6 +27,10 @@ struct opts {
 	uint64_t bytes;
 	uint32_t small_ring;
 	double qga_budget, qga_timeout, tp_budget, limit;
+	size_t forks, fork_execs;
+	unsigned int fork_rounds;
+	double fork_budget;
+	const char *module_ctl;
 	const char *qga;
 	bool no_qga;
 	const char *only;	/* comma-separated parts, NULL for all */
@@ -89,10 +93,16 @@ static void usage(FILE *f)
 		"  --threads T       threads starting them (default 4)\n"
 		"  --idle N          idle sessions for the memory figures (default 150)\n"
 		"  --small-ring B    RING_SIZE of the small-ring memory case (default 4096)\n"
-
+		"  --forks N         fork cost: timed fork+_exit+waitpid per round (default 100)\n"
+		"  --fork-execs N    fork cost: timed fork+exec %s+waitpid per round (default 8)\n"
+		"  --fork-rounds N   fork cost: rounds per case; the median counts (default 5, at most %d)\n"
+		"  --fork-budget S   fork cost: time box; no round starts that would end later (default 60)\n"
+		"  --module-ctl PATH fork cost: PATH unload|load (bench/module-ctl) takes the module\n"
+		"                    out for the floor and back; without it the floor is n/a\n"
 		"  --qga PATH        qemu-ga binary (default /usr/sbin/qemu-ga)\n"
 		"  --no-qga          skip qemu-guest-agent (its figures say so)\n"
-		"  --only LIST       run only these parts: memory,roundtrip,throughput,burst\n");
+		"  --only LIST       run only these parts: forks,memory,roundtrip,throughput,burst\n",
+		CMD_TRUE, FORK_MAX_ROUNDS);
 }
 
 static int parse(int argc, char **argv, struct opts *o)
@@ -114,6 +124,11 @@ static int parse(int argc, char **argv, struct opts *o)
 		{ "qga", required_argument, NULL, 'q' },
 		{ "no-qga", no_argument, NULL, 'N' },
 		{ "only", required_argument, NULL, 'o' },
+		{ "forks", required_argument, NULL, 'F' },
+		{ "fork-execs", required_argument, NULL, 'E' },
+		{ "fork-rounds", required_argument, NULL, 'O' },
+		{ "fork-budget", required_argument, NULL, 'G' },
+		{ "module-ctl", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -124,6 +139,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		.threads = 4, .blocks = 20, .reps = 5, .bytes = 268435456ull, .small_ring = 4096,
 		.qga_budget = 60, .qga_timeout = 240, .tp_budget = 60, .limit = 850,
 		.qga = "/usr/sbin/qemu-ga",
+		.forks = 100, .fork_execs = 8, .fork_rounds = 5, .fork_budget = 60,
 	};
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
@@ -143,12 +159,18 @@ static int parse(int argc, char **argv, struct opts *o)
 		case 'q': o->qga = optarg; break;
 		case 'N': o->no_qga = true; break;
 		case 'o': o->only = optarg; break;
+		case 'F': o->forks = strtoul(optarg, NULL, 0); break;
+		case 'E': o->fork_execs = strtoul(optarg, NULL, 0); break;
+		case 'O': o->fork_rounds = (unsigned int)strtoul(optarg, NULL, 0); break;
+		case 'G': o->fork_budget = strtod(optarg, NULL); break;
+		case 'M': o->module_ctl = optarg; break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return -1;
 		}
 	}
 	if (optind != argc || !o->runs || !o->qga_runs || !o->burst || !o->idle ||
-	    !o->bytes || !o->threads || !o->blocks || !o->reps || o->reps > XFER_MAX_REPS) {
+	    !o->bytes || !o->threads || !o->blocks || !o->reps || o->reps > XFER_MAX_REPS ||
+	    !o->forks || !o->fork_execs || !o->fork_rounds || o->fork_rounds > FORK_MAX_ROUNDS) {
 		usage(stderr);
 		return -1;
 	}
@@ -370,6 +392,10 @@ static void mark_all_sbx(struct results *r, const char *why)
 	set_reason(r->burst_sbx.reason, "%s", why);
 	set_reason(r->mem_sbx.reason, "%s", why);
 	set_reason(r->mem_sbx_small.reason, "%s", why);
+	for (size_t w = 0; w < FORK_NWORK; w++) {
+		set_reason(r->fork[w][FORK_OUTSIDE].reason, "%s", why);
+		set_reason(r->fork[w][FORK_INSIDE].reason, "%s", why);
+	}
 }
 
 static void skip_latency(struct latency *l, const char *why)
@@ -402,6 +428,11 @@ static void skip_phase(struct results *r, const char *phase, const char *why)
 		skip_xfer(&r->tp_read, why);
 		skip_xfer(&r->tp_mmap, why);
 		skip_xfer(&r->tp_qga, why);
+	} else if (!strcmp(phase, "forks")) {
+		for (size_t w = 0; w < FORK_NWORK; w++)
+			for (size_t c = 0; c < FORK_NCASES; c++)
+				if (!r->fork[w][c].ok && !r->fork[w][c].reason[0])
+					set_reason(r->fork[w][c].reason, "%s", why);
 	} else if (!strcmp(phase, "burst")) {
 		struct burst *b[] = { &r->burst_floor, &r->burst_sbx };
 
@@ -432,6 +463,28 @@ static bool phase_runs(struct results *r, const struct opts *o, const char *phas
 	progress("%s: %s", phase, why);
 	skip_phase(r, phase, why);
 	return false;
+}
+
+/*
+ * 0. what the fork probe adds to a fork loop, outside and inside a
+ * session, against the loop with the module not loaded (forks.c). First:
+ * it unloads and loads the module (and restarts the helper), which the
+ * other phases then find as fresh as at boot.
+ */
+static bool do_forks(struct results *r, const struct opts *o, bool have_sbx,
+		     char *sbx_reason)
+{
+	struct fork_plan p = {
+		.n = { o->forks, o->fork_execs },
+		.rounds = o->fork_rounds,
+		.module_ctl = o->module_ctl,
+		.have_sbx = have_sbx,
+		.stop_at = elapsed_s() + o->fork_budget,
+	};
+
+	if (p.stop_at > o->limit - 60)
+		p.stop_at = o->limit - 60;
+	return forks_run(r->fork, &p, sbx_reason);
 }
 
 /* 1. kernel memory per idle session, on a quiet system (no qemu-ga yet) */
@@ -528,6 +581,18 @@ static void do_burst(struct results *r, const struct opts *o, bool have_sbx)
 	sbx_burst(&r->burst_sbx, o->burst, o->threads);
 }
 
+/* The fork figures all measured (without --module-ctl they cannot be). */
+static bool forks_ok(const struct results *r, const struct opts *o)
+{
+	if (!o->module_ctl)
+		return true;
+	for (size_t w = 0; w < FORK_NWORK; w++)
+		for (size_t c = 0; c < FORK_NCASES; c++)
+			if (!r->fork[w][c].ok)
+				return false;
+	return true;
+}
+
 int main(int argc, char **argv)
 {
 	static struct results r;
@@ -536,6 +601,8 @@ int main(int argc, char **argv)
 	struct opts o;
 	int rc;
 
+	if (argc > 1 && !strcmp(argv[1], "--fork-loop"))
+		return fork_loop_main(argc, argv);
 	if (parse(argc, argv, &o))
 		return 2;
 	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
@@ -554,6 +621,17 @@ int main(int argc, char **argv)
 	if (!have_sbx) {
 		progress("sbexec unavailable: %s", why);
 		mark_all_sbx(&r, why);
+	}
+	for (size_t w = 0; w < FORK_NWORK; w++)
+		for (size_t c = 0; c < FORK_NCASES; c++)
+			r.fork[w][c].forks = w == FORK_WORK_EXIT ? o.forks : o.fork_execs;
+
+	if (phase_runs(&r, &o, "forks", 0)) {
+		bool was = have_sbx;
+
+		have_sbx = do_forks(&r, &o, have_sbx, why);
+		if (was && !have_sbx)
+			mark_all_sbx(&r, why);
 	}
 	environment(&r);
 
@@ -602,5 +680,5 @@ int main(int argc, char **argv)
 		return 0;
 	return r.rt_floor.ok && r.tp_floor.ok && r.burst_floor.ok && r.mem_floor.ok &&
 	       r.rt_sbx.ok && r.tp_read.ok && r.tp_mmap.ok && r.burst_sbx.ok &&
-	       r.mem_sbx.ok && r.mem_sbx_small.ok ? 0 : 1;
+	       r.mem_sbx.ok && r.mem_sbx_small.ok && forks_ok(&r, &o) ? 0 : 1;
 }

@@ -123,6 +123,72 @@ static void mem_top(const char *label, const struct memcost *c)
 	printf(" (per session)\n");
 }
 
+static const char *fmt_fork_us(char *buf, size_t n, double us)
+{
+	if (us < 1000)
+		snprintf(buf, n, "%.1f us", us);
+	else
+		snprintf(buf, n, "%.3f ms", us / 1e3);
+	return buf;
+}
+
+static void fork_row(const char *label, const struct forkcost *f,
+		     const struct forkcost *floor)
+{
+	char t[32], b[32], r[16] = "-", extra[BENCH_REASON_LEN + 96] = "";
+
+	if (!f->ok) {
+		row_na(label, f->reason);
+		return;
+	}
+	if (f->ratio > 0)
+		snprintf(r, sizeof(r), "%.2fx", f->ratio);
+	if (f != floor && f->ratio > 0) {
+		double lo = f->round_ratio[0], hi = lo;
+
+		for (unsigned int i = 1; i < f->rounds; i++) {
+			lo = f->round_ratio[i] < lo ? f->round_ratio[i] : lo;
+			hi = f->round_ratio[i] > hi ? f->round_ratio[i] : hi;
+		}
+		snprintf(extra, sizeof(extra), "  rounds %.2fx..%.2fx", lo, hi);
+	}
+	if (f->note[0])
+		snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra), "%s%s",
+			 extra[0] ? "; " : "  ", f->note);
+	printf("  %-44s %12s %12s %6u %9s%s\n", label,
+	       fmt_fork_us(t, sizeof(t), f->us), fmt_fork_us(b, sizeof(b), f->best_us),
+	       f->rounds, r, extra);
+}
+
+static void fork_rows(const struct results *r)
+{
+	static const char *const work_label[FORK_NWORK] = {
+		"fork + _exit + waitpid", "fork + exec " CMD_TRUE " + waitpid",
+	};
+	char lbl[96];
+
+	for (size_t w = 0; w < FORK_NWORK; w++) {
+		const struct forkcost *f = r->fork[w];
+
+		snprintf(lbl, sizeof(lbl), "fork loop, %zu x %s", f[FORK_FLOOR].forks,
+			 work_label[w]);
+		printf("%-46s %12s %12s %6s %9s\n", lbl, "per fork", "best round",
+		       "rounds", "ratio");
+		fork_row("floor: sbexec.ko not loaded", &f[FORK_FLOOR], &f[FORK_FLOOR]);
+		fork_row("sbexec loaded, outside any session", &f[FORK_OUTSIDE], &f[FORK_FLOOR]);
+		if (f[FORK_INSIDE].ok)
+			snprintf(lbl, sizeof(lbl), "sbexec: inside a session (%u members)",
+				 f[FORK_INSIDE].members);
+		else
+			snprintf(lbl, sizeof(lbl), "sbexec: inside a session");
+		fork_row(lbl, &f[FORK_INSIDE], &f[FORK_FLOOR]);
+	}
+	printf("    per fork = the median iteration (timed in the looping process, pinned to one CPU)\n"
+	       "    of the median round; best round = the lowest round's. ratio = median over the\n"
+	       "    rounds of per fork / the floor's in the same round. Floor: the same loop with\n"
+	       "    sbexec.ko not loaded (no fork probe); rounds alternate between module out and in.\n");
+}
+
 void report_table(const struct results *r)
 {
 	char lbl[96];
@@ -188,6 +254,8 @@ void report_table(const struct results *r)
 	printf("    free memory = decrease of free pages (buddy + per-CPU lists, /proc/zoneinfo) per session:\n"
 	       "    process, pipes, slab, ring pages, page tables. Ring pages are alloc_page()d and vmap()ed,\n"
 	       "    so they show in free memory, not in VmallocUsed (which counts the kernel stacks).\n");
+	printf("\n");
+	fork_rows(r);
 }
 
 /* ---- JSON ---- */
@@ -385,6 +453,42 @@ static void jmem(const char *key, const struct memcost *c, const struct memcost 
 	jclose();
 }
 
+static void jfork(const char *key, const struct forkcost *f, const struct forkcost *floor)
+{
+	double us[FORK_MAX_ROUNDS];
+
+	jopen(key);
+	jbool("ok", f->ok);
+	if (!f->ok) {
+		jstr("error", f->reason);
+	} else {
+		jint("rounds", f->rounds);
+		jnum("median_fork_us", f->us);
+		jnum("best_round_median_fork_us", f->best_us);
+		jnum("mean_fork_us", f->mean_us);
+		memcpy(us, f->round_us, sizeof(us));
+		jarray("round_median_fork_us", us, f->rounds);
+		memcpy(us, f->round_mean_us, sizeof(us));
+		jarray("round_mean_fork_us", us, f->rounds);
+		jnum("time_vs_floor", f->ratio > 0 ? f->ratio : NAN);
+		if (f != floor && f->ratio > 0) {
+			memcpy(us, f->round_ratio, sizeof(us));
+			jarray("round_time_vs_floor", us, f->rounds);
+		}
+		if (f != floor && floor->ok) {
+			jratio("median_vs_floor_median", f->us, floor->us, floor->ok);
+			jnum("over_floor_median_fork_us", f->us - floor->us);
+			jratio("mean_vs_floor_mean", f->mean_us, floor->mean_us, floor->ok);
+			jratio("best_vs_floor_best", f->best_us, floor->best_us, floor->ok);
+		}
+		if (f->members)
+			jint("members_in_exit_record", f->members);
+	}
+	if (f->note[0])
+		jstr("note", f->note);
+	jclose();
+}
+
 void report_json(const struct results *r)
 {
 	fputs("{", stdout);
@@ -435,6 +539,20 @@ void report_json(const struct results *r)
 	jmem("floor_posix_spawn", &r->mem_floor, &r->mem_floor);
 	jmem("sbexec_default_ring", &r->mem_sbx, &r->mem_floor);
 	jmem("sbexec_small_ring", &r->mem_sbx_small, &r->mem_floor);
+	jclose();
+
+	jopen("fork_cost");
+	jstr("method", "a fresh sbexec-bench process times each of N iterations of the loop (after 10 untimed ones) with CLOCK_MONOTONIC; a round's figure is its median iteration (the mean is kept too); floor: posix_spawn()ed with sbexec.ko not loaded; outside: posix_spawn()ed with it loaded; inside: as a session's command. Rounds alternate between the module unloaded and loaded (bench/module-ctl); the median round counts");
+	for (size_t w = 0; w < FORK_NWORK; w++) {
+		const struct forkcost *f = r->fork[w];
+
+		jopen(w == FORK_WORK_EXIT ? "fork_exit_waitpid" : "fork_exec_true_waitpid");
+		jint("forks_per_round", (long long)f[FORK_FLOOR].forks);
+		jfork("floor_module_not_loaded", &f[FORK_FLOOR], &f[FORK_FLOOR]);
+		jfork("sbexec_loaded_outside_session", &f[FORK_OUTSIDE], &f[FORK_FLOOR]);
+		jfork("sbexec_inside_session", &f[FORK_INSIDE], &f[FORK_FLOOR]);
+		jclose();
+	}
 	jclose();
 
 	fputs("\n}\n", stdout);

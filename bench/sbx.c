@@ -546,3 +546,38 @@ close:
 out:
 	free(pids);
 }
+
+int sbx_run_output(const char *cmd, const char *const *argv, char *out, size_t len,
+		   uint32_t *members, char *reason)
+{
+	struct sbexec_exec_req req = { .cmd = cmd, .argv = argv };
+	struct sbexec_exec_result res = { 0 };
+	struct sbexec_output o = { 0 };
+	int rc;
+
+	rc = sbexec_run_capture(H, &req, NULL, 0, 600 * 1000, &res, &o);
+	if (rc < 0) {
+		if (res.failure.kind != SBEXEC_FAIL_NONE || !o.records)
+			exec_fail(H, &res, rc, reason);
+		else
+			set_reason(reason, "collecting the session: %s", strerror(-rc));
+		goto out;
+	}
+	if (!o.exit.exited || o.exit.code) {
+		set_reason(reason, "session ended with status %d%s%.100s",
+			   sbexec_exit_status(&o.exit), o.err.len ? ": " : "",
+			   o.err.len ? o.err.data : "");
+		rc = -EPROTO;
+		goto out;
+	}
+	snprintf(out, len, "%s", o.out.len ? o.out.data : "");
+	*members = o.exit.members;
+	if (o.exit.members_refused) {
+		set_reason(reason, "the session refused %u forks (member limit)",
+			   o.exit.members_refused);
+		rc = -EPROTO;
+	}
+out:
+	sbexec_output_free(&o);
+	return rc;
+}

@@ -3,22 +3,28 @@
  * churn_test.c - many sessions started and finished in one guest (issue 5,
  * item 8): kernel memory and the session table return to where they were.
  *
- * SBEXEC_CHURN_SESSIONS sessions (default 10000) run churn_true (a static
- * "exit 0"; /bin/true when it is missing) with stdin
- * closed, in batches of CHURN_BATCH: the batch is started, then each
- * session is attached and read to its exit record, which must say
- * "exited 0" with no output; closing the reader then removes the session.
+ * SBEXEC_CHURN_SESSIONS sessions (default 10000) run churn_true (static:
+ * forks one child that exits at once, waits for it, exits 0; `/bin/sh -c
+ * '/bin/true & wait'` when it is missing) with stdin closed, in batches of
+ * CHURN_BATCH: the batch is started, then each session is attached and
+ * read to its exit record, which must say "exited 0" with no output and
+ * CHURN_MEMBERS members (the leader and its child: every session goes
+ * through the fork probe's member allocation, not only the leader's);
+ * closing the reader then removes the session.
  * Before the churn a warm-up of WARMUP sessions fills the slab caches,
  * per-cpu stacks and the like, and a baseline is taken; after it the
  * sessions LIST shows must be exactly those of before (none, when the
  * table was empty), and Slab, SUnreclaim and VmallocUsed (/proc/meminfo),
  * plus the total of /proc/slabinfo when it is readable, must be back within
- * the tolerance below.
+ * the tolerance below, and so must the objects in use of the member cache
+ * (kernel/members.c's sbexec_member, read from /sys/kernel/slab, which
+ * names the cache even when SLUB merged it into another of its size).
  *
  * The count: under TCG (scripts/vm, 2 vCPUs, on a 2-core host) a session
- * of the static churn_true takes about 20 ms (2000 in 38 s with another
- * guest busy on the host), so make check runs all 10000 in about 3
- * minutes. make check-debug runs 1000 (scripts/check sets
+ * of the static churn_true took about 20 ms before it forked a member
+ * (2000 in 38 s with another guest busy on the host) and takes about
+ * 30 ms with it (10000 in 307 s, two other guests busy), so make check
+ * runs all 10000 in about 5 minutes. make check-debug runs 1000 (scripts/check sets
  * SBEXEC_CHURN_SESSIONS there): under KASAN and kmemleak a session costs
  * several times more, and kmemleak finds a leak per session without the
  * count.
@@ -28,7 +34,8 @@
  * drift after 1000, 2000 and 10000 sessions: +116..+312 KiB of slab and
  * -16..+32 KiB of vmalloc, not growing with the count, and no slab cache
  * gaining objects in proportion to it (after 10000: pid +111 objects,
- * cred_jar +105, the rest less): partly filled slabs, per-cpu caches, the
+ * cred_jar +105, the rest less; with a member forked per session, after
+ * 10000: +392 KiB of slab, pid +136 objects, member objects +0): partly filled slabs, per-cpu caches, the
  * 9p root's dentries, the helper. 1 MiB is 3x the worst of it. What a session
  * allocates and could leak: the session (about 1 KiB, kmalloc), its cmd
  * string, the upcall and its message (about 1 KiB and a page), the ring
@@ -42,6 +49,16 @@
  * (vm.drop_caches=3) before each sample so reclaimable slab neither hides
  * nor fakes a change, and the final sample is retried for a few seconds:
  * freed sessions go through an RCU grace period and a work item first.
+ *
+ * Member tolerance: MEMBER_TOL_SLABS slabs' worth of objects per CPU
+ * (objs_per_slab from sysfs; 73 for the 56-byte member, so 584 objects on
+ * 2 CPUs): the objects in use that SLUB reports count every object of the
+ * per-CPU slab and per-CPU partial slabs, free or not, so they move by up
+ * to a few slabs per CPU without any leak (and the cache may be shared
+ * with another of the same size). A member leaked per session is
+ * SBEXEC_CHURN_SESSIONS objects, far above that for 1000 and 10000; a
+ * member left in the module's table at all also fails the WARN_ON at
+ * rmmod that scripts/vm looks for in dmesg.
  *
  * Runs as root in the test guest with sbexec.ko loaded and the helper up.
  */
@@ -63,6 +80,9 @@
 #define TOL_MIN		MIB
 #define TOL_PCT		2
 #define SETTLE_MS	10000
+#define CHURN_MEMBERS	2	/* the leader and the child it forks */
+#define MEMBER_SLAB	"/sys/kernel/slab/sbexec_member"
+#define MEMBER_TOL_SLABS 4
 
 struct cache;
 
@@ -71,6 +91,7 @@ struct mem {
 	long long sunreclaim;
 	long long vmalloc;
 	long long slabinfo;	/* -1: /proc/slabinfo not readable */
+	long long members;	/* member cache objects in use, -1: unknown */
 	struct cache *caches;	/* its lines */
 	int n_caches;
 };
@@ -142,6 +163,31 @@ static long long slabinfo_read(struct cache *c, int *n)
 	return total;
 }
 
+/*
+ * The leading number of a /sys/kernel/slab file ("objects" is "N" or
+ * "N N0=..."), or -1 when it cannot be read (no SLUB sysfs, no module).
+ */
+static long long slab_sysfs(const char *path)
+{
+	char buf[256];
+	long long v;
+
+	if (read_file(path, buf, sizeof(buf)) || sscanf(buf, "%lld", &v) != 1)
+		return -1;
+	return v;
+}
+
+/* How many more member objects in use than the baseline are noise. */
+static long long member_tolerance(void)
+{
+	long long per_slab = slab_sysfs(MEMBER_SLAB "/objs_per_slab");
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (per_slab <= 0)
+		per_slab = 64;
+	return MEMBER_TOL_SLABS * per_slab * (cpus > 0 ? cpus : 1);
+}
+
 static void drop_caches(void)
 {
 	int fd;
@@ -169,6 +215,7 @@ static int sample(struct mem *m)
 	m->sunreclaim = meminfo_field(text, "\nSUnreclaim:");
 	m->vmalloc = meminfo_field(text, "\nVmallocUsed:");
 	m->slabinfo = slabinfo_read(m->caches, &m->n_caches);
+	m->members = slab_sysfs(MEMBER_SLAB "/objects");
 	return m->slab < 0 || m->sunreclaim < 0 || m->vmalloc < 0 ? -EPROTO : 0;
 }
 
@@ -186,18 +233,24 @@ static bool within(const struct mem *base, const struct mem *now)
 	       now->sunreclaim - base->sunreclaim <= tolerance(base->sunreclaim) &&
 	       now->vmalloc - base->vmalloc <= tolerance(base->vmalloc) &&
 	       (base->slabinfo < 0 || now->slabinfo < 0 ||
-		now->slabinfo - base->slabinfo <= tolerance(base->slabinfo));
+		now->slabinfo - base->slabinfo <= tolerance(base->slabinfo)) &&
+	       (base->members < 0 || now->members < 0 ||
+		now->members - base->members <= member_tolerance());
 }
 
 static void log_mem(struct __test_metadata *_metadata, const char *what,
 		    const struct mem *m, const struct mem *base)
 {
 	if (!base) {
-		TH_LOG("%s: Slab %lld KiB, SUnreclaim %lld KiB, VmallocUsed %lld KiB, slabinfo %lld KiB",
+		TH_LOG("%s: Slab %lld KiB, SUnreclaim %lld KiB, VmallocUsed %lld KiB, slabinfo %lld KiB, member objects %lld",
 		       what, m->slab / KIB, m->sunreclaim / KIB, m->vmalloc / KIB,
-		       m->slabinfo < 0 ? -1 : m->slabinfo / KIB);
+		       m->slabinfo < 0 ? -1 : m->slabinfo / KIB, m->members);
 		return;
 	}
+	if (base->members >= 0 && m->members >= 0)
+		TH_LOG("%s: member objects in use %lld, %+lld (tolerance %lld)",
+		       what, m->members, m->members - base->members,
+		       member_tolerance());
 	TH_LOG("%s: Slab %+lld KiB, SUnreclaim %+lld KiB, VmallocUsed %+lld KiB, slabinfo %+lld KiB (tolerance %lld/%lld/%lld/%lld KiB)",
 	       what, (m->slab - base->slab) / KIB,
 	       (m->sunreclaim - base->sunreclaim) / KIB,
@@ -260,35 +313,40 @@ static int list_ids(struct sbexec *h, struct ids *ids)
 }
 
 /*
- * The command the sessions run: churn_true next to this program (static,
- * cheap to exec), else /bin/true.
+ * The command the sessions run, a leader that forks one child and waits
+ * for it: churn_true next to this program (static, cheap to exec), else
+ * /bin/sh -c '/bin/true & wait'.
  */
-static const char *true_path(void)
+static struct sbexec_exec_req churn_req(void)
 {
+	static const char *const sh_argv[] = { "-c", "/bin/true & wait", NULL };
 	static char path[4096];
+	static bool have_path;
 	char *slash;
 	ssize_t n;
 
-	if (path[0])
-		return path;
-	n = readlink("/proc/self/exe", path, sizeof(path) - sizeof("churn_true"));
-	slash = n > 0 ? memrchr(path, '/', (size_t)n) : NULL;
-	if (slash) {
-		strcpy(slash + 1, "churn_true");
-		if (!access(path, X_OK))
-			return path;
+	if (!path[0]) {
+		n = readlink("/proc/self/exe", path, sizeof(path) - sizeof("churn_true"));
+		slash = n > 0 ? memrchr(path, '/', (size_t)n) : NULL;
+		if (slash) {
+			strcpy(slash + 1, "churn_true");
+			have_path = !access(path, X_OK);
+		}
+		if (!have_path)
+			snprintf(path, sizeof(path), "/bin/sh");
 	}
-	snprintf(path, sizeof(path), "/bin/true");
-	return path;
+	if (have_path)
+		return (struct sbexec_exec_req){ .cmd = path };
+	return (struct sbexec_exec_req){ .cmd = path, .argv = sh_argv };
 }
 
 /*
- * Start @n sessions of true_path() with stdin closed, then read each to its
+ * Start @n sessions of churn_req() with stdin closed, then read each to its
  * exit record. Returns 0, or -errno with a message in @why.
  */
 static int run_batch(struct sbexec *h, int n, char *why, size_t whylen)
 {
-	struct sbexec_exec_req req = { .cmd = true_path() };
+	struct sbexec_exec_req req = churn_req();
 	struct sbexec_exec_result res;
 	uint32_t ids[CHURN_BATCH];
 	int i, err, fd;
@@ -319,12 +377,12 @@ static int run_batch(struct sbexec *h, int n, char *why, size_t whylen)
 		err = sbexec_collect(fd, &o, COLLECT_MS);
 		close(fd);
 		if (!err && (!o.have_exit || !o.exit.exited || o.exit.code ||
-			     o.out.len || o.err.len))
+			     o.out.len || o.err.len || o.exit.members != CHURN_MEMBERS))
 			err = -EPROTO;
 		if (err) {
-			snprintf(why, whylen, "session %u: %s (exit %u/%u, %zu+%zu bytes out)",
+			snprintf(why, whylen, "session %u: %s (exit %u/%u, %u members, %zu+%zu bytes out)",
 				 ids[i], strerror(-err), o.exit.exited, o.exit.code,
-				 o.out.len, o.err.len);
+				 o.exit.members, o.out.len, o.err.len);
 			sbexec_output_free(&o);
 			return err;
 		}
@@ -468,6 +526,12 @@ TEST_F_TIMEOUT(churn, sessions_leave_nothing_behind, 3600)
 	EXPECT_LE(now->vmalloc - base->vmalloc, tolerance(base->vmalloc));
 	if (base->slabinfo >= 0 && now->slabinfo >= 0)
 		EXPECT_LE(now->slabinfo - base->slabinfo, tolerance(base->slabinfo));
+	if (base->members >= 0 && now->members >= 0) {
+		EXPECT_LE(now->members - base->members, member_tolerance());
+	} else {
+		TH_LOG("no %s/objects: the member cache's objects are not checked",
+		       MEMBER_SLAB);
+	}
 
 	/* The module still runs a session after all that. */
 	err = run_batch(self->h, 1, why, sizeof(why));
