@@ -94,6 +94,7 @@ void link_reset(struct link *l)
 	l->family = 0;
 	l->hello = false;
 	l->dead = false;
+	l->hup = false;
 	l->in_off = l->in_len = 0;
 	l->hdr_got = 0;
 	free(l->payload);
@@ -713,6 +714,7 @@ void link_input(struct link *l)
 		return;
 	}
 	if (n == 0) {
+		l->hup = true;
 		link_kill(l, l->kind == LINK_PORT ? "host disconnected" : "EOF");
 		return;
 	}
