@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,8 +91,12 @@ static void dump_log(const char *path)
 		fprintf(stderr, "# bridge log:\n%s", buf);
 }
 
-/* Start the bridge and wait for its "ready" line; 0 or -1. */
-static int bridge_start(struct bridge_proc *b, unsigned int port)
+/*
+ * Start the bridge on vsock @port (or on virtio-serial port @pname) and
+ * wait for its "ready" line; 0 or -1.
+ */
+static int bridge_start_on(struct bridge_proc *b, unsigned int port,
+			   const char *pname)
 {
 	char path[PATH_MAX], sport[16];
 	int64_t deadline;
@@ -102,6 +107,7 @@ static int bridge_start(struct bridge_proc *b, unsigned int port)
 	snprintf(b->log, sizeof(b->log), "/tmp/sbexec-bridge.%u.log", port);
 	snprintf(sport, sizeof(sport), "%u", port);
 	unlink(b->log);
+	signal(SIGPIPE, SIG_IGN);
 	b->pid = fork();
 	if (b->pid < 0)
 		return -1;
@@ -109,8 +115,12 @@ static int bridge_start(struct bridge_proc *b, unsigned int port)
 		fd = open(b->log, O_WRONLY | O_CREAT | O_APPEND, 0644);
 		if (fd < 0 || dup2(fd, 2) < 0)
 			_exit(127);
-		execl(path, "sbexec-bridge", "--vsock", sport, "--any-cid",
-		      (char *)NULL);
+		if (pname)
+			execl(path, "sbexec-bridge", "--port", pname,
+			      (char *)NULL);
+		else
+			execl(path, "sbexec-bridge", "--vsock", sport,
+			      "--any-cid", (char *)NULL);
 		fprintf(stderr, "exec %s: %s\n", path, strerror(errno));
 		_exit(127);
 	}
@@ -126,6 +136,11 @@ static int bridge_start(struct bridge_proc *b, unsigned int port)
 	}
 	dump_log(b->log);
 	return -1;
+}
+
+static int bridge_start(struct bridge_proc *b, unsigned int port)
+{
+	return bridge_start_on(b, port, NULL);
 }
 
 /* SIGTERM (or @sig) and reap; the exit status (-1: not a normal exit). */
@@ -164,13 +179,14 @@ static int vconnect(unsigned int port)
 	return fd;
 }
 
+/* Sockets and virtio-serial ports alike (SIGPIPE is ignored). */
 static int write_all(int fd, const void *buf, size_t len)
 {
 	const uint8_t *p = buf;
 	ssize_t n;
 
 	while (len) {
-		n = send(fd, p, len, MSG_NOSIGNAL);
+		n = write(fd, p, len);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -184,12 +200,15 @@ static int write_all(int fd, const void *buf, size_t len)
 
 static int read_all(int fd, void *buf, size_t len)
 {
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 	uint8_t *p = buf;
 	ssize_t n;
 
 	while (len) {
-		n = recv(fd, p, len, 0);
-		if (n < 0 && errno == EINTR)
+		if (poll(&pfd, 1, IO_TIMEOUT_S * 1000) == 0)
+			return -1;
+		n = read(fd, p, len);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n <= 0)
 			return -1;
@@ -891,6 +910,83 @@ TEST(no_link_no_start)
 	ASSERT_EQ(pid, waitpid(pid, &st, 0));
 	ASSERT_TRUE(WIFEXITED(st));
 	EXPECT_EQ(1, WEXITSTATUS(st));
+}
+
+/* The /dev path of the virtio-serial port named @name, waiting for it. */
+static int find_port(const char *name, char *dev, size_t n)
+{
+	int64_t deadline = mono_ms() + 5000;
+	char path[128], buf[128];
+	int i;
+
+	while (mono_ms() < deadline) {
+		for (i = 0; i < 64; i++) {
+			snprintf(path, sizeof(path),
+				 "/sys/class/virtio-ports/vport%dp%d/name",
+				 i / 8, i % 8);
+			if (read_small_file(path, buf, sizeof(buf)) <= 0)
+				continue;
+			buf[strcspn(buf, "\n")] = '\0';
+			if (!strcmp(buf, name)) {
+				snprintf(dev, n, "/dev/vport%dp%d", i / 8, i % 8);
+				return 0;
+			}
+		}
+		usleep(50000);
+	}
+	return -1;
+}
+
+/*
+ * The virtio-serial link: scripts/vm joins the host ends of the ports
+ * org.sbexec.0 (the bridge's, found by its name in sysfs) and
+ * org.sbexec.test (this test's, the host side of the conversation).
+ */
+TEST(virtio_serial_port)
+{
+	struct bridge_proc b = { .pid = -1 };
+	char dev[64];
+	struct output o;
+	struct sbexec_frame h;
+	struct frame f;
+	int fd, family;
+	uint32_t id;
+
+	if (system("modprobe virtio_console >/dev/null 2>&1"))
+		TH_LOG("modprobe virtio_console failed (built in?)");
+	if (find_port("org.sbexec.test", dev, sizeof(dev)) ||
+	    find_port(SBEXEC_BRIDGE_PORT_NAME, dev + 32, sizeof(dev) - 32))
+		SKIP(return, "no virtio-serial ports org.sbexec.0 and org.sbexec.test (scripts/vm makes them)");
+	find_port("org.sbexec.test", dev, sizeof(dev));
+	fd = open(dev, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd) TH_LOG("open %s: %s", dev, strerror(errno));
+	ASSERT_EQ(0, bridge_start_on(&b, 1, SBEXEC_BRIDGE_PORT_NAME));
+	family = hello(fd);
+	if (family <= 0)
+		dump_log(b.log);
+	ASSERT_LT(0, family);
+	id = exec_sh(fd, family, "echo out; echo err >&2; exit 3", 0);
+	ASSERT_NE(0U, id);
+	ASSERT_EQ(0, attach(fd, id, SBEXEC_BRIDGE_MIN_CREDIT, NULL, 0));
+	ASSERT_EQ(0, collect(fd, id, &o));
+	EXPECT_EQ(4U, o.nout);
+	EXPECT_EQ(0, memcmp(o.out, "out\n", 4));
+	EXPECT_EQ(4U, o.nerr);
+	EXPECT_EQ(3U, o.exit.code);
+	/* A violation resets the port: ERROR, then the bridge waits. */
+	h = (struct sbexec_frame){ .type = htole16(99) };
+	ASSERT_EQ(0, write_all(fd, &h, sizeof(h)));
+	ASSERT_EQ(0, recv_frame(fd, &f));
+	EXPECT_EQ(SBEXEC_FRAME_ERROR, f.h.type);
+	free(f.p);
+	usleep(200000);
+	EXPECT_TRUE(log_has(b.log, "reset: unknown frame type 99"));
+	EXPECT_TRUE(pid_alive(b.pid));
+	close(fd);
+	EXPECT_EQ(0, bridge_stop(&b, SIGTERM));
+	if (_metadata->passed == 0)
+		dump_log(b.log);
+	unlink(b.log);
 }
 
 TEST_HARNESS_MAIN
