@@ -36,6 +36,7 @@ struct bridge {
 	struct link **links;
 	size_t nlinks, cap;
 	int listen_fd;		/* -1: no --vsock */
+	bool accept_paused;	/* out of fds: wait a little before accepting */
 	int sigfd;
 	bool any_cid;
 };
@@ -183,9 +184,11 @@ static void accept_vsock(struct bridge *b)
 	fd = accept4(b->listen_fd, (struct sockaddr *)&sa, &len,
 		     SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd < 0) {
-		if (errno != EAGAIN && errno != EINTR &&
-		    errno != ECONNABORTED)
-			blog("vsock accept: %s", strerror(errno));
+		if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED)
+			return;
+		blog("vsock accept: %s", strerror(errno));
+		/* EMFILE and the like: the listener stays readable. */
+		b->accept_paused = true;
 		return;
 	}
 	snprintf(name, sizeof(name), "vsock:%u:%u", sa.svm_cid, sa.svm_port);
@@ -339,7 +342,7 @@ static int run(struct bridge *b)
 		}
 		pfd[n] = (struct pollfd){ .fd = b->sigfd, .events = POLLIN };
 		slots[n++] = (struct slot){ 0 };
-		if (b->listen_fd >= 0) {
+		if (b->listen_fd >= 0 && !b->accept_paused) {
 			pfd[n] = (struct pollfd){ .fd = b->listen_fd, .events = POLLIN };
 			slots[n++] = (struct slot){ 0 };
 		}
@@ -372,7 +375,8 @@ static int run(struct bridge *b)
 				slots[n++] = (struct slot){ .link = l, .reader = r };
 			}
 		}
-		timeout = waiting_port ? PORT_RECHECK_MS : -1;
+		timeout = waiting_port || b->accept_paused ? PORT_RECHECK_MS : -1;
+		b->accept_paused = false;
 		rc = poll(pfd, n, timeout);
 		if (rc < 0) {
 			if (errno == EINTR)
