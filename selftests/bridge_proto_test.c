@@ -115,7 +115,10 @@ static int bridge_start_on(struct bridge_proc *b, unsigned int port,
 		fd = open(b->log, O_WRONLY | O_CREAT | O_APPEND, 0644);
 		if (fd < 0 || dup2(fd, 2) < 0)
 			_exit(127);
-		if (pname)
+		if (pname && !strcmp(pname, "-"))	/* vsock, host CID only */
+			execl(path, "sbexec-bridge", "--vsock", sport,
+			      (char *)NULL);
+		else if (pname)
 			execl(path, "sbexec-bridge", "--port", pname,
 			      (char *)NULL);
 		else
@@ -832,6 +835,103 @@ TEST_F(bridge, violations_end_only_their_link)
 	EXPECT_EQ(-ENOENT, get_missing(fd, self->family));
 	close(fd);
 	EXPECT_TRUE(pid_alive(self->b.pid));
+}
+
+/* VmHWM of @pid in KiB, or -1. */
+static long vm_hwm_kb(pid_t pid)
+{
+	char path[64], buf[4096], *p;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if (read_small_file(path, buf, sizeof(buf)) <= 0)
+		return -1;
+	p = strstr(buf, "VmHWM:");
+	return p ? strtol(p + 6, NULL, 10) : -1;
+}
+
+/*
+ * A host that stops reading: the bridge stops reading that link's
+ * sessions once its output buffer is full (its memory stays bounded) and
+ * other links go on; then everything arrives, in order.
+ */
+TEST_F(bridge, slow_host_bounds_the_bridge)
+{
+	uint64_t bytes = 0, got = 0, next = 0;
+	long before, after;
+	struct frame f;
+	uint32_t id;
+	int fd2;
+
+	before = vm_hwm_kb(self->b.pid);
+	ASSERT_LT(0, before);
+	id = exec_sh(self->fd, self->family,
+		     "head -c 24000000 /dev/zero | tr '\\0' y", 0);
+	ASSERT_NE(0U, id);
+	ASSERT_EQ(0, attach(self->fd, id, SBEXEC_BRIDGE_MAX_CREDIT, NULL, 0));
+	/* Do not read for a while; another link is served meanwhile. */
+	sleep(3);
+	fd2 = vconnect(self->b.port);
+	ASSERT_LE(0, fd2);
+	ASSERT_LT(0, hello(fd2));
+	EXPECT_EQ(-ENOENT, get_missing(fd2, self->family));
+	close(fd2);
+	after = vm_hwm_kb(self->b.pid);
+	TH_LOG("bridge VmHWM %ld KiB before, %ld KiB with a 16 MiB credit unread",
+	       before, after);
+	/* The output buffer's mark plus a read: far below the credit. */
+	EXPECT_GT(4096, after - before) TH_LOG("VmHWM %ld -> %ld KiB", before,
+					       after);
+	for (;;) {
+		size_t off = 0;
+
+		ASSERT_EQ(0, recv_frame(self->fd, &f));
+		if (f.h.type == SBEXEC_FRAME_END) {
+			free(f.p);
+			break;
+		}
+		ASSERT_EQ(SBEXEC_FRAME_DATA, f.h.type);
+		got += f.h.len;
+		while (off < f.h.len) {
+			struct sbexec_record rec;
+
+			memcpy(&rec, f.p + off, sizeof(rec));
+			ASSERT_EQ(next, rec.seq);
+			next++;
+			if (rec.stream == SBEXEC_STREAM_STDOUT)
+				bytes += rec.len;
+			off += (sizeof(rec) + rec.len + 7) & ~(size_t)7;
+		}
+		ASSERT_EQ(0, send_frame(self->fd, SBEXEC_FRAME_CREDIT, 0, id,
+					(int32_t)f.h.len, NULL, 0));
+		free(f.p);
+	}
+	EXPECT_EQ(24000000U, bytes);
+}
+
+/* Without --any-cid only the host (CID 2) may connect. */
+TEST(other_cids_refused)
+{
+	struct bridge_proc b = { .pid = -1 };
+	int fd, s;
+
+	if (system("modprobe vsock_loopback >/dev/null 2>&1"))
+		TH_LOG("modprobe vsock_loopback failed (built in?)");
+	s = socket(AF_VSOCK, SOCK_STREAM, 0);
+	if (s < 0)
+		SKIP(return, "no AF_VSOCK (vsock_loopback): %s", strerror(errno));
+	close(s);
+	ASSERT_EQ(0, bridge_start_on(&b, 40000 + getpid() % 20000, "-"));
+	fd = vconnect(b.port);
+	if (fd >= 0) {
+		EXPECT_TRUE(link_closed(fd));
+		close(fd);
+	}
+	usleep(100000);
+	EXPECT_TRUE(log_has(b.log, "refused: peer CID 1"));
+	EXPECT_EQ(0, bridge_stop(&b, SIGTERM));
+	if (_metadata->passed == 0)
+		dump_log(b.log);
+	unlink(b.log);
 }
 
 /* The bridge keeps nothing the module does not: restart and re-attach. */
