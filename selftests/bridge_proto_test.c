@@ -4,8 +4,8 @@
  * sbexec_bridge.h) spoken as raw frames over AF_VSOCK loopback.
  *
  * Runs as root in the test guest (sbexec.ko loaded, sbexec-helper
- * registered). Loads vsock_loopback, starts user/bridge/sbexec-bridge
- * (or $SBEXEC_BRIDGE) on a vsock port with --any-cid and connects to it
+ * registered). Loads vsock_loopback, starts sbexec-bridge (see
+ * bridge_path()) on a vsock port with --any-cid and connects to it
  * at VMADDR_CID_LOCAL. Checks: HELLO; an EXEC relayed as REQUEST/REPLY;
  * ATTACH and DATA/CREDIT/END carrying the session's records; refusals
  * that keep the link (ATTACH of an unknown session, a second ATTACH);
@@ -56,14 +56,24 @@ struct bridge_proc {
 	char log[64];
 };
 
+/*
+ * The bridge under test: $SBEXEC_BRIDGE, else the build in
+ * $SBEXEC_PROJECT (the installed suite runs elsewhere), else the one
+ * beside this program (selftests/../user/bridge).
+ */
 static void bridge_path(char *buf, size_t n)
 {
 	char exe[PATH_MAX];
 	const char *env = getenv("SBEXEC_BRIDGE");
+	const char *proj = getenv("SBEXEC_PROJECT");
 	ssize_t len;
 
 	if (env && *env) {
 		snprintf(buf, n, "%s", env);
+		return;
+	}
+	if (proj && *proj) {
+		snprintf(buf, n, "%s/user/bridge/sbexec-bridge", proj);
 		return;
 	}
 	len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
