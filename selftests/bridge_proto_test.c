@@ -4,8 +4,8 @@
  * sbexec_bridge.h) spoken as raw frames over AF_VSOCK loopback.
  *
  * Runs as root in the test guest (sbexec.ko loaded, sbexec-helper
- * registered). Loads vsock_loopback, starts user/bridge/sbexec-bridge
- * (or $SBEXEC_BRIDGE) on a vsock port with --any-cid and connects to it
+ * registered). Loads vsock_loopback, starts sbexec-bridge (see
+ * bridge_path()) on a vsock port with --any-cid and connects to it
  * at VMADDR_CID_LOCAL. Checks: HELLO; an EXEC relayed as REQUEST/REPLY;
  * ATTACH and DATA/CREDIT/END carrying the session's records; refusals
  * that keep the link (ATTACH of an unknown session, a second ATTACH);
@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,14 +56,24 @@ struct bridge_proc {
 	char log[64];
 };
 
+/*
+ * The bridge under test: $SBEXEC_BRIDGE, else the build in
+ * $SBEXEC_PROJECT (the installed suite runs elsewhere), else the one
+ * beside this program (selftests/../user/bridge).
+ */
 static void bridge_path(char *buf, size_t n)
 {
 	char exe[PATH_MAX];
 	const char *env = getenv("SBEXEC_BRIDGE");
+	const char *proj = getenv("SBEXEC_PROJECT");
 	ssize_t len;
 
 	if (env && *env) {
 		snprintf(buf, n, "%s", env);
+		return;
+	}
+	if (proj && *proj) {
+		snprintf(buf, n, "%s/user/bridge/sbexec-bridge", proj);
 		return;
 	}
 	len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
@@ -90,8 +101,12 @@ static void dump_log(const char *path)
 		fprintf(stderr, "# bridge log:\n%s", buf);
 }
 
-/* Start the bridge and wait for its "ready" line; 0 or -1. */
-static int bridge_start(struct bridge_proc *b, unsigned int port)
+/*
+ * Start the bridge on vsock @port (or on virtio-serial port @pname) and
+ * wait for its "ready" line; 0 or -1.
+ */
+static int bridge_start_on(struct bridge_proc *b, unsigned int port,
+			   const char *pname)
 {
 	char path[PATH_MAX], sport[16];
 	int64_t deadline;
@@ -102,6 +117,7 @@ static int bridge_start(struct bridge_proc *b, unsigned int port)
 	snprintf(b->log, sizeof(b->log), "/tmp/sbexec-bridge.%u.log", port);
 	snprintf(sport, sizeof(sport), "%u", port);
 	unlink(b->log);
+	signal(SIGPIPE, SIG_IGN);
 	b->pid = fork();
 	if (b->pid < 0)
 		return -1;
@@ -109,8 +125,15 @@ static int bridge_start(struct bridge_proc *b, unsigned int port)
 		fd = open(b->log, O_WRONLY | O_CREAT | O_APPEND, 0644);
 		if (fd < 0 || dup2(fd, 2) < 0)
 			_exit(127);
-		execl(path, "sbexec-bridge", "--vsock", sport, "--any-cid",
-		      (char *)NULL);
+		if (pname && !strcmp(pname, "-"))	/* vsock, host CID only */
+			execl(path, "sbexec-bridge", "--vsock", sport,
+			      (char *)NULL);
+		else if (pname)
+			execl(path, "sbexec-bridge", "--port", pname,
+			      (char *)NULL);
+		else
+			execl(path, "sbexec-bridge", "--vsock", sport,
+			      "--any-cid", (char *)NULL);
 		fprintf(stderr, "exec %s: %s\n", path, strerror(errno));
 		_exit(127);
 	}
@@ -126,6 +149,11 @@ static int bridge_start(struct bridge_proc *b, unsigned int port)
 	}
 	dump_log(b->log);
 	return -1;
+}
+
+static int bridge_start(struct bridge_proc *b, unsigned int port)
+{
+	return bridge_start_on(b, port, NULL);
 }
 
 /* SIGTERM (or @sig) and reap; the exit status (-1: not a normal exit). */
@@ -164,13 +192,14 @@ static int vconnect(unsigned int port)
 	return fd;
 }
 
+/* Sockets and virtio-serial ports alike (SIGPIPE is ignored). */
 static int write_all(int fd, const void *buf, size_t len)
 {
 	const uint8_t *p = buf;
 	ssize_t n;
 
 	while (len) {
-		n = send(fd, p, len, MSG_NOSIGNAL);
+		n = write(fd, p, len);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -184,12 +213,15 @@ static int write_all(int fd, const void *buf, size_t len)
 
 static int read_all(int fd, void *buf, size_t len)
 {
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 	uint8_t *p = buf;
 	ssize_t n;
 
 	while (len) {
-		n = recv(fd, p, len, 0);
-		if (n < 0 && errno == EINTR)
+		if (poll(&pfd, 1, IO_TIMEOUT_S * 1000) == 0)
+			return -1;
+		n = read(fd, p, len);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n <= 0)
 			return -1;
@@ -815,6 +847,103 @@ TEST_F(bridge, violations_end_only_their_link)
 	EXPECT_TRUE(pid_alive(self->b.pid));
 }
 
+/* VmHWM of @pid in KiB, or -1. */
+static long vm_hwm_kb(pid_t pid)
+{
+	char path[64], buf[4096], *p;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if (read_small_file(path, buf, sizeof(buf)) <= 0)
+		return -1;
+	p = strstr(buf, "VmHWM:");
+	return p ? strtol(p + 6, NULL, 10) : -1;
+}
+
+/*
+ * A host that stops reading: the bridge stops reading that link's
+ * sessions once its output buffer is full (its memory stays bounded) and
+ * other links go on; then everything arrives, in order.
+ */
+TEST_F(bridge, slow_host_bounds_the_bridge)
+{
+	uint64_t bytes = 0, got = 0, next = 0;
+	long before, after;
+	struct frame f;
+	uint32_t id;
+	int fd2;
+
+	before = vm_hwm_kb(self->b.pid);
+	ASSERT_LT(0, before);
+	id = exec_sh(self->fd, self->family,
+		     "head -c 24000000 /dev/zero | tr '\\0' y", 0);
+	ASSERT_NE(0U, id);
+	ASSERT_EQ(0, attach(self->fd, id, SBEXEC_BRIDGE_MAX_CREDIT, NULL, 0));
+	/* Do not read for a while; another link is served meanwhile. */
+	sleep(3);
+	fd2 = vconnect(self->b.port);
+	ASSERT_LE(0, fd2);
+	ASSERT_LT(0, hello(fd2));
+	EXPECT_EQ(-ENOENT, get_missing(fd2, self->family));
+	close(fd2);
+	after = vm_hwm_kb(self->b.pid);
+	TH_LOG("bridge VmHWM %ld KiB before, %ld KiB with a 16 MiB credit unread",
+	       before, after);
+	/* The output buffer's mark plus a read: far below the credit. */
+	EXPECT_GT(4096, after - before) TH_LOG("VmHWM %ld -> %ld KiB", before,
+					       after);
+	for (;;) {
+		size_t off = 0;
+
+		ASSERT_EQ(0, recv_frame(self->fd, &f));
+		if (f.h.type == SBEXEC_FRAME_END) {
+			free(f.p);
+			break;
+		}
+		ASSERT_EQ(SBEXEC_FRAME_DATA, f.h.type);
+		got += f.h.len;
+		while (off < f.h.len) {
+			struct sbexec_record rec;
+
+			memcpy(&rec, f.p + off, sizeof(rec));
+			ASSERT_EQ(next, rec.seq);
+			next++;
+			if (rec.stream == SBEXEC_STREAM_STDOUT)
+				bytes += rec.len;
+			off += (sizeof(rec) + rec.len + 7) & ~(size_t)7;
+		}
+		ASSERT_EQ(0, send_frame(self->fd, SBEXEC_FRAME_CREDIT, 0, id,
+					(int32_t)f.h.len, NULL, 0));
+		free(f.p);
+	}
+	EXPECT_EQ(24000000U, bytes);
+}
+
+/* Without --any-cid only the host (CID 2) may connect. */
+TEST(other_cids_refused)
+{
+	struct bridge_proc b = { .pid = -1 };
+	int fd, s;
+
+	if (system("modprobe vsock_loopback >/dev/null 2>&1"))
+		TH_LOG("modprobe vsock_loopback failed (built in?)");
+	s = socket(AF_VSOCK, SOCK_STREAM, 0);
+	if (s < 0)
+		SKIP(return, "no AF_VSOCK (vsock_loopback): %s", strerror(errno));
+	close(s);
+	ASSERT_EQ(0, bridge_start_on(&b, 40000 + getpid() % 20000, "-"));
+	fd = vconnect(b.port);
+	if (fd >= 0) {
+		EXPECT_TRUE(link_closed(fd));
+		close(fd);
+	}
+	usleep(100000);
+	EXPECT_TRUE(log_has(b.log, "refused: peer CID 1"));
+	EXPECT_EQ(0, bridge_stop(&b, SIGTERM));
+	if (_metadata->passed == 0)
+		dump_log(b.log);
+	unlink(b.log);
+}
+
 /* The bridge keeps nothing the module does not: restart and re-attach. */
 TEST_F(bridge, keep_running_session_outlives_a_restart)
 {
@@ -891,6 +1020,83 @@ TEST(no_link_no_start)
 	ASSERT_EQ(pid, waitpid(pid, &st, 0));
 	ASSERT_TRUE(WIFEXITED(st));
 	EXPECT_EQ(1, WEXITSTATUS(st));
+}
+
+/* The /dev path of the virtio-serial port named @name, waiting for it. */
+static int find_port(const char *name, char *dev, size_t n)
+{
+	int64_t deadline = mono_ms() + 5000;
+	char path[128], buf[128];
+	int i;
+
+	while (mono_ms() < deadline) {
+		for (i = 0; i < 64; i++) {
+			snprintf(path, sizeof(path),
+				 "/sys/class/virtio-ports/vport%dp%d/name",
+				 i / 8, i % 8);
+			if (read_small_file(path, buf, sizeof(buf)) <= 0)
+				continue;
+			buf[strcspn(buf, "\n")] = '\0';
+			if (!strcmp(buf, name)) {
+				snprintf(dev, n, "/dev/vport%dp%d", i / 8, i % 8);
+				return 0;
+			}
+		}
+		usleep(50000);
+	}
+	return -1;
+}
+
+/*
+ * The virtio-serial link: scripts/vm joins the host ends of the ports
+ * org.sbexec.0 (the bridge's, found by its name in sysfs) and
+ * org.sbexec.test (this test's, the host side of the conversation).
+ */
+TEST(virtio_serial_port)
+{
+	struct bridge_proc b = { .pid = -1 };
+	char dev[64];
+	struct output o;
+	struct sbexec_frame h;
+	struct frame f;
+	int fd, family;
+	uint32_t id;
+
+	if (system("modprobe virtio_console >/dev/null 2>&1"))
+		TH_LOG("modprobe virtio_console failed (built in?)");
+	if (find_port("org.sbexec.test", dev, sizeof(dev)) ||
+	    find_port(SBEXEC_BRIDGE_PORT_NAME, dev + 32, sizeof(dev) - 32))
+		SKIP(return, "no virtio-serial ports org.sbexec.0 and org.sbexec.test (scripts/vm makes them)");
+	find_port("org.sbexec.test", dev, sizeof(dev));
+	fd = open(dev, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd) TH_LOG("open %s: %s", dev, strerror(errno));
+	ASSERT_EQ(0, bridge_start_on(&b, 1, SBEXEC_BRIDGE_PORT_NAME));
+	family = hello(fd);
+	if (family <= 0)
+		dump_log(b.log);
+	ASSERT_LT(0, family);
+	id = exec_sh(fd, family, "echo out; echo err >&2; exit 3", 0);
+	ASSERT_NE(0U, id);
+	ASSERT_EQ(0, attach(fd, id, SBEXEC_BRIDGE_MIN_CREDIT, NULL, 0));
+	ASSERT_EQ(0, collect(fd, id, &o));
+	EXPECT_EQ(4U, o.nout);
+	EXPECT_EQ(0, memcmp(o.out, "out\n", 4));
+	EXPECT_EQ(4U, o.nerr);
+	EXPECT_EQ(3U, o.exit.code);
+	/* A violation resets the port: ERROR, then the bridge waits. */
+	h = (struct sbexec_frame){ .type = htole16(99) };
+	ASSERT_EQ(0, write_all(fd, &h, sizeof(h)));
+	ASSERT_EQ(0, recv_frame(fd, &f));
+	EXPECT_EQ(SBEXEC_FRAME_ERROR, f.h.type);
+	free(f.p);
+	usleep(200000);
+	EXPECT_TRUE(log_has(b.log, "reset: unknown frame type 99"));
+	EXPECT_TRUE(pid_alive(b.pid));
+	close(fd);
+	EXPECT_EQ(0, bridge_stop(&b, SIGTERM));
+	if (_metadata->passed == 0)
+		dump_log(b.log);
+	unlink(b.log);
 }
 
 TEST_HARNESS_MAIN

@@ -29,9 +29,10 @@
 # but runnable anywhere.
 #
 # Env: SBEXEC_PROJECT         project directory (default: this script's ..);
-#                             the installed tests find the CLI, the helper,
+#                             the installed tests find the CLI, the helper, the bridge,
 #                             the fuzzer and the YNL tools there
 #      SBEXEC_CLI             the CLI under test (default: its build)
+#      SBEXEC_BRIDGE          the bridge under test (default: its build)
 #      SBEXEC_TEST_TIMEOUT    seconds per program, for an install this
 #                             script makes (default: selftests/settings)
 set -uo pipefail
@@ -39,6 +40,7 @@ set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 export SBEXEC_PROJECT=${SBEXEC_PROJECT:-$(dirname "$here")}
 export SBEXEC_CLI=${SBEXEC_CLI:-$SBEXEC_PROJECT/user/cli/sbexec}
+export SBEXEC_BRIDGE=${SBEXEC_BRIDGE:-$SBEXEC_PROJECT/user/bridge/sbexec-bridge}
 pidfile=/run/sbexec-helper.pid
 
 dir=""

@@ -94,6 +94,7 @@ void link_reset(struct link *l)
 	l->family = 0;
 	l->hello = false;
 	l->dead = false;
+	l->hup = false;
 	l->in_off = l->in_len = 0;
 	l->hdr_got = 0;
 	free(l->payload);
@@ -502,7 +503,7 @@ void link_pump(struct link *l, struct reader *r)
 	uint8_t buf[LINK_READ_MAX];
 	size_t want;
 	ssize_t n;
-	int rounds;
+	int rounds, err;
 
 	/* A few reads at a time, so that one session does not hog the loop. */
 	for (rounds = 0; rounds < 4; rounds++) {
@@ -520,9 +521,10 @@ void link_pump(struct link *l, struct reader *r)
 				r->stalled = true;
 				return;
 			}
+			err = errno;
 			blog("link %s: session %u: read: %s", l->name,
-			     r->session, strerror(errno));
-			link_send(l, SBEXEC_FRAME_END, 0, r->session, -errno,
+			     r->session, strerror(err));
+			link_send(l, SBEXEC_FRAME_END, 0, r->session, -err,
 				  NULL, 0);
 			reader_close(l, r);
 			return;
@@ -713,6 +715,7 @@ void link_input(struct link *l)
 		return;
 	}
 	if (n == 0) {
+		l->hup = true;
 		link_kill(l, l->kind == LINK_PORT ? "host disconnected" : "EOF");
 		return;
 	}

@@ -43,14 +43,21 @@ struct reader {
  * header into @hdr, then its payload into @payload. Frames to the host go
  * into @out and are written as the fd accepts them. A link marked @dead
  * (protocol error, EOF, write error) is closed (vsock) or reset (port) by
- * the main loop; @connected is false while a port's host side is gone.
+ * the main loop; @hup says the host side went away. A port then waits:
+ * after a protocol error (@draining) it discards input until the host
+ * disconnects, so that no byte the host sent for the old conversation is
+ * taken for a frame of the next; then (!@connected) it checks every few
+ * milliseconds whether the host is back, which starts a conversation with
+ * HELLO again.
  */
 struct link {
 	enum link_kind kind;
 	char name[96];
 	int fd;
 	bool connected;
+	bool draining;
 	bool dead;
+	bool hup;
 	bool hello;		/* HELLO exchanged */
 
 	/* the link's own netlink socket (after HELLO) */

@@ -36,6 +36,7 @@ struct bridge {
 	struct link **links;
 	size_t nlinks, cap;
 	int listen_fd;		/* -1: no --vsock */
+	bool accept_paused;	/* out of fds: wait a little before accepting */
 	int sigfd;
 	bool any_cid;
 };
@@ -183,9 +184,11 @@ static void accept_vsock(struct bridge *b)
 	fd = accept4(b->listen_fd, (struct sockaddr *)&sa, &len,
 		     SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd < 0) {
-		if (errno != EAGAIN && errno != EINTR &&
-		    errno != ECONNABORTED)
-			blog("vsock accept: %s", strerror(errno));
+		if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED)
+			return;
+		blog("vsock accept: %s", strerror(errno));
+		/* EMFILE and the like: the listener stays readable. */
+		b->accept_paused = true;
 		return;
 	}
 	snprintf(name, sizeof(name), "vsock:%u:%u", sa.svm_cid, sa.svm_port);
@@ -207,17 +210,44 @@ static void accept_vsock(struct bridge *b)
 	blog("link %s: connected", name);
 }
 
-/* A port whose host side was gone: is it back? */
+/* Read and drop what a port holds; whether it said end of file. */
+static bool port_discard(struct link *l)
+{
+	ssize_t n;
+
+	do
+		n = read(l->fd, l->in, sizeof(l->in));
+	while (n > 0 || (n < 0 && errno == EINTR));
+	return n == 0;
+}
+
+/*
+ * A port whose host side was gone: is it back? Bytes left over from the
+ * old conversation are dropped while it is away.
+ */
 static void check_port(struct link *l)
 {
 	struct pollfd p = { .fd = l->fd, .events = POLLIN };
 
 	if (poll(&p, 1, 0) < 0)
 		return;
-	if (p.revents & (POLLHUP | POLLERR | POLLNVAL))
+	if (p.revents & (POLLHUP | POLLERR | POLLNVAL)) {
+		if (p.revents & POLLIN)
+			port_discard(l);
 		return;
+	}
 	l->connected = true;
 	blog("link %s: host connected", l->name);
+}
+
+/* A port after a protocol error: drop input until the host hangs up. */
+static void drain_port(struct link *l, short revents)
+{
+	if (revents & (POLLHUP | POLLERR | POLLNVAL) || port_discard(l)) {
+		l->draining = false;
+		l->connected = false;
+		blog("link %s: host disconnected", l->name);
+	}
 }
 
 /* Drop dead links: vsock ones are freed, ports reset and wait. */
@@ -235,8 +265,11 @@ static void reap_links(struct bridge *b)
 		/* Best effort: the ERROR frame before the end. */
 		link_flush(l);
 		if (l->kind == LINK_PORT) {
+			bool hup = l->hup;
+
 			link_reset(l);
 			l->connected = false;
+			l->draining = !hup;
 			i++;
 			continue;
 		}
@@ -282,7 +315,8 @@ static int run(struct bridge *b)
 		for (i = 0; i < b->nlinks; i++) {
 			struct link *l = b->links[i];
 
-			if (l->kind == LINK_PORT && !l->connected)
+			if (l->kind == LINK_PORT && !l->connected &&
+			    !l->draining)
 				check_port(l);
 			/* Frames read earlier, held while output drained. */
 			if (l->connected && !link_throttled(l) &&
@@ -308,7 +342,7 @@ static int run(struct bridge *b)
 		}
 		pfd[n] = (struct pollfd){ .fd = b->sigfd, .events = POLLIN };
 		slots[n++] = (struct slot){ 0 };
-		if (b->listen_fd >= 0) {
+		if (b->listen_fd >= 0 && !b->accept_paused) {
 			pfd[n] = (struct pollfd){ .fd = b->listen_fd, .events = POLLIN };
 			slots[n++] = (struct slot){ 0 };
 		}
@@ -317,6 +351,11 @@ static int run(struct bridge *b)
 			bool thr = link_throttled(l);
 			short ev = 0;
 
+			if (l->draining) {
+				pfd[n] = (struct pollfd){ .fd = l->fd, .events = POLLIN };
+				slots[n++] = (struct slot){ .link = l };
+				continue;
+			}
 			if (!l->connected) {
 				waiting_port = true;
 				continue;
@@ -336,7 +375,8 @@ static int run(struct bridge *b)
 				slots[n++] = (struct slot){ .link = l, .reader = r };
 			}
 		}
-		timeout = waiting_port ? PORT_RECHECK_MS : -1;
+		timeout = waiting_port || b->accept_paused ? PORT_RECHECK_MS : -1;
+		b->accept_paused = false;
 		rc = poll(pfd, n, timeout);
 		if (rc < 0) {
 			if (errno == EINTR)
@@ -366,6 +406,10 @@ static int run(struct bridge *b)
 			}
 			if (l->dead)
 				continue;
+			if (l->draining) {
+				drain_port(l, re);
+				continue;
+			}
 			if (slots[i].reader) {
 				/* Still on the list? DETACH may have closed it. */
 				for (r = l->readers; r && r != slots[i].reader; r = r->next)
@@ -378,9 +422,11 @@ static int run(struct bridge *b)
 				link_flush(l);
 			if (re & POLLIN)
 				link_input(l);
-			else if (re & (POLLHUP | POLLERR | POLLNVAL))
+			else if (re & (POLLHUP | POLLERR | POLLNVAL)) {
+				l->hup = true;
 				link_kill(l, l->kind == LINK_PORT ?
 					  "host disconnected" : "hang-up");
+			}
 		}
 	}
 	free(pfd);
