@@ -22,16 +22,18 @@
  * Conversation:
  *
  *  1. The host sends HELLO (struct sbexec_bridge_hello, @version
- *     SBEXEC_BRIDGE_VERSION); the bridge answers HELLO with its own
- *     version, the family id the host puts in nlmsg_type, and its frame
- *     limit. Every other frame before HELLO, a second HELLO, or a major
+ *     SBEXEC_BRIDGE_VERSION, @max_frame informational); the bridge answers
+ *     HELLO with its own version, the family id the host puts in
+ *     nlmsg_type, and its frame limit. Every other frame before HELLO, a second HELLO, or a major
  *     version the bridge does not speak closes the link.
  *  2. REQUEST (payload: one netlink message whose nlmsg_type is the
- *     family id, nlmsg_len equal to the payload length): the bridge sends
- *     it to the module on the link's own netlink socket and answers with
- *     REPLY frames, one per datagram, the last with SBEXEC_FRAME_F_LAST.
- *     A host has one REQUEST (or ATTACH) outstanding at a time; the next
- *     waits for the last REPLY (or ATTACHED). Kill-on-close sessions belong
+ *     family id, nlmsg_flags with NLM_F_REQUEST, nlmsg_len equal to the
+ *     payload length): the bridge sends it to the module on the link's own
+ *     netlink socket (adding NLM_F_ACK, so that every answer ends with an
+ *     ack or NLMSG_DONE) and answers with REPLY frames, one per datagram,
+ *     the last with SBEXEC_FRAME_F_LAST. Requests are served in the order
+ *     they arrive; a host that sends the next before the last REPLY gets
+ *     its answers in that order (the library waits). Kill-on-close sessions belong
  *     to the link: when it closes, they end, as when a local client's
  *     socket closes.
  *  3. ATTACH (@session, @arg: the initial credit, at least
@@ -51,8 +53,10 @@
  *  4. ERROR (payload: a message) is the bridge's last frame before it
  *     closes a link for a protocol violation: a frame longer than the
  *     limit, an unknown type, non-zero flags or reserved fields, a payload
- *     of the wrong size, a REQUEST for another family, a second request
- *     outstanding, credit beyond SBEXEC_BRIDGE_MAX_CREDIT. The bridge logs
+ *     of the wrong size, a REQUEST for another family or without
+ *     NLM_F_REQUEST, a negative credit or one beyond
+ *     SBEXEC_BRIDGE_MAX_CREDIT. Credit counts DATA payload bytes (record
+ *     headers and padding included, frame headers not). The bridge logs
  *     the reason; other links are not disturbed.
  */
 #ifndef _UAPI_LINUX_SBEXEC_BRIDGE_H
