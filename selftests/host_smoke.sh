@@ -53,8 +53,11 @@ FRAME, HELLO_P = "<IHHIi", "<IHHII"
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 s.settimeout(60)
 s.connect(sys.argv[1])
+TAG = b"SBXSYNC\n"
 body = struct.pack(HELLO_P, MAGIC, VERSION, 0, 0, MAX_FRAME)
-s.sendall(struct.pack(FRAME, len(body), HELLO, 0, 0, 0) + body)
+# The sync preamble (protocol step 0), then HELLO.
+s.sendall(b"\xff" * (256 - len(TAG)) + TAG +
+          struct.pack(FRAME, len(body), HELLO, 0, 0, 0) + body)
 
 def read(n):
     b = b""
@@ -65,6 +68,9 @@ def read(n):
         b += c
     return b
 
+seen = b""
+while not seen.endswith(TAG):
+    seen = (seen + read(1))[-len(TAG):]
 ln, typ, flags, session, arg = struct.unpack(FRAME, read(struct.calcsize(FRAME)))
 payload = read(ln) if ln <= MAX_FRAME else b""
 if typ != HELLO:

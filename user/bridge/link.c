@@ -55,6 +55,7 @@ struct link *link_new(enum link_kind kind, int fd, const char *name)
 	l->kind = kind;
 	l->fd = fd;
 	l->connected = true;
+	l->hunting = true;
 	snprintf(l->name, sizeof(l->name), "%s", name);
 	return l;
 }
@@ -83,8 +84,37 @@ static struct reader *reader_find(struct link *l, uint32_t session)
 	return NULL;
 }
 
+/*
+ * End the conversation (readers, netlink socket, parser, output) but keep
+ * the bytes read and not yet looked at: they may hold the next one's sync.
+ */
+void link_restart(struct link *l)
+{
+	while (l->readers)
+		reader_close(l, l->readers);
+	if (l->nl) {
+		nl_socket_free(l->nl);
+		l->nl = NULL;
+	}
+	l->family = 0;
+	l->hello = false;
+	l->dead = false;
+	l->hup = false;
+	l->hunting = true;
+	l->sync_got = 0;
+	l->hdr_got = 0;
+	free(l->payload);
+	l->payload = NULL;
+	l->pay_got = 0;
+	free(l->out);
+	l->out = NULL;
+	l->out_off = l->out_len = l->out_cap = 0;
+}
+
 void link_reset(struct link *l)
 {
+	l->hunting = true;
+	l->sync_got = 0;
 	while (l->readers)
 		reader_close(l, l->readers);
 	if (l->nl) {
@@ -155,28 +185,17 @@ void link_flush(struct link *l)
 		l->out_off = l->out_len = 0;
 }
 
-/* Queue one frame for the host and try to write it at once. */
-static int link_send(struct link *l, uint16_t type, uint16_t flags,
-		     uint32_t session, int32_t arg, const void *payload,
-		     size_t len)
+/* Make room for @len more bytes of output; -1 (link killed) without. */
+static int link_room(struct link *l, size_t len)
 {
-	struct sbexec_frame f = {
-		.len = htole32((uint32_t)len),
-		.type = htole16(type),
-		.flags = htole16(flags),
-		.session = htole32(session),
-		.arg = (int32_t)htole32((uint32_t)arg),
-	};
 	size_t need;
 
-	if (l->dead)
-		return -1;
 	if (l->out_off) {
 		memmove(l->out, l->out + l->out_off, l->out_len - l->out_off);
 		l->out_len -= l->out_off;
 		l->out_off = 0;
 	}
-	need = l->out_len + sizeof(f) + len;
+	need = l->out_len + len;
 	if (need > l->out_cap) {
 		size_t cap = l->out_cap ? l->out_cap : 4096;
 		uint8_t *p;
@@ -191,10 +210,41 @@ static int link_send(struct link *l, uint16_t type, uint16_t flags,
 		l->out = p;
 		l->out_cap = cap;
 	}
+	return 0;
+}
+
+/* Queue the bridge's sync preamble (step 0 of the protocol). */
+static int link_send_sync(struct link *l)
+{
+	size_t fill = SBEXEC_BRIDGE_SYNC_GUEST_LEN - SBEXEC_BRIDGE_SYNC_TAG_LEN;
+
+	if (l->dead || link_room(l, SBEXEC_BRIDGE_SYNC_GUEST_LEN))
+		return -1;
+	memset(l->out + l->out_len, SBEXEC_BRIDGE_SYNC_FILL, fill);
+	memcpy(l->out + l->out_len + fill, SBEXEC_BRIDGE_SYNC_TAG,
+	       SBEXEC_BRIDGE_SYNC_TAG_LEN);
+	l->out_len += SBEXEC_BRIDGE_SYNC_GUEST_LEN;
+	return 0;
+}
+
+/* Queue one frame for the host and try to write it at once. */
+static int link_send(struct link *l, uint16_t type, uint16_t flags,
+		     uint32_t session, int32_t arg, const void *payload,
+		     size_t len)
+{
+	struct sbexec_frame f = {
+		.len = htole32((uint32_t)len),
+		.type = htole16(type),
+		.flags = htole16(flags),
+		.session = htole32(session),
+		.arg = (int32_t)htole32((uint32_t)arg),
+	};
+	if (l->dead || link_room(l, sizeof(f) + len))
+		return -1;
 	memcpy(l->out + l->out_len, &f, sizeof(f));
 	if (len)
 		memcpy(l->out + l->out_len + sizeof(f), payload, len);
-	l->out_len = need;
+	l->out_len += sizeof(f) + len;
 	link_flush(l);
 	return l->dead ? -1 : 0;
 }
@@ -288,7 +338,7 @@ static void handle_hello(struct link *l, const uint8_t *p)
 	h.reserved = 0;
 	h.family = htole32((uint32_t)l->family);
 	h.max_frame = htole32(SBEXEC_BRIDGE_MAX_FRAME);
-	if (link_send(l, SBEXEC_FRAME_HELLO, 0, 0, 0, &h, sizeof(h)) == 0)
+	if (link_send_sync(l) == 0 && link_send(l, SBEXEC_FRAME_HELLO, 0, 0, 0, &h, sizeof(h)) == 0)
 		blog("link %s: hello, family %d", l->name, l->family);
 }
 
@@ -648,11 +698,43 @@ static void handle_frame(struct link *l, const struct sbexec_frame *f,
 	}
 }
 
+/*
+ * Step 0: drop input up to and including the sync tag. A conversation the
+ * bridge still had (the host went and came back unseen) ends there.
+ */
+static void link_hunt(struct link *l)
+{
+	static const char tag[] = SBEXEC_BRIDGE_SYNC_TAG;
+
+	while (l->in_off < l->in_len) {
+		uint8_t c = l->in[l->in_off++];
+
+		if (c == (uint8_t)tag[l->sync_got])
+			l->sync_got++;
+		else
+			l->sync_got = c == (uint8_t)tag[0];
+		if (l->sync_got == SBEXEC_BRIDGE_SYNC_TAG_LEN) {
+			if (l->hello || l->readers) {
+				blog("link %s: sync: a new conversation ends the old one",
+				     l->name);
+				link_restart(l);
+			}
+			l->hunting = false;
+			l->sync_got = 0;
+			return;
+		}
+	}
+}
+
 void link_process(struct link *l)
 {
 	size_t n;
 
 	while (!l->dead && l->in_off < l->in_len && !link_throttled(l)) {
+		if (l->hunting) {
+			link_hunt(l);
+			continue;
+		}
 		if (l->hdr_got < sizeof(l->hdr)) {
 			n = sizeof(l->hdr) - l->hdr_got;
 			if (n > l->in_len - l->in_off)

@@ -43,22 +43,24 @@ struct reader {
  * header into @hdr, then its payload into @payload. Frames to the host go
  * into @out and are written as the fd accepts them. A link marked @dead
  * (protocol error, EOF, write error) is closed (vsock) or reset (port) by
- * the main loop; @hup says the host side went away. A port then waits:
- * after a protocol error (@draining) it discards input until the host
- * disconnects, so that no byte the host sent for the old conversation is
- * taken for a frame of the next; then (!@connected) it checks every few
- * milliseconds whether the host is back, which starts a conversation with
- * HELLO again.
+ * the main loop; @hup says the host side went away. Every conversation
+ * starts with the sync preamble (@hunting: input is dropped up to its tag;
+ * protocol step 0). A port whose host went away (!@connected) checks every
+ * few milliseconds whether it is back; after a protocol error it keeps the
+ * bytes that followed the bad frame and looks for the next sync in them,
+ * so that nothing the host sent for the old conversation is taken for a
+ * frame of the next.
  */
 struct link {
 	enum link_kind kind;
 	char name[96];
 	int fd;
 	bool connected;
-	bool draining;
 	bool dead;
 	bool hup;
 	bool hello;		/* HELLO exchanged */
+	bool hunting;		/* looking for the sync tag (step 0) */
+	size_t sync_got;	/* bytes of the tag matched so far */
 
 	/* the link's own netlink socket (after HELLO) */
 	struct nl_sock *nl;
@@ -90,6 +92,7 @@ void link_free(struct link *l);
  * end), readers, buffers. The fd stays open (a port's host reconnects).
  */
 void link_reset(struct link *l);
+void link_restart(struct link *l);
 
 /* Mark @l dead, logging why: "link NAME: closed: REASON". */
 void link_kill(struct link *l, const char *fmt, ...)

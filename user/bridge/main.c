@@ -240,16 +240,6 @@ static void check_port(struct link *l)
 	blog("link %s: host connected", l->name);
 }
 
-/* A port after a protocol error: drop input until the host hangs up. */
-static void drain_port(struct link *l, short revents)
-{
-	if (revents & (POLLHUP | POLLERR | POLLNVAL) || port_discard(l)) {
-		l->draining = false;
-		l->connected = false;
-		blog("link %s: host disconnected", l->name);
-	}
-}
-
 /* Drop dead links: vsock ones are freed, ports reset and wait. */
 static void reap_links(struct bridge *b)
 {
@@ -265,11 +255,18 @@ static void reap_links(struct bridge *b)
 		/* Best effort: the ERROR frame before the end. */
 		link_flush(l);
 		if (l->kind == LINK_PORT) {
-			bool hup = l->hup;
-
-			link_reset(l);
-			l->connected = false;
-			l->draining = !hup;
+			/*
+			 * The host went away: wait for it (check_port). A
+			 * protocol error: end the conversation and look for
+			 * the next one's sync in what follows (protocol step
+			 * 0), keeping the bytes read after the bad frame.
+			 */
+			if (l->hup) {
+				link_reset(l);
+				l->connected = false;
+			} else {
+				link_restart(l);
+			}
 			i++;
 			continue;
 		}
@@ -315,8 +312,7 @@ static int run(struct bridge *b)
 		for (i = 0; i < b->nlinks; i++) {
 			struct link *l = b->links[i];
 
-			if (l->kind == LINK_PORT && !l->connected &&
-			    !l->draining)
+			if (l->kind == LINK_PORT && !l->connected)
 				check_port(l);
 			/* Frames read earlier, held while output drained. */
 			if (l->connected && !link_throttled(l) &&
@@ -351,11 +347,6 @@ static int run(struct bridge *b)
 			bool thr = link_throttled(l);
 			short ev = 0;
 
-			if (l->draining) {
-				pfd[n] = (struct pollfd){ .fd = l->fd, .events = POLLIN };
-				slots[n++] = (struct slot){ .link = l };
-				continue;
-			}
 			if (!l->connected) {
 				waiting_port = true;
 				continue;
@@ -406,10 +397,6 @@ static int run(struct bridge *b)
 			}
 			if (l->dead)
 				continue;
-			if (l->draining) {
-				drain_port(l, re);
-				continue;
-			}
 			if (slots[i].reader) {
 				/* Still on the list? DETACH may have closed it. */
 				for (r = l->readers; r && r != slots[i].reader; r = r->next)

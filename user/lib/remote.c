@@ -637,6 +637,57 @@ fail:
 	return err;
 }
 
+/* Wait up to @ms for input on @fd: 0, -ETIMEDOUT or -errno. */
+static int sbx_wait_input(int fd, int ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	int n;
+
+	do {
+		n = poll(&pfd, 1, ms);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	return n ? 0 : -ETIMEDOUT;
+}
+
+/* Protocol step 0: the host's sync preamble. */
+static int sbx_sync(struct sbx_link *l)
+{
+	unsigned char pre[SBEXEC_BRIDGE_SYNC_HOST_LEN];
+	size_t fill = sizeof(pre) - SBEXEC_BRIDGE_SYNC_TAG_LEN;
+
+	memset(pre, SBEXEC_BRIDGE_SYNC_FILL, fill);
+	memcpy(pre + fill, SBEXEC_BRIDGE_SYNC_TAG, SBEXEC_BRIDGE_SYNC_TAG_LEN);
+	return sbx_write_full(l->fd, pre, sizeof(pre));
+}
+
+/* Drop input up to and including the bridge's sync tag. */
+static int sbx_hunt(struct sbx_link *l)
+{
+	static const char tag[] = SBEXEC_BRIDGE_SYNC_TAG;
+	unsigned char c;
+	size_t got = 0, skipped = 0;
+	int err;
+
+	while (got < SBEXEC_BRIDGE_SYNC_TAG_LEN) {
+		/* Old output is at most a frame: more is not a bridge. */
+		if (++skipped > SBEXEC_BRIDGE_MAX_FRAME + 4096)
+			return -EPROTO;
+		err = sbx_wait_input(l->fd, SBX_HELLO_MS);
+		if (err)
+			return err;
+		err = sbx_read_full(l->fd, &c, 1);
+		if (err)
+			return err;
+		if (c == (unsigned char)tag[got])
+			got++;
+		else
+			got = c == (unsigned char)tag[0];
+	}
+	return 0;
+}
+
 /* HELLO both ways; the link's family and frame limit from the answer. */
 static int sbx_hello(struct sbx_link *l)
 {
@@ -645,20 +696,19 @@ static int sbx_hello(struct sbx_link *l)
 		.version = htole16(SBEXEC_BRIDGE_VERSION),
 		.max_frame = htole32(SBEXEC_BRIDGE_MAX_FRAME),
 	};
-	struct pollfd pfd = { .fd = l->fd, .events = POLLIN };
 	struct sbx_frame_buf *b;
-	int err, n;
+	int err;
 
-	err = sbx_send_frame(l, SBEXEC_FRAME_HELLO, 0, 0, &hello, sizeof(hello));
+	err = sbx_sync(l);
+	if (!err)
+		err = sbx_send_frame(l, SBEXEC_FRAME_HELLO, 0, 0, &hello,
+				     sizeof(hello));
+	if (!err)
+		err = sbx_hunt(l);
+	if (!err)
+		err = sbx_wait_input(l->fd, SBX_HELLO_MS);
 	if (err)
 		return err;
-	do {
-		n = poll(&pfd, 1, SBX_HELLO_MS);
-	} while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
-	if (n == 0)
-		return -ETIMEDOUT;
 	b = sbx_recv_frame(l->fd, sizeof(hello), &err);
 	if (!b)
 		return err == -ECONNRESET ? -ECONNRESET : -EPROTO;

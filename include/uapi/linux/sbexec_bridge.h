@@ -21,6 +21,22 @@
  *
  * Conversation:
  *
+ *  0. Sync. A virtio-serial port is one byte stream across host
+ *     connections: the guest may not see a host go and another come, and
+ *     bytes of the old conversation (a frame cut in half) may still be
+ *     there. So every conversation starts with a sync preamble: the host
+ *     sends SBEXEC_BRIDGE_SYNC_HOST_LEN bytes, 0xff fill ending in the
+ *     8-byte tag SBEXEC_BRIDGE_SYNC_TAG; the bridge discards input until
+ *     that tag (a frame header read out of the fill has an impossible
+ *     length, which ends an old conversation the bridge still had: its
+ *     kill-on-close sessions end, and it looks for the tag), then expects
+ *     HELLO, and sends SBEXEC_BRIDGE_SYNC_GUEST_LEN bytes of the same
+ *     form before its HELLO answer, since output of the old conversation
+ *     may precede it; the host discards input until the tag. The bridge
+ *     looks for the tag again after every protocol error on a port. A
+ *     conversation whose last frame was cut with more than about 240
+ *     bytes of it missing can swallow a preamble: the host's HELLO then
+ *     gets no answer, and it connects again.
  *  1. The host sends HELLO (struct sbexec_bridge_hello, @version
  *     SBEXEC_BRIDGE_VERSION, @max_frame informational); the bridge answers
  *     HELLO with its own version, the family id the host puts in
@@ -66,6 +82,13 @@
 
 #define SBEXEC_BRIDGE_MAGIC		0x42584253	/* "SBXB" read as LE */
 #define SBEXEC_BRIDGE_VERSION		1
+
+/* The sync preamble (step 0): 0xff fill, then this tag. */
+#define SBEXEC_BRIDGE_SYNC_TAG		"SBXSYNC\n"
+#define SBEXEC_BRIDGE_SYNC_TAG_LEN	8
+#define SBEXEC_BRIDGE_SYNC_FILL		0xff
+#define SBEXEC_BRIDGE_SYNC_HOST_LEN	256
+#define SBEXEC_BRIDGE_SYNC_GUEST_LEN	32
 
 /* The virtio-serial port name and the AF_VSOCK port the bridge uses. */
 #define SBEXEC_BRIDGE_PORT_NAME		"org.sbexec.0"
