@@ -413,8 +413,14 @@ static int run(struct bridge *b)
 				waiting_port = true;
 				continue;
 			}
-			/* No frame while its request is in the module. */
-			if (!thr && !l->req && l->in_off == l->in_len)
+			/*
+			 * No frame while its request is in the module; but a
+			 * host that closes meanwhile (a vsock peer's close is
+			 * POLLRDHUP, not POLLHUP) ends the link and the request.
+			 */
+			if (l->req)
+				ev |= POLLRDHUP;
+			else if (!thr && l->in_off == l->in_len)
 				ev |= POLLIN;
 			if (l->out_off < l->out_len)
 				ev |= POLLOUT;
@@ -480,7 +486,7 @@ static int run(struct bridge *b)
 				link_flush(l);
 			if (re & POLLIN)
 				link_input(l);
-			else if (re & (POLLHUP | POLLERR | POLLNVAL)) {
+			else if (re & (POLLHUP | POLLRDHUP | POLLERR | POLLNVAL)) {
 				l->hup = true;
 				link_kill(l, l->kind == LINK_PORT ?
 					  "host disconnected" : "hang-up");
