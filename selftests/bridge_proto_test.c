@@ -13,7 +13,8 @@
  * REQUEST before HELLO, another family, bad credit) while a second link
  * keeps working; a keep-running session that outlives a bridge restart;
  * a request the module keeps waiting that holds up neither the other
- * links nor the exit; a clean exit on SIGTERM.
+ * links nor the exit, and is stopped when its link closes; a clean exit
+ * on SIGTERM.
  */
 #include <endian.h>
 #include <errno.h>
@@ -920,6 +921,58 @@ TEST_F(bridge, slow_host_bounds_the_bridge)
 }
 
 /*
+ * Send 4 KiB STDIN requests for @id on @fd until one gets no answer within
+ * 2 s (the module blocks STDIN while the session's 64 KiB stdin buffer is
+ * full, it does not answer EAGAIN); the index of that one, or -1.
+ */
+static int fill_stdin(int fd, int family, uint32_t id)
+{
+	static uint8_t chunk[4096];
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	struct nlmsghdr *nh;
+	struct nl_msg *msg;
+	struct answer a;
+	struct frame f;
+	uint32_t seq;
+	int i, rc;
+
+	for (i = 0; i < 64; i++) {
+		msg = msg_new(family, SBEXEC_CMD_STDIN, &seq);
+		if (!msg)
+			return -1;
+		if (nla_put_u32(msg, SBEXEC_A_SESSION_ID, id) < 0 ||
+		    nla_put(msg, SBEXEC_A_STDIN_DATA, sizeof(chunk), chunk) < 0) {
+			nlmsg_free(msg);
+			return -1;
+		}
+		nh = nlmsg_hdr(msg);
+		rc = send_frame(fd, SBEXEC_FRAME_REQUEST, 0, 0, 0, nh,
+				nh->nlmsg_len);
+		nlmsg_free(msg);
+		if (rc)
+			return -1;
+		if (poll(&pfd, 1, 2000) == 0)
+			return i;
+		memset(&a, 0, sizeof(a));
+		do {
+			if (recv_frame(fd, &f))
+				return -1;
+			rc = f.h.type == SBEXEC_FRAME_REPLY ? 0 : -1;
+			if (!rc)
+				parse_reply(f.p, f.h.len, seq, &a);
+			free(f.p);
+			if (rc)
+				return -1;
+		} while (!(f.h.flags & SBEXEC_FRAME_F_LAST));
+		if (!a.acked || a.error) {
+			fprintf(stderr, "# STDIN %d: ack %d\n", i, a.error);
+			return -1;
+		}
+	}
+	return -1;
+}
+
+/*
  * A request the module keeps waiting (STDIN to a session that never reads
  * its stdin, once the session's stdin buffer and pipe are full: the module
  * blocks the STDIN, it does not answer EAGAIN) holds up only its own link:
@@ -928,45 +981,17 @@ TEST_F(bridge, slow_host_bounds_the_bridge)
  */
 TEST_F(bridge, slow_request_stalls_only_its_link)
 {
-	static uint8_t chunk[4096];
 	struct pollfd pfd = { .fd = self->fd, .events = POLLIN };
-	struct nlmsghdr *nh;
-	struct nl_msg *msg;
 	struct output o;
-	struct answer a;
-	struct frame f;
-	uint32_t id, id2, seq;
-	int i, fd2, st, blocked = -1;
+	uint32_t id, id2;
+	int fd2, st, blocked;
 	int64_t t0, took;
 	pid_t pid;
 
 	id = exec_sh(self->fd, self->family, "exec sleep 1000", 0);
 	ASSERT_NE(0U, id);
-	for (i = 0; i < 64; i++) {
-		msg = msg_new(self->family, SBEXEC_CMD_STDIN, &seq);
-		ASSERT_TRUE(msg != NULL);
-		ASSERT_LE(0, nla_put_u32(msg, SBEXEC_A_SESSION_ID, id));
-		ASSERT_LE(0, nla_put(msg, SBEXEC_A_STDIN_DATA, sizeof(chunk),
-				     chunk));
-		nh = nlmsg_hdr(msg);
-		ASSERT_EQ(0, send_frame(self->fd, SBEXEC_FRAME_REQUEST, 0, 0, 0,
-					nh, nh->nlmsg_len));
-		nlmsg_free(msg);
-		if (poll(&pfd, 1, 2000) == 0) {
-			blocked = i;
-			break;
-		}
-		memset(&a, 0, sizeof(a));
-		do {
-			ASSERT_EQ(0, recv_frame(self->fd, &f));
-			ASSERT_EQ(SBEXEC_FRAME_REPLY, f.h.type);
-			parse_reply(f.p, f.h.len, seq, &a);
-			free(f.p);
-		} while (!(f.h.flags & SBEXEC_FRAME_F_LAST));
-		ASSERT_TRUE(a.acked);
-		ASSERT_EQ(0, a.error);
-	}
-	ASSERT_LE(0, blocked) TH_LOG("none of 64 STDIN requests of 4 KiB blocked");
+	blocked = fill_stdin(self->fd, self->family, id);
+	ASSERT_LE(0, blocked) TH_LOG("no STDIN request of 4 KiB blocked");
 	TH_LOG("STDIN request %d (%d KiB queued before it) waits in the module",
 	       blocked, blocked * 4);
 
@@ -1013,6 +1038,43 @@ TEST_F(bridge, slow_request_stalls_only_its_link)
 	EXPECT_TRUE(link_closed(self->fd));
 	if (!_metadata->passed)
 		dump_log(self->b.log);
+}
+
+/*
+ * A link that closes while its request waits in the module: the bridge
+ * interrupts the request, closes the link's netlink socket and so ends
+ * the link's kill-on-close sessions, and goes on serving.
+ */
+TEST_F(bridge, closed_link_stops_its_waiting_request)
+{
+	char msg[128];
+	struct output o;
+	uint32_t id;
+	int fd, i, rc = 0;
+
+	fd = vconnect(self->b.port);
+	ASSERT_LE(0, fd);
+	ASSERT_LT(0, hello(fd));
+	id = exec_sh(fd, self->family, "exec sleep 1000", 0);
+	ASSERT_NE(0U, id);
+	ASSERT_LE(0, fill_stdin(fd, self->family, id));
+	close(fd);
+	for (i = 0; i < 100; i++) {
+		rc = attach(self->fd, id, SBEXEC_BRIDGE_MIN_CREDIT, msg,
+			    sizeof(msg));
+		if (rc == -ENOENT)
+			break;
+		if (rc == 0) {
+			/* Still there, but killed: its records end. */
+			ASSERT_EQ(0, collect(self->fd, id, &o));
+			EXPECT_TRUE(o.exited);
+			EXPECT_EQ(0U, o.exit.exited);
+			break;
+		}
+		usleep(50000);
+	}
+	EXPECT_TRUE(rc == -ENOENT || rc == 0) TH_LOG("ATTACH: %d %s", rc, msg);
+	EXPECT_EQ(-ENOENT, get_missing(self->fd, self->family));
 }
 
 /* Without --any-cid only the host (CID 2) may connect. */
