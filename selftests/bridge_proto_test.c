@@ -12,7 +12,9 @@
  * violations that end only their own link (oversized frame, unknown type,
  * REQUEST before HELLO, another family, bad credit) while a second link
  * keeps working; a keep-running session that outlives a bridge restart;
- * a clean exit on SIGTERM.
+ * a request the module keeps waiting that holds up neither the other
+ * links nor the exit, and is stopped when its link closes; a clean exit
+ * on SIGTERM.
  */
 #include <endian.h>
 #include <errno.h>
@@ -951,6 +953,163 @@ TEST_F(bridge, slow_host_bounds_the_bridge)
 		free(f.p);
 	}
 	EXPECT_EQ(24000000U, bytes);
+}
+
+/*
+ * Send 4 KiB STDIN requests for @id on @fd until one gets no answer within
+ * 2 s (the module blocks STDIN while the session's 64 KiB stdin buffer is
+ * full, it does not answer EAGAIN); the index of that one, or -1.
+ */
+static int fill_stdin(int fd, int family, uint32_t id)
+{
+	static uint8_t chunk[4096];
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	struct nlmsghdr *nh;
+	struct nl_msg *msg;
+	struct answer a;
+	struct frame f;
+	uint32_t seq;
+	int i, rc;
+
+	for (i = 0; i < 64; i++) {
+		msg = msg_new(family, SBEXEC_CMD_STDIN, &seq);
+		if (!msg)
+			return -1;
+		if (nla_put_u32(msg, SBEXEC_A_SESSION_ID, id) < 0 ||
+		    nla_put(msg, SBEXEC_A_STDIN_DATA, sizeof(chunk), chunk) < 0) {
+			nlmsg_free(msg);
+			return -1;
+		}
+		nh = nlmsg_hdr(msg);
+		rc = send_frame(fd, SBEXEC_FRAME_REQUEST, 0, 0, 0, nh,
+				nh->nlmsg_len);
+		nlmsg_free(msg);
+		if (rc)
+			return -1;
+		if (poll(&pfd, 1, 2000) == 0)
+			return i;
+		memset(&a, 0, sizeof(a));
+		do {
+			if (recv_frame(fd, &f))
+				return -1;
+			rc = f.h.type == SBEXEC_FRAME_REPLY ? 0 : -1;
+			if (!rc)
+				parse_reply(f.p, f.h.len, seq, &a);
+			free(f.p);
+			if (rc)
+				return -1;
+		} while (!(f.h.flags & SBEXEC_FRAME_F_LAST));
+		if (!a.acked || a.error) {
+			fprintf(stderr, "# STDIN %d: ack %d\n", i, a.error);
+			return -1;
+		}
+	}
+	return -1;
+}
+
+/*
+ * A request the module keeps waiting (STDIN to a session that never reads
+ * its stdin, once the session's stdin buffer and pipe are full: the module
+ * blocks the STDIN, it does not answer EAGAIN) holds up only its own link:
+ * another link does EXEC, ATTACH and reads the output meanwhile, and
+ * SIGTERM still ends the bridge at once, with status 0.
+ */
+TEST_F(bridge, slow_request_stalls_only_its_link)
+{
+	struct pollfd pfd = { .fd = self->fd, .events = POLLIN };
+	struct output o;
+	uint32_t id, id2;
+	int fd2, st, blocked;
+	int64_t t0, took;
+	pid_t pid;
+
+	id = exec_sh(self->fd, self->family, "exec sleep 1000", 0);
+	ASSERT_NE(0U, id);
+	blocked = fill_stdin(self->fd, self->family, id);
+	ASSERT_LE(0, blocked) TH_LOG("no STDIN request of 4 KiB blocked");
+	TH_LOG("STDIN request %d (%d KiB queued before it) waits in the module",
+	       blocked, blocked * 4);
+
+	/* Another link is served while that request waits. */
+	t0 = mono_ms();
+	fd2 = vconnect(self->b.port);
+	ASSERT_LE(0, fd2);
+	ASSERT_LT(0, hello(fd2));
+	id2 = exec_sh(fd2, self->family, "echo other", 0);
+	ASSERT_NE(0U, id2);
+	ASSERT_EQ(0, attach(fd2, id2, SBEXEC_BRIDGE_MIN_CREDIT, NULL, 0));
+	ASSERT_EQ(0, collect(fd2, id2, &o));
+	took = mono_ms() - t0;
+	close(fd2);
+	TH_LOG("the other link's EXEC + ATTACH + output took %lld ms",
+	       (long long)took);
+	EXPECT_GT(10000, took);
+	EXPECT_TRUE(o.exited);
+	ASSERT_EQ(6U, o.nout);
+	EXPECT_EQ(0, memcmp(o.out, "other\n", 6));
+	/* The first link's request still waits: no answer yet. */
+	EXPECT_EQ(0, poll(&pfd, 1, 0));
+
+	/* SIGTERM ends the bridge even so, at once and cleanly. */
+	pid = self->b.pid;
+	t0 = mono_ms();
+	ASSERT_EQ(0, kill(pid, SIGTERM));
+	while (waitpid(pid, &st, WNOHANG) == 0) {
+		if (mono_ms() - t0 > 5000) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &st, 0);
+			self->b.pid = -1;
+			dump_log(self->b.log);
+			ASSERT_TRUE(false) TH_LOG("no exit 5 s after SIGTERM");
+		}
+		usleep(20000);
+	}
+	self->b.pid = -1;
+	TH_LOG("the bridge exited %lld ms after SIGTERM",
+	       (long long)(mono_ms() - t0));
+	ASSERT_TRUE(WIFEXITED(st));
+	EXPECT_EQ(0, WEXITSTATUS(st));
+	/* The link and its kill-on-close session went with it. */
+	EXPECT_TRUE(link_closed(self->fd));
+	if (!_metadata->passed)
+		dump_log(self->b.log);
+}
+
+/*
+ * A link that closes while its request waits in the module: the bridge
+ * interrupts the request, closes the link's netlink socket and so ends
+ * the link's kill-on-close sessions, and goes on serving.
+ */
+TEST_F(bridge, closed_link_stops_its_waiting_request)
+{
+	char msg[128];
+	struct output o;
+	uint32_t id;
+	int fd, i, rc = 0;
+
+	fd = vconnect(self->b.port);
+	ASSERT_LE(0, fd);
+	ASSERT_LT(0, hello(fd));
+	id = exec_sh(fd, self->family, "exec sleep 1000", 0);
+	ASSERT_NE(0U, id);
+	ASSERT_LE(0, fill_stdin(fd, self->family, id));
+	close(fd);
+	for (i = 0; i < 100; i++) {
+		rc = attach(self->fd, id, SBEXEC_BRIDGE_MIN_CREDIT, msg,
+			    sizeof(msg));
+		if (rc == -ENOENT)
+			break;
+		if (rc == 0) {
+			/* Still there, but killed: its records end. */
+			ASSERT_EQ(0, collect(self->fd, id, &o));
+			EXPECT_TRUE(o.exited);
+			EXPECT_EQ(0U, o.exit.exited);
+			break;
+		}
+		usleep(50000);
+	}
+	EXPECT_TRUE(rc == -ENOENT || rc == 0) TH_LOG("ATTACH: %d %s", rc, msg);
+	EXPECT_EQ(-ENOENT, get_missing(self->fd, self->family));
 }
 
 /* Without --any-cid only the host (CID 2) may connect. */

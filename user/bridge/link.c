@@ -10,11 +10,28 @@
  * flags and the fields a type must leave zero, the payload size of each
  * type, the netlink header of a REQUEST. A violation gets an ERROR frame
  * (best effort) and ends the link; nothing else is touched.
+ *
+ * A REQUEST may block in the module for long (STDIN while the session's
+ * stdin buffer is full, EXEC while the helper starts the child), so it is
+ * performed by a worker thread of its own: send() and recv() to the ack on
+ * the link's netlink socket, the REPLY frames collected in the request.
+ * The main thread hands the request over and handles no further frame of
+ * that link until the worker has finished (the protocol allows one
+ * request outstanding); then it queues the REPLY frames. The worker
+ * touches nothing but its struct request and the netlink socket, which the
+ * main thread leaves alone meanwhile. A link that goes away with a request
+ * in flight leaves it as an orphan: flagged to stop and sent
+ * LINK_STOP_SIGNAL, which interrupts a wait in the kernel (the doit then
+ * ends without an ack, or the recv() with EINTR); its netlink socket, and
+ * with it the link's kill-on-close sessions, is closed when it is joined.
  */
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +62,48 @@
  * bug: a request without an answer for this long ends the link.
  */
 #define LINK_NL_TIMEOUT_S	120
+/* A worker needs little stack: its buffers are on the heap. */
+#define LINK_WORKER_STACK	(256 * 1024)
+
+struct request {
+	pthread_t thread;
+	struct nl_sock *nl;	/* the link's; owned once orphaned */
+	int fd;			/* of @nl */
+	uint8_t *msg;
+	size_t len;
+	uint32_t seq;
+	/* REPLY frames, encoded, for the link's output */
+	uint8_t *out;
+	size_t out_len, out_cap;
+	char err[256];		/* set: the link fails with this message */
+	atomic_bool stop;
+	atomic_bool done;
+	struct request *next;	/* on the orphan list */
+};
+
+static int wake_fd = -1;
+static struct request *orphans;
+
+static void request_free(struct request *q)
+{
+	free(q->msg);
+	free(q->out);
+	free(q);
+}
+
+/* Give @l's request up: it stops and is joined by link_orphans(). */
+static void request_orphan(struct link *l)
+{
+	struct request *q = l->req;
+
+	l->req = NULL;
+	q->nl = l->nl;
+	l->nl = NULL;
+	atomic_store(&q->stop, true);
+	pthread_kill(q->thread, LINK_STOP_SIGNAL);
+	q->next = orphans;
+	orphans = q;
+}
 
 struct link *link_new(enum link_kind kind, int fd, const char *name)
 {
@@ -90,6 +149,8 @@ static struct reader *reader_find(struct link *l, uint32_t session)
  */
 void link_restart(struct link *l)
 {
+	if (l->req)
+		request_orphan(l);
 	while (l->readers)
 		reader_close(l, l->readers);
 	if (l->nl) {
@@ -115,6 +176,8 @@ void link_reset(struct link *l)
 {
 	l->hunting = true;
 	l->sync_got = 0;
+	if (l->req)
+		request_orphan(l);
 	while (l->readers)
 		reader_close(l, l->readers);
 	if (l->nl) {
@@ -185,8 +248,9 @@ void link_flush(struct link *l)
 		l->out_off = l->out_len = 0;
 }
 
-/* Make room for @len more bytes of output; -1 (link killed) without. */
-static int link_room(struct link *l, size_t len)
+/* Append @a and @b to the output; 0, or -1 after link_kill(). */
+static int link_queue(struct link *l, const void *a, size_t alen,
+		      const void *b, size_t blen)
 {
 	size_t need;
 
@@ -195,7 +259,7 @@ static int link_room(struct link *l, size_t len)
 		l->out_len -= l->out_off;
 		l->out_off = 0;
 	}
-	need = l->out_len + len;
+	need = l->out_len + alen + blen;
 	if (need > l->out_cap) {
 		size_t cap = l->out_cap ? l->out_cap : 4096;
 		uint8_t *p;
@@ -210,20 +274,25 @@ static int link_room(struct link *l, size_t len)
 		l->out = p;
 		l->out_cap = cap;
 	}
+	if (alen)
+		memcpy(l->out + l->out_len, a, alen);
+	if (blen)
+		memcpy(l->out + l->out_len + alen, b, blen);
+	l->out_len = need;
 	return 0;
 }
 
 /* Queue the bridge's sync preamble (step 0 of the protocol). */
 static int link_send_sync(struct link *l)
 {
-	size_t fill = SBEXEC_BRIDGE_SYNC_GUEST_LEN - SBEXEC_BRIDGE_SYNC_TAG_LEN;
+	uint8_t pre[SBEXEC_BRIDGE_SYNC_GUEST_LEN];
+	size_t fill = sizeof(pre) - SBEXEC_BRIDGE_SYNC_TAG_LEN;
 
-	if (l->dead || link_room(l, SBEXEC_BRIDGE_SYNC_GUEST_LEN))
+	if (l->dead)
 		return -1;
-	memset(l->out + l->out_len, SBEXEC_BRIDGE_SYNC_FILL, fill);
-	memcpy(l->out + l->out_len + fill, SBEXEC_BRIDGE_SYNC_TAG,
-	       SBEXEC_BRIDGE_SYNC_TAG_LEN);
-	l->out_len += SBEXEC_BRIDGE_SYNC_GUEST_LEN;
+	memset(pre, SBEXEC_BRIDGE_SYNC_FILL, fill);
+	memcpy(pre + fill, SBEXEC_BRIDGE_SYNC_TAG, SBEXEC_BRIDGE_SYNC_TAG_LEN);
+	return link_queue(l, pre, sizeof(pre), NULL, 0);
 	return 0;
 }
 
@@ -239,12 +308,11 @@ static int link_send(struct link *l, uint16_t type, uint16_t flags,
 		.session = htole32(session),
 		.arg = (int32_t)htole32((uint32_t)arg),
 	};
-	if (l->dead || link_room(l, sizeof(f) + len))
+
+	if (l->dead)
 		return -1;
-	memcpy(l->out + l->out_len, &f, sizeof(f));
-	if (len)
-		memcpy(l->out + l->out_len + sizeof(f), payload, len);
-	l->out_len += sizeof(f) + len;
+	if (link_queue(l, &f, sizeof(f), payload, len))
+		return -1;
 	link_flush(l);
 	return l->dead ? -1 : 0;
 }
@@ -359,15 +427,191 @@ static bool reply_is_last(const void *buf, size_t len, uint32_t seq)
 	return false;
 }
 
+/* Append a REPLY frame to the request's answer; 0 or -1 (out of memory). */
+static int request_reply(struct request *q, bool last, const void *buf,
+			 size_t len)
+{
+	struct sbexec_frame f = {
+		.len = htole32((uint32_t)len),
+		.type = htole16(SBEXEC_FRAME_REPLY),
+		.flags = htole16(last ? SBEXEC_FRAME_F_LAST : 0),
+	};
+	size_t need = q->out_len + sizeof(f) + len;
+
+	if (need > q->out_cap) {
+		size_t cap = q->out_cap ? q->out_cap : 4096;
+		uint8_t *p;
+
+		while (cap < need)
+			cap *= 2;
+		p = realloc(q->out, cap);
+		if (!p)
+			return -1;
+		q->out = p;
+		q->out_cap = cap;
+	}
+	memcpy(q->out + q->out_len, &f, sizeof(f));
+	memcpy(q->out + q->out_len + sizeof(f), buf, len);
+	q->out_len = need;
+	return 0;
+}
+
+/*
+ * The worker's part: send the request, collect the answer to its ack (or
+ * NLMSG_DONE). An EINTR is LINK_STOP_SIGNAL when @stop is set (the
+ * request is dropped: the module may have ended it without an ack), else
+ * a stray signal, and the call is repeated.
+ */
+static void request_run(struct request *q)
+{
+	uint8_t *buf = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	bool last;
+
+	for (;;) {
+		if (atomic_load(&q->stop))
+			return;
+		n = send(q->fd, q->msg, q->len, 0);
+		if (n >= 0 || errno != EINTR)
+			break;
+	}
+	if (n < 0) {
+		snprintf(q->err, sizeof(q->err), "netlink send: %s",
+			 strerror(errno));
+		return;
+	}
+	for (;;) {
+		if (atomic_load(&q->stop))
+			break;
+		n = recv(q->fd, NULL, 0, MSG_PEEK | MSG_TRUNC);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			snprintf(q->err, sizeof(q->err), "netlink recv: %s",
+				 errno == EAGAIN ? "no answer from the module" :
+				 strerror(errno));
+			break;
+		}
+		if ((size_t)n > SBEXEC_BRIDGE_MAX_FRAME) {
+			snprintf(q->err, sizeof(q->err),
+				 "netlink datagram of %zd bytes exceeds the frame limit",
+				 n);
+			break;
+		}
+		if ((size_t)n > cap) {
+			uint8_t *nb = realloc(buf, n ? n : 1);
+
+			if (!nb) {
+				snprintf(q->err, sizeof(q->err), "out of memory");
+				break;
+			}
+			buf = nb;
+			cap = n;
+		}
+		n = recv(q->fd, buf, cap, 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			snprintf(q->err, sizeof(q->err), "netlink recv: %s",
+				 strerror(errno));
+			break;
+		}
+		last = reply_is_last(buf, n, q->seq);
+		if (request_reply(q, last, buf, n)) {
+			snprintf(q->err, sizeof(q->err), "out of memory");
+			break;
+		}
+		if (last)
+			break;
+	}
+	free(buf);
+}
+
+static void request_wake(void)
+{
+	ssize_t n;
+
+	/* A full pipe is readable already. */
+	do
+		n = write(wake_fd, "", 1);
+	while (n < 0 && errno == EINTR);
+}
+
+static void *request_worker(void *arg)
+{
+	struct request *q = arg;
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, LINK_STOP_SIGNAL);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	request_run(q);
+	atomic_store(&q->done, true);
+	request_wake();
+	return NULL;
+}
+
+static void stop_handler(int sig)
+{
+	(void)sig;	/* only interrupts the worker's system call */
+}
+
+int link_workers_init(int fd)
+{
+	struct sigaction sa = { .sa_handler = stop_handler };
+
+	wake_fd = fd;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0;	/* no SA_RESTART: blocking calls return EINTR */
+	return sigaction(LINK_STOP_SIGNAL, &sa, NULL);
+}
+
+void link_complete(struct link *l)
+{
+	struct request *q = l->req;
+
+	if (!q || !atomic_load(&q->done))
+		return;
+	pthread_join(q->thread, NULL);
+	l->req = NULL;
+	if (!link_queue(l, q->out, q->out_len, NULL, 0)) {
+		if (q->err[0])
+			link_fail(l, "%s", q->err);
+		else
+			link_flush(l);
+	}
+	request_free(q);
+}
+
+int link_orphans(void)
+{
+	struct request **pp = &orphans, *q;
+	int left = 0;
+
+	while ((q = *pp)) {
+		if (atomic_load(&q->done)) {
+			pthread_join(q->thread, NULL);
+			*pp = q->next;
+			if (q->nl)
+				nl_socket_free(q->nl);
+			request_free(q);
+			continue;
+		}
+		/* It may have missed the signal on its way into the kernel. */
+		pthread_kill(q->thread, LINK_STOP_SIGNAL);
+		left++;
+		pp = &q->next;
+	}
+	return left;
+}
+
 static void handle_request(struct link *l, uint8_t *p, size_t len)
 {
 	struct nlmsghdr *nh = (struct nlmsghdr *)p;
-	int fd = nl_socket_get_fd(l->nl);
-	uint8_t *buf = NULL;
-	size_t cap = 0;
-	uint32_t seq;
-	ssize_t n;
-	bool last;
+	struct request *q;
+	pthread_attr_t attr;
+	int err;
 
 	if (len < NLMSG_HDRLEN + GENL_HDRLEN) {
 		link_fail(l, "REQUEST of %zu bytes is shorter than the netlink and genetlink headers",
@@ -395,53 +639,31 @@ static void handle_request(struct link *l, uint8_t *p, size_t len)
 	if (!(nh->nlmsg_flags & NLM_F_DUMP))
 		nh->nlmsg_flags |= NLM_F_ACK;
 	nh->nlmsg_pid = 0;
-	seq = nh->nlmsg_seq;
 
-	for (;;) {
-		n = send(fd, p, len, 0);
-		if (n >= 0 || errno != EINTR)
-			break;
-	}
-	if (n < 0) {
-		link_fail(l, "netlink send: %s", strerror(errno));
+	q = calloc(1, sizeof(*q));
+	if (!q) {
+		link_fail(l, "out of memory");
 		return;
 	}
-	for (;;) {
-		n = recv(fd, NULL, 0, MSG_PEEK | MSG_TRUNC);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			link_fail(l, "netlink recv: %s", errno == EAGAIN ?
-				  "no answer from the module" : strerror(errno));
-			break;
-		}
-		if ((size_t)n > SBEXEC_BRIDGE_MAX_FRAME) {
-			link_fail(l, "netlink datagram of %zd bytes exceeds the frame limit", n);
-			break;
-		}
-		if ((size_t)n > cap) {
-			uint8_t *nb = realloc(buf, n ? n : 1);
-
-			if (!nb) {
-				link_fail(l, "out of memory");
-				break;
-			}
-			buf = nb;
-			cap = n;
-		}
-		n = recv(fd, buf, cap, 0);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			link_fail(l, "netlink recv: %s", strerror(errno));
-			break;
-		}
-		last = reply_is_last(buf, n, seq);
-		if (link_send(l, SBEXEC_FRAME_REPLY, last ? SBEXEC_FRAME_F_LAST : 0,
-			      0, 0, buf, n) || last)
-			break;
+	q->fd = nl_socket_get_fd(l->nl);
+	q->msg = p;		/* the frame's payload: taken over */
+	q->len = len;
+	q->seq = nh->nlmsg_seq;
+	atomic_init(&q->stop, false);
+	atomic_init(&q->done, false);
+	err = pthread_attr_init(&attr);
+	if (!err) {
+		pthread_attr_setstacksize(&attr, LINK_WORKER_STACK);
+		err = pthread_create(&q->thread, &attr, request_worker, q);
+		pthread_attr_destroy(&attr);
 	}
-	free(buf);
+	if (err) {
+		free(q);
+		link_fail(l, "cannot start a request thread: %s", strerror(err));
+		return;
+	}
+	l->payload = NULL;
+	l->req = q;
 }
 
 /* ---- ATTACH, CREDIT, DETACH ---- */
@@ -730,7 +952,8 @@ void link_process(struct link *l)
 {
 	size_t n;
 
-	while (!l->dead && l->in_off < l->in_len && !link_throttled(l)) {
+	while (!l->dead && !l->req && l->in_off < l->in_len &&
+	       !link_throttled(l)) {
 		if (l->hunting) {
 			link_hunt(l);
 			continue;

@@ -6,6 +6,7 @@
 #ifndef SBEXEC_BRIDGE_LINK_H
 #define SBEXEC_BRIDGE_LINK_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -38,6 +39,9 @@ struct reader {
 	bool stalled;
 };
 
+/* A REQUEST in flight on its own thread (link.c). */
+struct request;
+
 /*
  * The link. Frames are parsed from @in (bytes read, not yet consumed): a
  * header into @hdr, then its payload into @payload. Frames to the host go
@@ -65,6 +69,11 @@ struct link {
 	/* the link's own netlink socket (after HELLO) */
 	struct nl_sock *nl;
 	int family;
+	/*
+	 * The REQUEST being performed on @nl by a worker thread; while it is
+	 * set no further frame of the link is handled (its readers are).
+	 */
+	struct request *req;
 
 	/* input */
 	uint8_t in[LINK_IN_BUF];
@@ -112,5 +121,25 @@ bool link_throttled(const struct link *l);
 
 /* A reader's fd is readable: send its records within its credit. */
 void link_pump(struct link *l, struct reader *r);
+
+/*
+ * Requests run on worker threads (one per request in flight, at most one
+ * per link) that write a byte to @wake_fd (non-blocking) when they finish.
+ * Installs the handler of LINK_STOP_SIGNAL, which the caller blocks in
+ * the main thread (before it starts any worker). 0 or -1.
+ */
+#define LINK_STOP_SIGNAL	SIGUSR1
+int link_workers_init(int wake_fd);
+
+/* Deliver the answer of @l's request if its worker has finished. */
+void link_complete(struct link *l);
+
+/*
+ * Requests of links that went away (reset or freed while their worker was
+ * in the kernel) are stopped with LINK_STOP_SIGNAL; this joins those that
+ * ended (closing their netlink sockets) and signals the rest again.
+ * Returns how many are left.
+ */
+int link_orphans(void);
 
 #endif /* SBEXEC_BRIDGE_LINK_H */

@@ -4,8 +4,11 @@
  * AF_VSOCK connections) and the sbexec module, per
  * include/uapi/linux/sbexec_bridge.h.
  *
- * One thread, one poll() loop. Each link has its own generic netlink
- * socket and its own session readers (link.c); the bridge keeps no session
+ * One poll() loop; each link has its own generic netlink socket and its
+ * own session readers (link.c). A REQUEST runs on a worker thread of its
+ * own (the module may keep it waiting), so a slow request holds up only
+ * the frames of its link; the worker wakes the loop through a pipe when
+ * the answer is ready. The bridge keeps no session
  * state the module does not keep, so it can be restarted at any time and
  * keep-running sessions can be attached again.
  */
@@ -30,6 +33,10 @@
 
 /* How often a port whose host side is gone is looked at again. */
 #define PORT_RECHECK_MS		80
+/* How often a request being stopped is signalled again. */
+#define ORPHAN_RECHECK_MS	100
+/* How long the exit waits for requests still in the module. */
+#define EXIT_WAIT_MS		3000
 #define MAX_PORTS		16
 
 struct bridge {
@@ -38,6 +45,7 @@ struct bridge {
 	int listen_fd;		/* -1: no --vsock */
 	bool accept_paused;	/* out of fds: wait a little before accepting */
 	int sigfd;
+	int wake[2];		/* workers -> loop: an answer is ready */
 	bool any_cid;
 };
 
@@ -275,6 +283,11 @@ static void reap_links(struct bridge *b)
 	}
 }
 
+/*
+ * SIGTERM and SIGINT come through a signalfd; they stay blocked in the
+ * workers too, which inherit the mask. LINK_STOP_SIGNAL is blocked here
+ * and unblocked by each worker, so only a worker's calls are interrupted.
+ */
 static int signal_setup(void)
 {
 	sigset_t set;
@@ -284,10 +297,48 @@ static int signal_setup(void)
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, LINK_STOP_SIGNAL);
 	if (sigprocmask(SIG_BLOCK, &set, NULL))
 		return -1;
+	sigdelset(&set, LINK_STOP_SIGNAL);
 	fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	return fd;
+}
+
+/* Empty the wake pipe, then take the answers that are ready. */
+static void collect_answers(struct bridge *b)
+{
+	char buf[256];
+	size_t i;
+
+	while (read(b->wake[0], buf, sizeof(buf)) > 0)
+		;
+	for (i = 0; i < b->nlinks; i++)
+		link_complete(b->links[i]);
+	link_orphans();
+}
+
+/*
+ * On exit: requests of the links just freed are being stopped. Wait a
+ * little for them (an EXEC waiting for the helper is not interrupted by
+ * a signal), then leave the rest to exit().
+ */
+static void wait_orphans(struct bridge *b)
+{
+	struct pollfd p = { .fd = b->wake[0], .events = POLLIN };
+	int64_t waited = 0;
+	char buf[256];
+	int left;
+
+	while ((left = link_orphans()) && waited < EXIT_WAIT_MS) {
+		if (poll(&p, 1, ORPHAN_RECHECK_MS) == 0)
+			waited += ORPHAN_RECHECK_MS;
+		while (read(b->wake[0], buf, sizeof(buf)) > 0)
+			;
+	}
+	if (left)
+		blog("exiting with %d request%s still in the module", left,
+		     left == 1 ? "" : "s");
 }
 
 /* What a poll() slot stands for. */
@@ -303,7 +354,7 @@ static int run(struct bridge *b)
 	size_t cap = 0;
 
 	for (;;) {
-		size_t n = 0, i, want = 2;
+		size_t n = 0, i, want = 3;
 		bool waiting_port = false;
 		struct reader *r;
 		int timeout, rc;
@@ -338,6 +389,8 @@ static int run(struct bridge *b)
 		}
 		pfd[n] = (struct pollfd){ .fd = b->sigfd, .events = POLLIN };
 		slots[n++] = (struct slot){ 0 };
+		pfd[n] = (struct pollfd){ .fd = b->wake[0], .events = POLLIN };
+		slots[n++] = (struct slot){ 0 };
 		if (b->listen_fd >= 0 && !b->accept_paused) {
 			pfd[n] = (struct pollfd){ .fd = b->listen_fd, .events = POLLIN };
 			slots[n++] = (struct slot){ 0 };
@@ -351,7 +404,14 @@ static int run(struct bridge *b)
 				waiting_port = true;
 				continue;
 			}
-			if (!thr && l->in_off == l->in_len)
+			/*
+			 * No frame while its request is in the module; but a
+			 * host that closes meanwhile (a vsock peer's close is
+			 * POLLRDHUP, not POLLHUP) ends the link and the request.
+			 */
+			if (l->req)
+				ev |= POLLRDHUP;
+			else if (!thr && l->in_off == l->in_len)
 				ev |= POLLIN;
 			if (l->out_off < l->out_len)
 				ev |= POLLOUT;
@@ -367,6 +427,8 @@ static int run(struct bridge *b)
 			}
 		}
 		timeout = waiting_port || b->accept_paused ? PORT_RECHECK_MS : -1;
+		if (link_orphans())
+			timeout = ORPHAN_RECHECK_MS;
 		b->accept_paused = false;
 		rc = poll(pfd, n, timeout);
 		if (rc < 0) {
@@ -385,7 +447,9 @@ static int run(struct bridge *b)
 				break;
 			}
 		}
-		for (i = 1; i < n; i++) {
+		if (pfd[1].revents)
+			collect_answers(b);
+		for (i = 2; i < n; i++) {
 			struct link *l = slots[i].link;
 			short re = pfd[i].revents;
 
@@ -409,7 +473,7 @@ static int run(struct bridge *b)
 				link_flush(l);
 			if (re & POLLIN)
 				link_input(l);
-			else if (re & (POLLHUP | POLLERR | POLLNVAL)) {
+			else if (re & (POLLHUP | POLLRDHUP | POLLERR | POLLNVAL)) {
 				l->hup = true;
 				link_kill(l, l->kind == LINK_PORT ?
 					  "host disconnected" : "hang-up");
@@ -435,7 +499,7 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct bridge b = { .listen_fd = -1, .sigfd = -1 };
+	struct bridge b = { .listen_fd = -1, .sigfd = -1, .wake = { -1, -1 } };
 	const char *ports[MAX_PORTS];
 	unsigned long vport = 0;
 	int nports = 0, c, rc = 1;
@@ -491,6 +555,12 @@ int main(int argc, char **argv)
 		blog("cannot set up signals: %s", strerror(errno));
 		return 1;
 	}
+	if (pipe2(b.wake, O_NONBLOCK | O_CLOEXEC) ||
+	    link_workers_init(b.wake[1])) {
+		blog("cannot set up request threads: %s", strerror(errno));
+		close(b.sigfd);
+		return 1;
+	}
 	for (c = 0; c < nports; c++)
 		if (open_port(&b, ports[c]))
 			goto out;
@@ -502,6 +572,9 @@ out:
 	for (i = 0; i < b.nlinks; i++)
 		link_free(b.links[i]);
 	free(b.links);
+	wait_orphans(&b);
+	close(b.wake[0]);
+	close(b.wake[1]);
 	if (b.listen_fd >= 0)
 		close(b.listen_fd);
 	close(b.sigfd);
