@@ -88,8 +88,9 @@ bridge_phase() {
 		echo "not ok 2 $bname # $bridge is not built (run make)"
 		return 1
 	fi
-	if ! modprobe vsock_loopback 2>/dev/null; then
-		echo "ok 2 $bname # SKIP modprobe vsock_loopback failed"
+	# A module in Debian's kernel, built in (/dev/vsock there) in the debug one.
+	if ! modprobe vsock_loopback 2>/dev/null && [[ ! -e /dev/vsock ]]; then
+		echo "ok 2 $bname # SKIP no AF_VSOCK (modprobe vsock_loopback failed)"
 		return 0
 	fi
 	work=$(mktemp -d)
