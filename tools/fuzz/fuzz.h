@@ -20,6 +20,7 @@
  *   session.c  a checked end-to-end session (cat echoing random stdin)
  *   checks.c   the kernel log patterns and the taint flags
  *   racer.c    the racer thread
+ *   bridge.c   --bridge: frames at a running sbexec-bridge over AF_VSOCK
  *   worker.c   sockets and the worker: picking and running operations, setup,
  *              cleanup
  *   main.c     summary, options and main()
@@ -94,7 +95,14 @@ struct stats {
 	uint64_t ns[N_OPS];	/* time spent, by the op that was drawn */
 	uint64_t res[N_OPS][NSLOT];
 	uint64_t racer_calls;	/* by the racer thread, not counted as messages */
+	/* --bridge: frames sent by kind, and what the links did */
+	uint64_t frames[16];
+	uint64_t frames_ns[16];	/* time spent, by kind */
+	uint64_t br_connects, br_errors, br_eofs, br_timeouts, br_checks, br_kept;
 };
+
+/* --bridge: the kinds of frames sent (names in bridge.c). */
+#define N_BK	14
 
 /* Shared between the workers and the parent (MAP_SHARED). */
 struct shared {
@@ -117,6 +125,11 @@ struct opts {
 	bool kmsg;
 	bool racer;
 	int verbose;
+	/* --bridge vsock:CID:PORT: send frames to sbexec-bridge instead */
+	bool bridge;
+	unsigned int bridge_cid, bridge_port;
+	int bridge_pid;		/* --bridge-pid: must stay alive (0: not checked) */
+	unsigned int bridge_check;	/* a health check every N frames */
 };
 
 /* ---- random numbers ---- */
@@ -317,6 +330,8 @@ int nl_open(bool big);
 int nl_sendto(int fd, const void *p, size_t len);
 int nl_resolve(int fd, uint16_t *fam, uint32_t *grp);
 void nl_xmit(struct fuzz *f, long ms, bool wait, bool counted);
+void nl_take(struct fuzz *f, const void *p, size_t n);
+void nl_settle(struct fuzz *f, bool counted);
 void tx_reset(struct fuzz *f);
 size_t msg_start(struct fuzz *f, struct rng *r, enum op op, uint8_t cmd,
 		 uint16_t flags, bool clean);
@@ -334,6 +349,7 @@ void put_str(struct fuzz *f, struct rng *r, uint16_t type, const char *s,
 
 uint32_t pick_id(struct fuzz *f, struct rng *r, bool destructive);
 void mutate_framing(struct fuzz *f, struct rng *r);
+void gen_one(struct fuzz *f, struct rng *r, enum op op);
 void op_genl(struct fuzz *f, struct rng *r, enum op op);
 int nl_request(struct fuzz *f, uint8_t cmd, uint16_t flags,
 	       void (*build)(struct fuzz *, const void *), const void *arg,
@@ -395,6 +411,12 @@ void taint_check(struct fuzz *f);
 
 void racer_start(struct fuzz *f);
 void racer_stop(struct fuzz *f);
+
+/* bridge.c */
+
+extern const char *const bk_names[N_BK];
+void bridge_loop(struct fuzz *f, uint64_t quota);
+void bridge_summary(const struct opts *o, const struct stats *tot);
 
 /* worker.c */
 

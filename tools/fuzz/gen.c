@@ -510,6 +510,13 @@ static void gen_msg(struct fuzz *f, struct rng *r, enum op op)
 	f->in_exec = false;
 }
 
+/* f->tx: exactly one fuzzed message of @op (a bridge REQUEST's payload). */
+void gen_one(struct fuzz *f, struct rng *r, enum op op)
+{
+	tx_reset(f);
+	gen_msg(f, r, op);
+}
+
 void op_genl(struct fuzz *f, struct rng *r, enum op op)
 {
 	unsigned int extra = chance(r, 5) ? 1 + rnd(r, 3) : 0;

@@ -39,6 +39,12 @@
  * its input, an operation that blocks for more than 40 s. Exit status: 0
  * clean, 1 unexpected condition, 2 usage or setup error.
  *
+ * With --bridge vsock:CID:PORT it sends frames to a running sbexec-bridge
+ * instead (bridge.c): the same generator's messages in REQUEST frames,
+ * ATTACH/CREDIT/DETACH, and malformed frames, reconnecting whenever the
+ * bridge closes the link; it stops when the bridge dies or stops answering
+ * a fresh HELLO and EXEC of /bin/true.
+ *
  * The sources: fuzz.h says which file holds what.
  */
 #include "fuzz.h"
@@ -63,11 +69,25 @@ static void summary(const struct opts *o, struct shared *sh, double secs)
 		for (j = 0; j < NSLOT; j++)
 			hist[j] += tot.res[i][j];
 	}
-	for (w = 0; w < o->jobs; w++)
+	for (w = 0; w < o->jobs; w++) {
 		tot.racer_calls += sh->st[w].racer_calls;
+		for (i = 0; i < N_BK; i++)
+		{
+			tot.frames[i] += sh->st[w].frames[i];
+			tot.frames_ns[i] += sh->st[w].frames_ns[i];
+		}
+		tot.br_connects += sh->st[w].br_connects;
+		tot.br_errors += sh->st[w].br_errors;
+		tot.br_eofs += sh->st[w].br_eofs;
+		tot.br_timeouts += sh->st[w].br_timeouts;
+		tot.br_checks += sh->st[w].br_checks;
+		tot.br_kept += sh->st[w].br_kept;
+	}
 	printf("sbexec-fuzz: seed %" PRIu64 ", %u job%s: %" PRIu64 " messages in %.1f s (%.0f messages/s)\n",
 	       o->seed, o->jobs, o->jobs == 1 ? "" : "s", all, secs,
 	       secs > 0 ? (double)all / secs : 0.0);
+	if (o->bridge)
+		bridge_summary(o, &tot);
 	if (tot.racer_calls)
 		printf("racer threads: %" PRIu64 " more calls at the same time on the same sessions\n",
 		       tot.racer_calls);
@@ -126,6 +146,14 @@ static void usage(FILE *fp)
 		"  --skip OP[,OP...]    leave these operations out\n"
 		"  --only OP[,OP...]    only these operations\n"
 		"  --weight OP=N        change an operation's weight\n"
+		"  --bridge vsock:CID:PORT\n"
+		"                       send frames to a running sbexec-bridge instead\n"
+		"                       (--count counts frames): the netlink generator's\n"
+		"                       messages in REQUEST frames, ATTACH, CREDIT, DETACH,\n"
+		"                       malformed frames; reconnects when the bridge closes\n"
+		"  --bridge-pid PID     the bridge's pid: it must stay alive\n"
+		"  --bridge-check N     fresh HELLO + EXEC of /bin/true every N frames\n"
+		"                       and at the end (default 1000; 0: only at the end)\n"
 		"  -v                   print every message\n"
 		"operations (weight):");
 	for (i = 0; i < N_OPS; i++)
@@ -203,12 +231,15 @@ int main(int argc, char **argv)
 		{ "skip", required_argument, NULL, 'x' },
 		{ "only", required_argument, NULL, 'o' },
 		{ "weight", required_argument, NULL, 'w' },
+		{ "bridge", required_argument, NULL, 'B' },
+		{ "bridge-pid", required_argument, NULL, 'P' },
+		{ "bridge-check", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct opts o = {
 		.count = 100000, .jobs = 1, .max_keep = 2, .session_timeout = 60,
-		.kmsg = true, .racer = true,
+		.kmsg = true, .racer = true, .bridge_check = 1000,
 	};
 	struct sigaction sa = { .sa_handler = on_alarm };
 	struct shared *sh;
@@ -274,6 +305,30 @@ int main(int argc, char **argv)
 				goto bad;
 			break;
 		}
+		case 'B': {
+			unsigned int cid, port;
+			int end = 0;
+
+			if (sscanf(optarg, "vsock:%u:%u%n", &cid, &port, &end) != 2 ||
+			    optarg[end])
+				goto bad;
+			o.bridge = true;
+			o.bridge_cid = cid;
+			o.bridge_port = port;
+			break;
+		}
+		case 'P': {
+			unsigned int pid;
+
+			if (!parse_uint(optarg, 1, INT_MAX, &pid))
+				goto bad;
+			o.bridge_pid = (int)pid;
+			break;
+		}
+		case 'C':
+			if (!parse_uint(optarg, 0, UINT_MAX, &o.bridge_check))
+				goto bad;
+			break;
 		case 'v':
 			o.verbose++;
 			break;
@@ -296,11 +351,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "sbexec-fuzz: --count 0 needs --seconds\n");
 		return 2;
 	}
+	if (o.bridge)
+		o.racer = false;	/* the racer works local sessions */
 	if (!seeded)
 		o.seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 20);
 	printf("sbexec-fuzz: seed %" PRIu64 " (replay: sbexec-fuzz --seed %" PRIu64
-	       " --count %" PRIu64 "%s%s)\n", o.seed, o.seed, o.count,
-	       o.jobs > 1 ? " --jobs " : "", o.jobs > 1 ? "N" : "");
+	       " --count %" PRIu64 "%s%s%s)\n", o.seed, o.seed, o.count,
+	       o.jobs > 1 ? " --jobs " : "", o.jobs > 1 ? "N" : "",
+	       o.bridge ? " --bridge ..." : "");
 	fflush(stdout);
 
 	sigaction(SIGALRM, &sa, NULL);	/* no SA_RESTART: interrupts */

@@ -267,6 +267,27 @@ void nl_xmit(struct fuzz *f, long ms, bool wait, bool counted)
 		poll(&pfd, 1, 50);
 		nl_drain(f, f->nl);
 	}
+	nl_settle(f, counted);
+	if (f->ev >= 0)
+		nl_drain(f, f->ev);
+	f->sock_msgs += f->npend;
+}
+
+/* Take the answers of f->pend from @n bytes of netlink datagram at @p. */
+void nl_take(struct fuzz *f, const void *p, size_t n)
+{
+	const struct nlmsghdr *h;
+	int len = n > INT_MAX ? INT_MAX : (int)n;
+
+	for (h = p; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len))
+		nl_handle(f, h);
+}
+
+/* The answers of f->pend are in: track new session ids, count the ops. */
+void nl_settle(struct fuzz *f, bool counted)
+{
+	unsigned int i;
+
 	for (i = 0; i < f->npend; i++) {
 		struct pend *p = &f->pend[i];
 
@@ -275,9 +296,6 @@ void nl_xmit(struct fuzz *f, long ms, bool wait, bool counted)
 		if (counted)
 			count(f, p->op, p->answered ? p->err : -1);
 	}
-	if (f->ev >= 0)
-		nl_drain(f, f->ev);
-	f->sock_msgs += f->npend;
 }
 
 void tx_reset(struct fuzz *f)

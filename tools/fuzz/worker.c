@@ -264,7 +264,9 @@ int worker(const struct opts *o, struct shared *sh, unsigned int w)
 	if (w == 0)
 		fprintf(stderr, "sbexec-fuzz: family %u, events group %u, %u sessions existed before (left alone)\n",
 			f->fam, f->grp, f->nforeign);
-	for (i = o->start; !sh->stop && sent_total(f->st) < quota; i++) {
+	if (o->bridge)
+		bridge_loop(f, quota);
+	for (i = o->start; !o->bridge && !sh->stop && sent_total(f->st) < quota; i++) {
 		struct rng r;
 		uint64_t x = f->seed ^ (i * 0xd1b54a32d192ed03ULL);
 		enum op op;
