@@ -26,6 +26,7 @@
 #                                          which sbexec.h includes)
 #   $(includedir)/linux/sbexec_netlink.h   0644 (its part generated from the
 #                                          YNL spec, which it includes)
+#   $(includedir)/linux/sbexec_bridge.h    0644 (the bridge protocol)
 #   $(pkgconfigdir)/sbexec.pc              PREFIX/lib/pkgconfig, 0644
 #   $(mandir)/man1/sbexec.1                PREFIX/share/man, 0644
 #   $(mandir)/man3/libsbexec.3
@@ -74,6 +75,7 @@ INSTALLED_FILES := \
 	$(includedir)/sbexec.h \
 	$(includedir)/linux/sbexec.h \
 	$(includedir)/linux/sbexec_netlink.h \
+	$(includedir)/linux/sbexec_bridge.h \
 	$(pkgconfigdir)/sbexec.pc \
 	$(mandir)/man1/sbexec.1 \
 	$(mandir)/man3/libsbexec.3 \
@@ -103,7 +105,8 @@ install: modules lib helper cli bridge
 	$(INSTALL) -m 0644 '$(TOP)/user/lib/libsbexec.a' '$(DESTDIR)$(libdir)/'
 	$(INSTALL) -m 0644 '$(TOP)/user/lib/sbexec.h' '$(DESTDIR)$(includedir)/'
 	$(INSTALL) -m 0644 '$(TOP)/include/uapi/linux/sbexec.h' \
-		'$(TOP)/include/uapi/linux/sbexec_netlink.h' '$(DESTDIR)$(includedir)/linux/'
+		'$(TOP)/include/uapi/linux/sbexec_netlink.h' \
+		'$(TOP)/include/uapi/linux/sbexec_bridge.h' '$(DESTDIR)$(includedir)/linux/'
 	$(SUBST) '$(TOP)/dist/sbexec.pc.in' >'$(DESTDIR)$(pkgconfigdir)/sbexec.pc'
 	chmod 0644 '$(DESTDIR)$(pkgconfigdir)/sbexec.pc'
 	@# The pages carry @VERSION@ too.

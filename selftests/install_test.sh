@@ -85,6 +85,7 @@ expected=(
 	"f 644 $P/include/sbexec.h"
 	"f 644 $P/include/linux/sbexec.h"
 	"f 644 $P/include/linux/sbexec_netlink.h"
+	"f 644 $P/include/linux/sbexec_bridge.h"
 	"f 644 $P/lib/pkgconfig/sbexec.pc"
 	"f 644 $P/share/man/man1/sbexec.1"
 	"f 644 $P/share/man/man3/libsbexec.3"
@@ -128,14 +129,15 @@ check modinfo_finds_it bash -c \
 # --- the shared library ----------------------------------------------------
 so=$P/lib/libsbexec.so.1.0.0
 check soname bash -c 'readelf -d "$1" | grep -q "(SONAME).*\[libsbexec\.so\.1\]$"' _ "$so"
-# nm -D: "ADDR T sbexec_open@@LIBSBEXEC_1", and the version node itself.
+# nm -D: "ADDR T sbexec_open@@LIBSBEXEC_1" (or a later node, such as
+# LIBSBEXEC_1.1 for sbexec_open_uri), and the version nodes themselves.
 mapfile -t syms < <(nm -D --defined-only "$so" | awk '{ print $3 }')
 bad=()
 nsbexec=0
 for s in "${syms[@]}"; do
-	if [[ $s =~ ^sbexec_[a-z0-9_]+@@LIBSBEXEC_1$ ]]; then
+	if [[ $s =~ ^sbexec_[a-z0-9_]+@@LIBSBEXEC_1(\.[0-9]+)?$ ]]; then
 		nsbexec=$((nsbexec + 1))
-	elif [[ $s != LIBSBEXEC_1 ]]; then
+	elif [[ ! $s =~ ^LIBSBEXEC_1(\.[0-9]+)?$ ]]; then
 		bad+=("$s")
 	fi
 done
@@ -145,10 +147,10 @@ mapfile -t declared < <(grep -oE '^[a-z].*[ *](sbexec_[a-z0-9_]+)\(' "$P/include
 # A lookup in the shell, not `printf | grep -q`: under pipefail grep's
 # early exit can fail printf with SIGPIPE and report a symbol missing.
 declare -A exported=()
-for s in "${syms[@]}"; do exported[$s]=1; done
+for s in "${syms[@]}"; do exported[${s%%@@*}]=1; done
 missing=()
 for d in "${declared[@]}"; do
-	[[ -n ${exported["$d@@LIBSBEXEC_1"]:-} ]] || missing+=("$d")
+	[[ -n ${exported["$d"]:-} ]] || missing+=("$d")
 done
 if ((${#bad[@]} == 0 && ${#missing[@]} == 0 && nsbexec == ${#declared[@]} && nsbexec > 30)); then
 	ok exports_only_sbexec_symbols

@@ -52,8 +52,13 @@ struct blink {
 
 enum { RX_FRAME, RX_EOF, RX_TIMEOUT, RX_NONE };
 
+static int send_all(int fd, const void *p, size_t n);
+
+/* A fresh link with the host's sync preamble sent (protocol step 0). */
 static int b_connect(struct fuzz *f)
 {
+	uint8_t pre[SBEXEC_BRIDGE_SYNC_HOST_LEN];
+	size_t fill = sizeof(pre) - SBEXEC_BRIDGE_SYNC_TAG_LEN;
 	struct sockaddr_vm sa = {
 		.svm_family = AF_VSOCK,
 		.svm_cid = f->o->bridge_cid,
@@ -66,6 +71,14 @@ static int b_connect(struct fuzz *f)
 		return -1;
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	memset(pre, SBEXEC_BRIDGE_SYNC_FILL, fill);
+	memcpy(pre + fill, SBEXEC_BRIDGE_SYNC_TAG, SBEXEC_BRIDGE_SYNC_TAG_LEN);
+	if (send_all(fd, pre, sizeof(pre))) {
 		e = errno;
 		close(fd);
 		errno = e;
@@ -260,6 +273,25 @@ static void drain(struct fuzz *f, struct blink *l)
 		handle(f, &h);
 }
 
+/* Drop input up to the bridge's sync tag (it precedes its HELLO). */
+static int hunt(struct blink *l, long ms)
+{
+	static const char tag[] = SBEXEC_BRIDGE_SYNC_TAG;
+	uint64_t deadline = now_ns() + (uint64_t)ms * 1000000ULL;
+	size_t got = 0;
+	uint8_t c;
+
+	while (got < SBEXEC_BRIDGE_SYNC_TAG_LEN) {
+		if (read_full(l->fd, &c, 1, deadline) != RX_FRAME)
+			return -1;
+		if (c == (uint8_t)tag[got])
+			got++;
+		else
+			got = c == (uint8_t)tag[0];
+	}
+	return 0;
+}
+
 /* HELLO on a fresh link. Return: 0, or -1 (the link is closed). */
 static int hello(struct fuzz *f, struct blink *l, long ms)
 {
@@ -270,7 +302,7 @@ static int hello(struct fuzz *f, struct blink *l, long ms)
 	struct sbexec_frame h;
 
 	if (send_frame(l, sizeof(hh), SBEXEC_FRAME_HELLO, 0, 0, 0, &hh, sizeof(hh)) ||
-	    !wait_for(f, l, SBEXEC_FRAME_HELLO, ms, &h)) {
+	    hunt(l, ms) || !wait_for(f, l, SBEXEC_FRAME_HELLO, ms, &h)) {
 		b_close(l);
 		return -1;
 	}

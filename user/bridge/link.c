@@ -172,30 +172,11 @@ void link_restart(struct link *l)
 	l->out_off = l->out_len = l->out_cap = 0;
 }
 
+/* End the conversation and drop the input too (the host went away). */
 void link_reset(struct link *l)
 {
-	l->hunting = true;
-	l->sync_got = 0;
-	if (l->req)
-		request_orphan(l);
-	while (l->readers)
-		reader_close(l, l->readers);
-	if (l->nl) {
-		nl_socket_free(l->nl);
-		l->nl = NULL;
-	}
-	l->family = 0;
-	l->hello = false;
-	l->dead = false;
-	l->hup = false;
+	link_restart(l);
 	l->in_off = l->in_len = 0;
-	l->hdr_got = 0;
-	free(l->payload);
-	l->payload = NULL;
-	l->pay_got = 0;
-	free(l->out);
-	l->out = NULL;
-	l->out_off = l->out_len = l->out_cap = 0;
 }
 
 void link_free(struct link *l)
