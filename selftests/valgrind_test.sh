@@ -111,7 +111,12 @@ vg_cli run_detached 0 '*' run -d -- true
 # --- the bridge and the remote CLI ---------------------------------------
 bridge_bin=$project/user/bridge/sbexec-bridge
 # A module in Debian's kernels; built in (/dev/vsock there) in the debug one.
-if modprobe vsock_loopback 2>"$logs/modprobe.err" || [[ -e /dev/vsock ]]; then
+# SBEXEC_VALGRIND_BRIDGE=0 (make check-debug): not here. What valgrind
+# finds in these user programs does not depend on the kernel, and make
+# check and KERNEL=6.12 run them.
+if [[ ${SBEXEC_VALGRIND_BRIDGE:-1} == 0 ]]; then
+	echo "# the bridge's cases: not in this run (SBEXEC_VALGRIND_BRIDGE=0)"
+elif modprobe vsock_loopback 2>"$logs/modprobe.err" || [[ -e /dev/vsock ]]; then
 	"${VG[@]}" --log-file="$logs/bridge.vg" "$bridge_bin" --vsock 5152 --any-cid \
 		2>"$logs/bridge.log" </dev/null &
 	bpid=$!
