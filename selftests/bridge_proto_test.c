@@ -174,8 +174,6 @@ static int bridge_stop(struct bridge_proc *b, int sig)
 
 /* ---- frames ---- */
 
-static int sync_out(int fd);
-
 /* A connection to the bridge on @port, synced (protocol step 0). */
 static int vconnect(unsigned int port)
 {
@@ -191,7 +189,7 @@ static int vconnect(unsigned int port)
 		return -1;
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
 	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ||
-	    sync_out(fd)) {
+	    bridge_sync_out(fd)) {
 		close(fd);
 		return -1;
 	}
@@ -293,37 +291,6 @@ static bool link_closed(int fd)
 	return n == 0 || (n < 0 && errno == ECONNRESET);
 }
 
-/* Protocol step 0: the host's sync preamble. */
-static int sync_out(int fd)
-{
-	uint8_t pre[SBEXEC_BRIDGE_SYNC_HOST_LEN];
-	size_t fill = sizeof(pre) - SBEXEC_BRIDGE_SYNC_TAG_LEN;
-
-	memset(pre, SBEXEC_BRIDGE_SYNC_FILL, fill);
-	memcpy(pre + fill, SBEXEC_BRIDGE_SYNC_TAG, SBEXEC_BRIDGE_SYNC_TAG_LEN);
-	return write_all(fd, pre, sizeof(pre));
-}
-
-/* Drop input up to the bridge's sync tag (before its HELLO); 0 or -1. */
-static int hunt_in(int fd)
-{
-	static const char tag[] = SBEXEC_BRIDGE_SYNC_TAG;
-	size_t got = 0;
-
-	while (got < SBEXEC_BRIDGE_SYNC_TAG_LEN) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		uint8_t c;
-
-		if (poll(&pfd, 1, IO_TIMEOUT_S * 1000) <= 0 || read(fd, &c, 1) != 1)
-			return -1;
-		if (c == (uint8_t)tag[got])
-			got++;
-		else
-			got = c == (uint8_t)tag[0];
-	}
-	return 0;
-}
-
 /* HELLO both ways (after the preamble); the family id, or -1. */
 static int hello(int fd)
 {
@@ -336,7 +303,7 @@ static int hello(int fd)
 	int family;
 
 	if (send_frame(fd, SBEXEC_FRAME_HELLO, 0, 0, 0, &h, sizeof(h)) ||
-	    hunt_in(fd) || recv_frame(fd, &f))
+	    bridge_hunt(fd, IO_TIMEOUT_S * 1000) || recv_frame(fd, &f))
 		return -1;
 	if (f.h.type != SBEXEC_FRAME_HELLO || f.h.len != sizeof(h)) {
 		free(f.p);
@@ -1265,7 +1232,7 @@ TEST(virtio_serial_port)
 	fd = open(dev, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, fd) TH_LOG("open %s: %s", dev, strerror(errno));
 	ASSERT_EQ(0, bridge_start_on(&b, 1, SBEXEC_BRIDGE_PORT_NAME));
-	ASSERT_EQ(0, sync_out(fd));
+	ASSERT_EQ(0, bridge_sync_out(fd));
 	family = hello(fd);
 	if (family <= 0)
 		dump_log(b.log);
@@ -1291,7 +1258,7 @@ TEST(virtio_serial_port)
 	h = (struct sbexec_frame){ .len = htole32(100),
 				   .type = htole16(SBEXEC_FRAME_REQUEST) };
 	ASSERT_EQ(0, write_all(fd, &h, 8));
-	ASSERT_EQ(0, sync_out(fd));
+	ASSERT_EQ(0, bridge_sync_out(fd));
 	EXPECT_LT(0, hello(fd));
 	usleep(200000);
 	EXPECT_TRUE(log_has(b.log, "reset: unknown frame type 99"));

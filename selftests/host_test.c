@@ -54,37 +54,6 @@ static struct sbexec *link_open(int wait_ms)
 	}
 }
 
-/* Protocol step 0: the host's sync preamble. */
-static int raw_sync(int fd)
-{
-	unsigned char pre[SBEXEC_BRIDGE_SYNC_HOST_LEN];
-	size_t fill = sizeof(pre) - SBEXEC_BRIDGE_SYNC_TAG_LEN;
-
-	memset(pre, SBEXEC_BRIDGE_SYNC_FILL, fill);
-	memcpy(pre + fill, SBEXEC_BRIDGE_SYNC_TAG, SBEXEC_BRIDGE_SYNC_TAG_LEN);
-	return write(fd, pre, sizeof(pre)) == (ssize_t)sizeof(pre) ? 0 : -1;
-}
-
-/* Drop input up to the bridge's sync tag; 0 or -1. */
-static int raw_hunt(int fd)
-{
-	static const char tag[] = SBEXEC_BRIDGE_SYNC_TAG;
-	size_t got = 0;
-
-	while (got < SBEXEC_BRIDGE_SYNC_TAG_LEN) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		unsigned char c;
-
-		if (poll(&pfd, 1, 10000) <= 0 || read(fd, &c, 1) != 1)
-			return -1;
-		if (c == (unsigned char)tag[got])
-			got++;
-		else
-			got = c == (unsigned char)tag[0];
-	}
-	return 0;
-}
-
 /*
  * A raw connection to the bridge, synced, for frames the library never
  * sends.
@@ -117,7 +86,7 @@ static int raw_connect(void)
 			fd = -1;
 		}
 	}
-	if (fd >= 0 && raw_sync(fd)) {
+	if (fd >= 0 && bridge_sync_out(fd)) {
 		close(fd);
 		fd = -1;
 	}
@@ -176,7 +145,7 @@ static void hello(struct __test_metadata *_metadata, int fd)
 	char buf[64];
 
 	ASSERT_EQ(0, raw_send(fd, SBEXEC_FRAME_HELLO, 0, sizeof(hi), &hi, sizeof(hi)));
-	ASSERT_EQ(0, raw_hunt(fd));
+	ASSERT_EQ(0, bridge_hunt(fd, 10000));
 	ASSERT_EQ(0, raw_recv(fd, &f, buf, sizeof(buf)));
 	ASSERT_EQ(SBEXEC_FRAME_HELLO, f.type);
 	ASSERT_EQ((uint32_t)sizeof(hi), f.len);

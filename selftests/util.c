@@ -15,6 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/sbexec_bridge.h>
+
 #include "util.h"
 
 uint64_t fnv1a64(const void *buf, size_t len)
@@ -402,4 +404,44 @@ const char *extack_want(const char *formatted, const char *fixed)
 	if (uname(&u) || sscanf(u.release, "%u.%u", &major, &minor) != 2)
 		return fixed;
 	return major > 6 || (major == 6 && minor >= 2) ? formatted : fixed;
+}
+
+int bridge_sync_out(int fd)
+{
+	unsigned char pre[SBEXEC_BRIDGE_SYNC_HOST_LEN];
+	size_t fill = sizeof(pre) - SBEXEC_BRIDGE_SYNC_TAG_LEN;
+	size_t off = 0;
+
+	memset(pre, SBEXEC_BRIDGE_SYNC_FILL, fill);
+	memcpy(pre + fill, SBEXEC_BRIDGE_SYNC_TAG, SBEXEC_BRIDGE_SYNC_TAG_LEN);
+	while (off < sizeof(pre)) {
+		ssize_t w = write(fd, pre + off, sizeof(pre) - off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		off += (size_t)w;
+	}
+	return 0;
+}
+
+int bridge_hunt(int fd, int timeout_ms)
+{
+	static const char tag[] = SBEXEC_BRIDGE_SYNC_TAG;
+	size_t got = 0;
+
+	/* No byte of the tag repeats its first: a mismatch restarts it. */
+	while (got < SBEXEC_BRIDGE_SYNC_TAG_LEN) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		unsigned char c;
+
+		if (poll(&pfd, 1, timeout_ms) <= 0 || read(fd, &c, 1) != 1)
+			return -1;
+		if (c == (unsigned char)tag[got])
+			got++;
+		else
+			got = c == (unsigned char)tag[0];
+	}
+	return 0;
 }

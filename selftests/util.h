@@ -108,4 +108,16 @@ const char *extack_want(const char *formatted, const char *fixed);
 /* Count '\n' in @b (a one-line message has exactly one, at its end). */
 size_t count_lines(const struct sbexec_buf *b);
 
+/*
+ * sbexec-bridge's protocol step 0 (sbexec_bridge.h), for the tests that
+ * speak raw frames: write the host's sync preamble to @fd; 0 or -1.
+ */
+int bridge_sync_out(int fd);
+
+/*
+ * Drop input from @fd up to the bridge's sync tag (which comes before its
+ * HELLO), waiting at most @timeout_ms for each byte; 0 or -1.
+ */
+int bridge_hunt(int fd, int timeout_ms);
+
 #endif /* SBEXEC_SELFTEST_UTIL_H */
