@@ -226,6 +226,7 @@ struct tp {
 	uint64_t bytes;
 	char reason[HB_REASON_LEN];
 	double *secs;			/* every good run, all repeats */
+	uint64_t *got;			/* the bytes each of those delivered */
 	size_t n, cap;
 	double median;			/* pooled */
 	double best;
@@ -260,15 +261,21 @@ static void tp_one(struct tp *t, int k, const struct opts *o)
 		    (unsigned long long)x.bytes, x.seconds, (double)x.bytes / MIB / x.seconds);
 	if (t->n == t->cap) {
 		size_t ncap = t->cap ? t->cap * 2 : 16;
+		uint64_t *g;
 
 		p = realloc(t->secs, ncap * sizeof(*p));
-		if (!p) {
+		if (p)
+			t->secs = p;
+		g = realloc(t->got, ncap * sizeof(*g));
+		if (g)
+			t->got = g;
+		if (!p || !g) {
 			hb_reason(t->reason, "out of memory");
 			return;
 		}
-		t->secs = p;
 		t->cap = ncap;
 	}
+	t->got[t->n] = x.bytes;
 	t->secs[t->n++] = x.seconds;
 }
 
@@ -491,6 +498,10 @@ static int report_json(const struct rt *m, const struct tp *t, const struct rati
 		if (ok)
 			fprintf(f, ", \"seconds\": %.4f, \"best_seconds\": %.4f, \"mib_per_s\": %.2f",
 				t[k].median, t[k].best, (double)t[k].bytes / MIB / t[k].median);
+		fprintf(f, ", \"delivered_bytes\": [");
+		for (size_t i = 0; i < t[k].n; i++)
+			fprintf(f, "%s%llu", i ? ", " : "", (unsigned long long)t[k].got[i]);
+		fprintf(f, "]");
 		if (t[k].reason[0]) {
 			fprintf(f, ", \"reason\": ");
 			json_str(f, t[k].reason);
@@ -751,7 +762,9 @@ int main(int argc, char **argv)
 	hb_raw_close();
 	for (int k = 0; k < RT_N; k++)
 		free(m[k].ns);
-	for (int k = 0; k < TP_N; k++)
+	for (int k = 0; k < TP_N; k++) {
 		free(t[k].secs);
+		free(t[k].got);
+	}
 	return all_ok ? 0 : 1;
 }
