@@ -427,8 +427,11 @@ static void report_table(const struct rt *m, const struct tp *t, const struct ra
 	}
 	if (!t[TP_RAW_CAP].used && t[TP_QGA_CAP].used)
 		printf("  (qemu-ga's row asks for the same bytes: below its capture cap)\n");
-	printf("ratios (higher: the first is slower)%*s", 23, "");
-	printf(o->repeat > 1 ? "pooled   repeats: median, range\n" : "\n");
+	if (o->repeat > 1)
+		printf("%-58s %7s  %s\n", "ratios (higher: the first is slower)", "pooled",
+		       "repeats: median, range");
+	else
+		printf("ratios (higher: the first is slower)\n");
 	for (int i = 0; i < R_N; i++) {
 		if (!ra[i].used)
 			continue;
@@ -560,7 +563,7 @@ static void usage(FILE *f)
 		"  --rt-box S      seconds of round trips per method, all repeats (40)\n"
 		"  --tp-box S      seconds of throughput rounds, all repeats (150);\n"
 		"                  every repeat does at least one round\n"
-		"  --rounds N      throughput rounds per repeat at most (1..%d, 3)\n"
+		"  --rounds N      throughput rounds per repeat at most (1..%d, 5)\n"
 		"  --timeout S     one transfer's limit (120)\n"
 		"  --json FILE     write the JSON object there\n",
 		MAX_REPEAT, MAX_ROUNDS);
@@ -600,7 +603,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	int c;
 
 	*o = (struct opts){
-		.repeat = 1, .blocks = 10, .max_rounds = 3, .runs = 200,
+		.repeat = 1, .blocks = 10, .max_rounds = 5, .runs = 200,
 		.bytes = 64ull << 20, .qga_cap = 16ull << 20,
 		.rt_box = 40, .tp_box = 150, .timeout = 120,
 	};
