@@ -214,10 +214,14 @@ static void row_extra(char *buf, size_t len, const bool *ok, const char *reason,
 	for (unsigned int k = 0; k < NR; k++) {
 		const char *n = note ? at(note, k) : "";
 
-		if (!ok_in(ok, k))
+		const char *why = at(reason, k);
+
+		if (!ok_in(ok, k) && strstr(why, "time limit"))	/* the long form is in the JSON */
+			append(buf, len, "%srepeat %u: n/a (not run: its share of the time limit)",
+			       buf[0] ? "; " : "", k + 1);
+		else if (!ok_in(ok, k))
 			append(buf, len, "%srepeat %u: n/a (%s)", buf[0] ? "; " : "", k + 1,
-			       ((const char *)at(reason, k))[0] ? (const char *)at(reason, k) :
-			       "not measured");
+			       why[0] ? why : "not measured");
 		else if (n[0])
 			append(buf, len, "%srepeat %u: %s", buf[0] ? "; " : "", k + 1, n);
 	}
