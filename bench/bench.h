@@ -16,6 +16,7 @@
 #include <sys/types.h>
 
 #define BENCH_REASON_LEN 256
+#define BENCH_MAX_REPEAT 9	/* --repeat */
 
 /* ---- time, errors (util.c) ---- */
 
@@ -271,7 +272,12 @@ struct results {
 	struct forkcost fork[FORK_NWORK][FORK_NCASES];
 };
 
-void report_table(const struct results *r);
-void report_json(const struct results *r);
+/*
+ * @rep[0..@nrep): the passes of --repeat (total_s is in rep[0]). With more
+ * than one, each figure is the median over the passes where it was
+ * measured, with its spread (min..max) and every pass's value.
+ */
+void report_table(const struct results *rep, unsigned int nrep);
+void report_json(const struct results *rep, unsigned int nrep);
 
 #endif /* SBEXEC_BENCH_H */

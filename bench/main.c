@@ -34,12 +34,27 @@ struct opts {
 	const char *qga;
 	bool no_qga;
 	const char *only;	/* comma-separated parts, NULL for all */
+	unsigned int repeat;	/* passes over the whole table (--repeat) */
+	/* The pass being run: its number (0-based) and the whole bench's --limit. */
+	unsigned int pass;
+	double total_limit;
 };
 
 /* Seconds left before the time limit (--limit). */
 static double time_left(const struct opts *o)
 {
 	return o->limit - elapsed_s();
+}
+
+/* "the bench's time limit (--limit S)", or this pass's share of it. */
+static const char *limit_what(const struct opts *o, char *buf, size_t len)
+{
+	if (o->repeat > 1)
+		snprintf(buf, len, "repeat %u's share of the bench's time limit (--limit %.0f)",
+			 o->pass + 1, o->total_limit);
+	else
+		snprintf(buf, len, "the bench's time limit (--limit %.0f)", o->limit);
+	return buf;
 }
 
 /* @want seconds, or what is left before the limit (less a margin) if less. */
@@ -101,8 +116,59 @@ static void usage(FILE *f)
 		"                    out for the floor and back; without it the floor is n/a\n"
 		"  --qga PATH        qemu-ga binary (default /usr/sbin/qemu-ga)\n"
 		"  --no-qga          skip qemu-guest-agent (its figures say so)\n"
-		"  --only LIST       run only these parts: forks,memory,roundtrip,throughput,burst\n",
-		CMD_TRUE, FORK_MAX_ROUNDS);
+		"  --only LIST       run only these parts: forks,memory,roundtrip,throughput,burst\n"
+		"  --repeat R        run the whole table R times (at most %d) and report each\n"
+		"                    figure's median and spread (min..max) over the repeats.\n"
+		"                    Each repeat gets an equal share of what is left of --limit;\n"
+		"                    with R > 1 the options not given default to per-repeat\n"
+		"                    sizes: --burst, --reps, --fork-rounds divided by R and --runs,\n"
+		"                    --qga-runs by 2R (rounded up), --qga-budget, --tp-budget,\n"
+		"                    --fork-budget 60/R,\n"
+		"                    --bytes the largest power of two MiB <= 256 MiB / R, and\n"
+		"                    --limit 850 + 250 * (R - 1) (default 1)\n",
+		CMD_TRUE, FORK_MAX_ROUNDS, BENCH_MAX_REPEAT);
+}
+
+static size_t div_up(size_t n, unsigned int d)
+{
+	return (n + d - 1) / d;
+}
+
+/*
+ * --repeat R: the sizes not given on the command line become per-repeat
+ * ones, so that R passes take about as long as R - 1 of today's 850 s more
+ * a little (on a busy TCG host: 3 passes in about 25 minutes).
+ */
+static void per_repeat_defaults(struct opts *o, const bool *given)
+{
+	unsigned int r = o->repeat;
+	uint64_t mib = 256;
+
+	/* The round trips come last in a repeat: half as many, so they fit. */
+	if (!given['r'])
+		o->runs = div_up(o->runs, 2 * r);
+	if (!given['R'])
+		o->qga_runs = div_up(o->qga_runs, 2 * r);
+	/* 1000 sessions took 250 to 300 s (floor + sbexec) on a busy host */
+	if (!given['n'])
+		o->burst = div_up(o->burst, r);
+	if (!given['p'])
+		o->reps = (unsigned int)div_up(o->reps, r);
+	if (!given['O'])
+		o->fork_rounds = (unsigned int)div_up(o->fork_rounds, r);
+	if (!given['B'])
+		o->qga_budget /= r;
+	if (!given['P'])
+		o->tp_budget /= r;
+	if (!given['G'])
+		o->fork_budget /= r;
+	if (!given['b']) {
+		while (mib > 1 && mib * r > 256)
+			mib /= 2;
+		o->bytes = mib << 20;
+	}
+	if (!given['L'])
+		o->limit = 850 + 250.0 * (r - 1);
 }
 
 static int parse(int argc, char **argv, struct opts *o)
@@ -129,9 +195,11 @@ static int parse(int argc, char **argv, struct opts *o)
 		{ "fork-rounds", required_argument, NULL, 'O' },
 		{ "fork-budget", required_argument, NULL, 'G' },
 		{ "module-ctl", required_argument, NULL, 'M' },
+		{ "repeat", required_argument, NULL, 'x' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
+	bool given[128] = { false };
 	int c;
 
 	*o = (struct opts){
@@ -140,8 +208,11 @@ static int parse(int argc, char **argv, struct opts *o)
 		.qga_budget = 60, .qga_timeout = 240, .tp_budget = 60, .limit = 850,
 		.qga = "/usr/sbin/qemu-ga",
 		.forks = 100, .fork_execs = 8, .fork_rounds = 5, .fork_budget = 60,
+		.repeat = 1,
 	};
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		if (c > 0 && c < 128)
+			given[c] = true;
 		switch (c) {
 		case 'r': o->runs = strtoul(optarg, NULL, 0); break;
 		case 'R': o->qga_runs = strtoul(optarg, NULL, 0); break;
@@ -164,16 +235,21 @@ static int parse(int argc, char **argv, struct opts *o)
 		case 'O': o->fork_rounds = (unsigned int)strtoul(optarg, NULL, 0); break;
 		case 'G': o->fork_budget = strtod(optarg, NULL); break;
 		case 'M': o->module_ctl = optarg; break;
+		case 'x': o->repeat = (unsigned int)strtoul(optarg, NULL, 0); break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return -1;
 		}
 	}
 	if (optind != argc || !o->runs || !o->qga_runs || !o->burst || !o->idle ||
 	    !o->bytes || !o->threads || !o->blocks || !o->reps || o->reps > XFER_MAX_REPS ||
-	    !o->forks || !o->fork_execs || !o->fork_rounds || o->fork_rounds > FORK_MAX_ROUNDS) {
+	    !o->forks || !o->fork_execs || !o->fork_rounds || o->fork_rounds > FORK_MAX_ROUNDS ||
+	    !o->repeat || o->repeat > BENCH_MAX_REPEAT) {
 		usage(stderr);
 		return -1;
 	}
+	if (o->repeat > 1)
+		per_repeat_defaults(o, given);
+	o->total_limit = o->limit;
 	return 0;
 }
 
@@ -450,7 +526,7 @@ static void skip_phase(struct results *r, const char *phase, const char *why)
 static bool phase_runs(struct results *r, const struct opts *o, const char *phase,
 		       double need_s)
 {
-	char why[BENCH_REASON_LEN];
+	char why[BENCH_REASON_LEN], what[160];
 
 	if (!part(o, phase)) {
 		skip_phase(r, phase, "skipped (--only)");
@@ -458,8 +534,8 @@ static bool phase_runs(struct results *r, const struct opts *o, const char *phas
 	}
 	if (elapsed_s() + need_s < o->limit)
 		return true;
-	set_reason(why, "not run: about %.0f s needed, %.0f s left of the bench's time limit (--limit %.0f)",
-		   need_s, time_left(o), o->limit);
+	set_reason(why, "not run: about %.0f s needed, %.0f s left of %s",
+		   need_s, time_left(o), limit_what(o, what, sizeof(what)));
 	progress("%s: %s", phase, why);
 	skip_phase(r, phase, why);
 	return false;
@@ -496,10 +572,12 @@ static void do_memory(struct results *r, const struct opts *o, bool have_sbx)
 	 * A first, unreported round grows the slab caches and the page cache
 	 * (sleep, libc) to what N processes need: freed slab pages stay with
 	 * their caches, so without it the first case measured would pay for
-	 * memory the later ones reuse.
+	 * memory the later ones reuse. Later repeats find them grown.
 	 */
-	progress("idle memory: warm-up, %zu processes (not reported)", o->idle);
-	floor_idle(&warm, o->idle);
+	if (!o->pass) {
+		progress("idle memory: warm-up, %zu processes (not reported)", o->idle);
+		floor_idle(&warm, o->idle);
+	}
 	progress("idle memory: floor, %zu processes", o->idle);
 	floor_idle(&r->mem_floor, o->idle);
 	if (!have_sbx)
@@ -529,10 +607,11 @@ static void do_roundtrip(struct results *r, const struct opts *o, bool have_sbx,
 /* qemu-guest-agent's captured output: what it can hold, at 256 MiB and at its cap */
 static void qga_xfers(struct results *r, const struct opts *o)
 {
+	char what[160];
+
 	if (time_left(o) < 45) {
-		set_reason(r->tp_qga.reason,
-			   "not run: %.0f s left before the bench's time limit (--limit %.0f)",
-			   time_left(o), o->limit);
+		set_reason(r->tp_qga.reason, "not run: %.0f s left of %s",
+			   time_left(o), limit_what(o, what, sizeof(what)));
 		return;
 	}
 	progress("throughput: qemu-ga, %llu bytes", (unsigned long long)o->bytes);
@@ -593,11 +672,116 @@ static bool forks_ok(const struct results *r, const struct opts *o)
 	return true;
 }
 
+/* A failure that is not only the time limit's (see phase_runs, run_latencies). */
+static bool failed(bool ok, const char *reason)
+{
+	return !ok && strncmp(reason, "not run", 7) && !strstr(reason, "time limit");
+}
+
+/*
+ * Whether the run fails: a floor or sbexec figure measured in no repeat,
+ * or failing in one for another reason than the time limit (a peer's
+ * figures may fail).
+ */
+static bool run_failed(const struct results *rep, unsigned int n, const struct opts *o)
+{
+	bool any[11] = { false };
+
+	for (unsigned int k = 0; k < n; k++) {
+		const struct results *r = &rep[k];
+		const bool ok[11] = {
+			r->rt_floor.ok, r->tp_floor.ok, r->burst_floor.ok, r->mem_floor.ok,
+			r->rt_sbx.ok, r->tp_read.ok, r->tp_mmap.ok, r->burst_sbx.ok,
+			r->mem_sbx.ok, r->mem_sbx_small.ok, forks_ok(r, o),
+		};
+		const char *why[11] = {
+			r->rt_floor.reason, r->tp_floor.reason, r->burst_floor.reason,
+			r->mem_floor.reason, r->rt_sbx.reason, r->tp_read.reason,
+			r->tp_mmap.reason, r->burst_sbx.reason, r->mem_sbx.reason,
+			r->mem_sbx_small.reason, "",
+		};
+
+		for (size_t i = 0; i < 11; i++) {
+			if (failed(ok[i], why[i]))
+				return true;
+			any[i] |= ok[i];
+		}
+	}
+	for (size_t i = 0; i < 11; i++)
+		if (!any[i])
+			return true;
+	return false;
+}
+
+/*
+ * One pass over the whole table into @r, within o->limit. *@have_sbx:
+ * whether the sbexec handle is open (the fork cost reloads the module);
+ * @why says why not.
+ */
+static void run_pass(struct results *r, const struct opts *o, bool *have_sbx, char *why)
+{
+	char qwhy[BENCH_REASON_LEN] = "";
+	bool have_qga = false;
+
+	snprintf(r->burst_cmd, sizeof(r->burst_cmd), "sleep %s", BURST_SLEEP_ARG);
+	snprintf(r->qga_version, sizeof(r->qga_version), "not run");
+	r->mem_floor.sessions = r->mem_sbx.sessions = r->mem_sbx_small.sessions = o->idle;
+	r->burst_floor.sessions = o->burst;
+	r->burst_floor.threads = o->threads;
+	r->tp_floor.bytes_asked = o->bytes;
+	r->mem_sbx_small.ring_size = o->small_ring;
+	if (!*have_sbx)
+		mark_all_sbx(r, why);
+	for (size_t w = 0; w < FORK_NWORK; w++)
+		for (size_t c = 0; c < FORK_NCASES; c++)
+			r->fork[w][c].forks = w == FORK_WORK_EXIT ? o->forks : o->fork_execs;
+
+	if (phase_runs(r, o, "forks", 0)) {
+		bool was = *have_sbx;
+
+		*have_sbx = do_forks(r, o, *have_sbx, why);
+		if (was && !*have_sbx)
+			mark_all_sbx(r, why);
+	}
+	environment(r);
+
+	if (phase_runs(r, o, "memory", 0))
+		do_memory(r, o, *have_sbx);
+	if (o->no_qga) {
+		snprintf(qwhy, sizeof(qwhy), "skipped (--no-qga)");
+	} else if (part(o, "roundtrip") || part(o, "throughput")) {
+		progress("starting qemu-ga");
+		have_qga = !qga_start(o->qga, qwhy);
+		if (have_qga)
+			snprintf(r->qga_version, sizeof(r->qga_version), "%s", qga_version());
+		else
+			progress("qemu-ga unavailable: %s", qwhy);
+	}
+	if (!have_qga && qwhy[0]) {
+		set_reason(r->rt_qga.reason, "%s", qwhy);
+		set_reason(r->tp_qga.reason, "%s", qwhy);
+	}
+	/*
+	 * The round trips come last: on a slow host they measure fewer runs
+	 * (and say so) rather than leave other figures empty.
+	 */
+	if (phase_runs(r, o, "burst", 60))
+		do_burst(r, o, *have_sbx);
+	if (phase_runs(r, o, "throughput", 45))
+		do_throughput(r, o, *have_sbx, have_qga);
+	if (phase_runs(r, o, "roundtrip", 30))
+		do_roundtrip(r, o, *have_sbx, have_qga, o->limit - 5);
+
+	/* Each pass starts qemu-ga afresh, so that every one sees the same guest. */
+	if (have_qga)
+		qga_stop();
+}
+
 int main(int argc, char **argv)
 {
-	static struct results r;
-	char why[BENCH_REASON_LEN] = "", qwhy[BENCH_REASON_LEN] = "";
-	bool have_sbx, have_qga = false;
+	static struct results rep[BENCH_MAX_REPEAT];
+	char why[BENCH_REASON_LEN] = "";
+	bool have_sbx;
 	struct opts o;
 	int rc;
 
@@ -607,78 +791,36 @@ int main(int argc, char **argv)
 		return 2;
 	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
 	clock_start();
-	snprintf(r.burst_cmd, sizeof(r.burst_cmd), "sleep %s", BURST_SLEEP_ARG);
-	snprintf(r.qga_version, sizeof(r.qga_version), "not run");
-	r.mem_floor.sessions = r.mem_sbx.sessions = r.mem_sbx_small.sessions = o.idle;
-	r.burst_floor.sessions = o.burst;
-	r.burst_floor.threads = o.threads;
-	r.tp_floor.bytes_asked = o.bytes;
-	r.mem_sbx_small.ring_size = o.small_ring;
 	rc = raise_nofile(65536);
 	if (rc)
 		progress("cannot raise RLIMIT_NOFILE: %s", strerror(-rc));
 	have_sbx = !sbx_init(why);
-	if (!have_sbx) {
+	if (!have_sbx)
 		progress("sbexec unavailable: %s", why);
-		mark_all_sbx(&r, why);
-	}
-	for (size_t w = 0; w < FORK_NWORK; w++)
-		for (size_t c = 0; c < FORK_NCASES; c++)
-			r.fork[w][c].forks = w == FORK_WORK_EXIT ? o.forks : o.fork_execs;
 
-	if (phase_runs(&r, &o, "forks", 0)) {
-		bool was = have_sbx;
+	for (unsigned int k = 0; k < o.repeat; k++) {
+		struct opts po = o;
 
-		have_sbx = do_forks(&r, &o, have_sbx, why);
-		if (was && !have_sbx)
-			mark_all_sbx(&r, why);
+		/* An equal share of what is left: an overrun is not carried on. */
+		po.pass = k;
+		po.limit = elapsed_s() + (o.limit - elapsed_s()) / (o.repeat - k);
+		if (o.repeat > 1)
+			progress("repeat %u of %u: until %.0f s", k + 1, o.repeat, po.limit);
+		run_pass(&rep[k], &po, &have_sbx, why);
 	}
-	environment(&r);
 
-	if (phase_runs(&r, &o, "memory", 0))
-		do_memory(&r, &o, have_sbx);
-	if (o.no_qga) {
-		snprintf(qwhy, sizeof(qwhy), "skipped (--no-qga)");
-	} else if (part(&o, "roundtrip") || part(&o, "throughput")) {
-		progress("starting qemu-ga");
-		have_qga = !qga_start(o.qga, qwhy);
-		if (have_qga)
-			snprintf(r.qga_version, sizeof(r.qga_version), "%s", qga_version());
-		else
-			progress("qemu-ga unavailable: %s", qwhy);
-	}
-	if (!have_qga && qwhy[0]) {
-		set_reason(r.rt_qga.reason, "%s", qwhy);
-		set_reason(r.tp_qga.reason, "%s", qwhy);
-	}
-	/*
-	 * The round trips come last: on a slow host they measure fewer runs
-	 * (and say so) rather than leave other figures empty.
-	 */
-	if (phase_runs(&r, &o, "burst", 60))
-		do_burst(&r, &o, have_sbx);
-	if (phase_runs(&r, &o, "throughput", 45))
-		do_throughput(&r, &o, have_sbx, have_qga);
-	if (phase_runs(&r, &o, "roundtrip", 30))
-		do_roundtrip(&r, &o, have_sbx, have_qga, o.limit - 5);
-
-	if (have_qga)
-		qga_stop();
 	if (have_sbx)
 		sbx_fini();
-	r.total_s = elapsed_s();
+	rep[0].total_s = elapsed_s();
 	progress("done");
 
-	report_table(&r);
+	report_table(rep, o.repeat);
 	printf("\n%s\n", JSON_BEGIN);
-	report_json(&r);
+	report_json(rep, o.repeat);
 	printf("%s\n", JSON_END);
 	fflush(stdout);
 
-	/* Failing floor or sbexec figures fail the run; a peer's may not. */
 	if (o.only)
 		return 0;
-	return r.rt_floor.ok && r.tp_floor.ok && r.burst_floor.ok && r.mem_floor.ok &&
-	       r.rt_sbx.ok && r.tp_read.ok && r.tp_mmap.ok && r.burst_sbx.ok &&
-	       r.mem_sbx.ok && r.mem_sbx_small.ok && forks_ok(&r, &o) ? 0 : 1;
+	return run_failed(rep, o.repeat, &o) ? 1 : 0;
 }

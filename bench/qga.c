@@ -276,8 +276,21 @@ void qga_stop(void)
 		close(qga_fd);
 	qga_fd = -1;
 	if (qga_pid > 0) {
+		uint64_t end = now_ns() + 10ull * 1000000000ull;
+		pid_t r;
+
+		/*
+		 * It may not act on SIGTERM (seen after a captured guest-exec,
+		 * with --repeat stopping it between repeats): SIGKILL after 10 s.
+		 */
 		kill(qga_pid, SIGTERM);
-		waitpid(qga_pid, NULL, 0);
+		while ((r = waitpid(qga_pid, NULL, WNOHANG)) == 0 && now_ns() < end)
+			usleep(20000);
+		if (r == 0) {
+			progress("qemu-ga still running 10 s after SIGTERM: SIGKILL");
+			kill(qga_pid, SIGKILL);
+			waitpid(qga_pid, NULL, 0);
+		}
 	}
 	qga_pid = -1;
 	free(rbuf);
