@@ -108,7 +108,7 @@ static struct page *sbexec_ring_data_page(struct sbexec_ring *r,
 	if (!*pp) {
 		*pp = sbexec_ring_alloc_page(r, GFP_KERNEL | __GFP_NOWARN);
 		if (*pp)
-			r->nr_present++;
+			WRITE_ONCE(r->nr_present, r->nr_present + 1);
 	}
 	return *pp;
 }
