@@ -905,10 +905,10 @@ static long long free_kb(void)
 
 /*
  * Free memory that @n idle sessions (`sleep`, ring of @ring_size bytes, 0:
- * the default) take, in KiB per session; they are killed and forgotten
- * afterwards. -1 when a session cannot be started.
+ * the default) take, in KiB per session, into *@kb; they are killed and
+ * forgotten afterwards. 0, or -1 when a session cannot be started.
  */
-static double idle_cost_kb(unsigned int n, uint32_t ring_size)
+static int idle_cost_kb(unsigned int n, uint32_t ring_size, double *kb)
 {
 	const char *const argv[] = { "600", NULL };
 	struct sbexec_exec_req req = {
@@ -934,7 +934,8 @@ static double idle_cost_kb(unsigned int n, uint32_t ring_size)
 	/* Kill-on-close: closing the handle ends and forgets them. */
 	sbexec_close(h);
 	sleep_ms(1000);
-	return (double)(before - after) / n;
+	*kb = (double)(before - after) / n;
+	return 0;
 }
 
 /*
@@ -943,22 +944,20 @@ static double idle_cost_kb(unsigned int n, uint32_t ring_size)
  * cost is the same pages (before rings were allocated as they fill, the
  * default 256 KiB ring cost 63 pages more than that).
  */
-TEST(idle_default_ring_costs_a_few_pages)
+TEST_F_TIMEOUT(ring, idle_default_ring_costs_a_few_pages, 600)
 {
-	double small, def, def2;
+	double warm, small, def, def2;
 
 	ONLY();
 	/* Warm-up: the kernel's first-use allocations go here. */
-	ASSERT_LE(0, idle_cost_kb(IDLE_SESSIONS, 0));
-	small = idle_cost_kb(IDLE_SESSIONS, 4096);
-	def = idle_cost_kb(IDLE_SESSIONS, 0);
-	ASSERT_LE(0, small);
-	ASSERT_LE(0, def);
+	ASSERT_EQ(0, idle_cost_kb(IDLE_SESSIONS, 0, &warm));
+	ASSERT_EQ(0, idle_cost_kb(IDLE_SESSIONS, 4096, &small));
+	ASSERT_EQ(0, idle_cost_kb(IDLE_SESSIONS, 0, &def));
 	TH_LOG("idle session: %.1f KiB with a 4 KiB ring, %.1f KiB with the default ring",
 	       small, def);
 	if (def - small > IDLE_EXTRA_BOUND_KB) {
 		/* The host's noise: measure once more before failing. */
-		def2 = idle_cost_kb(IDLE_SESSIONS, 0);
+		ASSERT_EQ(0, idle_cost_kb(IDLE_SESSIONS, 0, &def2));
 		TH_LOG("again: %.1f KiB with the default ring", def2);
 		if (def2 < def)
 			def = def2;
