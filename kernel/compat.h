@@ -8,6 +8,7 @@
 #define _SBEXEC_COMPAT_H
 
 #include <net/genetlink.h>
+#include <linux/mm.h>
 #include <linux/netlink.h>
 
 /*
@@ -52,6 +53,17 @@
 #else
 #define SBEXEC_MCGRP_FLAGS	0
 #define SBEXEC_EVENTS_PRIVATE	0
+#endif
+
+/*
+ * vma->vm_flags became read-only behind vm_flags_set() and friends (6.3);
+ * the same change replaced VM_LOCKED_CLEAR_MASK by VM_LOCKED_MASK, the
+ * macro tested here. Only for a VMA being set up by mmap().
+ */
+#ifdef VM_LOCKED_MASK
+#define sbexec_vm_flags_set(vma, flags)	vm_flags_set(vma, flags)
+#else
+#define sbexec_vm_flags_set(vma, flags)	((vma)->vm_flags |= (flags))
 #endif
 
 #endif /* _SBEXEC_COMPAT_H */

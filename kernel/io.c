@@ -37,6 +37,8 @@
 #define SBEXEC_READ_CHUNK	(64 * 1024)
 /* Records io_work produces before it yields the worker. */
 #define SBEXEC_IO_BUDGET	64
+/* When the ring could not get a page, io_work tries again this much later. */
+#define SBEXEC_RING_RETRY	(HZ / 10)
 
 static void sbexec_port_unwatch(struct sbexec_port *p)
 {
@@ -98,6 +100,18 @@ static void sbexec_file_set_nonblock(struct file *file)
 	spin_unlock(&file->f_lock);
 }
 
+/*
+ * Whether the ring gave room (@p); when it was short of memory, which no
+ * reader will change, io_work runs again a little later. Nothing is lost
+ * meanwhile: output waits in the pipe.
+ */
+static bool sbexec_ring_got(struct sbexec_session *s, void *p)
+{
+	if (IS_ERR(p))
+		queue_delayed_work(sbexec_wq, &s->retry_work, SBEXEC_RING_RETRY);
+	return !IS_ERR_OR_NULL(p);
+}
+
 /* Move as much output as the ring takes; false when the ring is full. */
 static bool sbexec_drain_port(struct sbexec_session *s, struct sbexec_port *p,
 			      int *budget)
@@ -108,8 +122,8 @@ static bool sbexec_drain_port(struct sbexec_session *s, struct sbexec_port *p,
 		ssize_t n;
 		void *dst;
 
-		dst = sbexec_ring_reserve(&s->ring, &room);
-		if (!dst)
+		dst = sbexec_ring_reserve(&s->ring, SBEXEC_READ_CHUNK, &room);
+		if (!sbexec_ring_got(s, dst))
 			return false;
 		n = kernel_read(p->file, dst, min_t(size_t, room,
 						    SBEXEC_READ_CHUNK), &pos);
@@ -212,10 +226,9 @@ static void sbexec_push_stdin(struct sbexec_session *s)
 static bool sbexec_put_exit_record(struct sbexec_session *s, int status)
 {
 	struct sbexec_exit_info *info;
-	size_t room;
 
-	info = sbexec_ring_reserve(&s->ring, &room);
-	if (!info || room < sizeof(*info))
+	info = sbexec_ring_reserve_last(&s->ring, sizeof(*info));
+	if (!sbexec_ring_got(s, info))
 		return false;
 	sbexec_exit_info_fill(s, status, info);
 	spin_lock(&s->lock);
@@ -230,6 +243,15 @@ static void sbexec_linger_work(struct work_struct *work)
 	struct sbexec_session *s = container_of(to_delayed_work(work),
 						struct sbexec_session,
 						linger_work);
+
+	queue_work(sbexec_wq, &s->io_work);
+}
+
+static void sbexec_retry_work(struct work_struct *work)
+{
+	struct sbexec_session *s = container_of(to_delayed_work(work),
+						struct sbexec_session,
+						retry_work);
 
 	queue_work(sbexec_wq, &s->io_work);
 }
@@ -402,6 +424,7 @@ void sbexec_io_init(struct sbexec_session *s)
 {
 	INIT_WORK(&s->io_work, sbexec_io_work);
 	INIT_DELAYED_WORK(&s->linger_work, sbexec_linger_work);
+	INIT_DELAYED_WORK(&s->retry_work, sbexec_retry_work);
 	mutex_init(&s->in_lock);
 	init_waitqueue_head(&s->in_wait);
 }
@@ -457,6 +480,7 @@ void sbexec_io_stop(struct sbexec_session *s)
 	WRITE_ONCE(s->io_stopped, true);
 	cancel_work_sync(&s->io_work);
 	cancel_delayed_work_sync(&s->linger_work);
+	cancel_delayed_work_sync(&s->retry_work);
 	sbexec_port_unwatch(&s->port[SBEXEC_PORT_OUT]);
 	sbexec_port_unwatch(&s->port[SBEXEC_PORT_ERR]);
 	mutex_lock(&s->in_lock);

@@ -76,11 +76,12 @@ int sbexec_failure_nla_put(struct sk_buff *skb, int attr,
 
 /*
  * Output ring: a consumer page, a producer page and a power-of-two number
- * of data pages, vmap()ed as [consumer][producer][data][data] so that a
- * record never wraps, in the kernel or in a reader's mmap() of the same
- * area. Positions are free-running u64 byte counters. There is one
- * producer (the session's io_work) and one consumer (the attached reader,
- * serialised by the session's read_lock).
+ * of data pages. The kernel reaches the meta pages through their direct
+ * map and the data through @data, a view of them vmap()ed twice in a row,
+ * so that a record never wraps; a reader's mmap() shows
+ * [consumer][producer][data][data]. Positions are free-running u64 byte
+ * counters. There is one producer (the session's io_work) and one
+ * consumer (the attached reader, serialised by the session's read_lock).
  *
  * @prod is published with smp_store_release() after a record is complete
  * (and copied to the producer page) and read with smp_load_acquire() by
@@ -88,14 +89,31 @@ int sbexec_failure_nla_put(struct sk_buff *skb, int attr,
  * overwrites unread bytes. @cons is the module's own copy: the consumer
  * page is writable by userspace and only ever read through
  * sbexec_ring_adopt_user_cons(), which validates it.
+ *
+ * Data pages are allocated as the ring fills (ring.c). pop_lock protects
+ * @pages (a slot goes from NULL to a page once, and keeps it until the
+ * ring is freed) and @nr_present; the producer and a reader's page fault
+ * take it to fill a slot, mmap() to insert the pages there are. @data and
+ * @kmapped (the slots in that view; the others show a filler page) are
+ * the producer's: it builds a new view and swaps @data under map_lock,
+ * which the consumer holds while it reads through @data. Lock order:
+ * read_lock, then map_lock, then (a fault in copy_to_user()) the mm's
+ * mmap_lock, then pop_lock; the producer never holds pop_lock while it
+ * takes map_lock.
  */
+struct mem_cgroup;
+
 struct sbexec_ring {
-	void *base;
+	void *data;
 	struct sbexec_ring_consumer *cpage;
 	struct sbexec_ring_producer *ppage;
-	void *data;
-	struct page **pages;
-	unsigned int nr_pages;	/* data pages */
+	struct page **pages;	/* meta pages, then data slots */
+	unsigned long *kmapped;
+	struct mem_cgroup *memcg;	/* charged for the pages */
+	struct mutex pop_lock;	/* @pages, @nr_present */
+	struct mutex map_lock;	/* @data, against the consumer */
+	unsigned int nr_pages;	/* data pages, when full */
+	unsigned int nr_present;	/* data pages allocated */
 	u64 size;
 	u64 prod;
 	u64 cons;
@@ -108,7 +126,8 @@ int sbexec_ring_init(struct sbexec_ring *r, size_t size);
 int sbexec_ring_adopt_user_cons(struct sbexec_ring *r);
 int sbexec_ring_mmap(struct sbexec_ring *r, struct vm_area_struct *vma);
 void sbexec_ring_destroy(struct sbexec_ring *r);
-void *sbexec_ring_reserve(struct sbexec_ring *r, size_t *room);
+void *sbexec_ring_reserve(struct sbexec_ring *r, size_t max, size_t *room);
+void *sbexec_ring_reserve_last(struct sbexec_ring *r, size_t len);
 void sbexec_ring_commit(struct sbexec_ring *r, u16 stream, u32 len);
 bool sbexec_ring_empty(struct sbexec_ring *r);
 ssize_t sbexec_ring_read_user(struct sbexec_ring *r, char __user *buf,
@@ -176,6 +195,7 @@ struct sbexec_session {
 
 	/* io_work only: the linger after the leader's exit (io.c). */
 	struct delayed_work linger_work;
+	struct delayed_work retry_work;	/* the ring was short of memory */
 	unsigned long linger_end;	/* jiffies, when linger_armed */
 	bool linger_armed;
 	bool io_stopped;	/* set once the last reference is gone */

@@ -12,7 +12,8 @@
 # can be loaded again at once and works.
 #
 # Steps: start keep-running sessions (sbexec run -d) with 16 MiB rings,
-# stop the helper, rmmod, check that the sessions' processes are dead, the
+# each written (nearly) full first, since rings get their pages as output
+# arrives, and wait until they hold that memory; stop the helper, rmmod, check that the sessions' processes are dead, the
 # module gone and the rings' memory back (free pages within 16 MiB of where
 # they were before the sessions, after they had taken 80 MiB; that the same
 # count flags 48 MiB held back is checked too), then load the module again
@@ -93,6 +94,10 @@ memfree_kib() {
 }
 RING=16M
 RING_KIB=16384
+# Output each session writes first, to fill its ring (the exit record and
+# the record headers fit in the rest).
+FILL_BYTES=$(((RING_KIB - 64) * 1024))
+FILL="head -c $FILL_BYTES /dev/zero"
 
 # Whatever happens below, leave the module loaded and a helper running.
 # shellcheck disable=SC2317 # called from the EXIT trap
@@ -115,11 +120,11 @@ fi
 # --- sessions in every state ------------------------------------------------
 declare -A sid spid
 scripts=(
-	"sleeper=exec sleep 1000"
-	"stubborn=trap '' TERM HUP INT; while :; do sleep 1; done"
+	"sleeper=$FILL; exec sleep 1000"
+	"stubborn=trap '' TERM HUP INT; $FILL; while :; do sleep 1; done"
 	"flood=yes unload-flood-unload-flood"
-	"group=sleep 1001 & sleep 1002; wait"
-	"ended=echo ended-but-unread; exit 3"
+	"group=$FILL; sleep 1001 & sleep 1002; wait"
+	"ended=$FILL; echo ended-but-unread; exit 3"
 )
 free_before=$(memfree_kib)
 good=1
@@ -134,6 +139,17 @@ for s in "${scripts[@]}"; do
 	sid[$name]=$out
 done
 ((good)) && ok start_keep_running_sessions
+# The rings fill as their output arrives: wait (at most 180 s) until every
+# session wrote its fill (ps's BYTES) and the ended one has its exit.
+for ((i = 0; i < 180; i++)); do
+	filled=$(timeout 30 "$cli" ps 2>/dev/null |
+		awk -v min="$FILL_BYTES" -v ids="${sid[*]}" -v ended="${sid[ended]:-x}" \
+			'BEGIN { split(ids, l); for (k in l) ours[l[k]] = 1 }
+			 ($1 in ours) && $6 >= min && ($1 != ended || $8 == 3) { n++ }
+			 END { print n + 0 }')
+	((filled >= ${#sid[@]})) && break
+	sleep 1
+done
 sleep 0.5 # the flood fills its ring, the group forks its second sleep
 
 ps_out=$(timeout 30 "$cli" ps 2>&1)
