@@ -7,10 +7,19 @@
  * All I/O on the child's pipes (or pty master) happens in one work item per
  * session, io_work, running on sbexec_wq with the files in non-blocking
  * mode. io_work is queued by wait queue callbacks on those files, by the
- * reader after it consumed records (the ring had room again), by STDIN and
- * CLOSE_STDIN, and by the exit probe. When the ring is full io_work simply
- * stops reading: the pipe fills and the child blocks in write(), so output
- * is never dropped.
+ * reader after it consumed records while io_work waited for room, by STDIN
+ * and CLOSE_STDIN, and by the exit probe. When the ring is full io_work
+ * simply stops reading: the pipe fills and the child blocks in write(), so
+ * output is never dropped.
+ *
+ * Batching: a record takes what the file holds, up to SBEXEC_READ_CHUNK
+ * (reads into the same record go on until the file is empty or the chunk
+ * or the ring's room is used), and the reader is woken once per run of
+ * io_work (and every half ring within a long one), not per record. A
+ * wakeup from a file while io_work runs only marks the port (a bit in
+ * io_flags); io_work clears a port's bit before each read of it and
+ * requeues itself at the end only for a bit still set, i.e. for a wakeup
+ * that came after its last read of that port.
  *
  * The exit record follows the leader's exit: once the output written so
  * far is in the ring and either every output file is at EOF or the linger
@@ -40,6 +49,21 @@
 /* When the ring could not get a page, io_work tries again this much later. */
 #define SBEXEC_RING_RETRY	(HZ / 10)
 
+/* io_flags bits besides the ports' (SBEXEC_PORT_*). */
+enum {
+	SBEXEC_IO_RUNNING = SBEXEC_NR_PORTS,
+	SBEXEC_IO_WANT_ROOM,
+};
+
+#define SBEXEC_IO_KICKS		(BIT(SBEXEC_NR_PORTS) - 1)
+
+/* What one run of io_work produced, for the reader's wakeup. */
+struct sbexec_io_run {
+	int budget;		/* records left to produce in this run */
+	u64 unwoken;		/* record bytes since the reader was woken */
+	bool produced;		/* records since the reader was woken */
+};
+
 static void sbexec_port_unwatch(struct sbexec_port *p)
 {
 	unsigned int i;
@@ -53,8 +77,16 @@ static int sbexec_waiter_wake(wait_queue_entry_t *wq, unsigned int mode,
 			      int sync, void *key)
 {
 	struct sbexec_waiter *w = container_of(wq, struct sbexec_waiter, entry);
+	struct sbexec_session *s = w->sess;
 
-	queue_work(sbexec_wq, &w->sess->io_work);
+	set_bit(w->port, &s->io_flags);
+	/* A pty master's wakeups may be room for stdin too. */
+	if (s->tty)
+		set_bit(SBEXEC_PORT_IN, &s->io_flags);
+	/* Pairs with the barrier after io_work clears SBEXEC_IO_RUNNING. */
+	smp_mb__after_atomic();
+	if (!test_bit(SBEXEC_IO_RUNNING, &s->io_flags))
+		queue_work(sbexec_wq, &s->io_work);
 	return 0;
 }
 
@@ -81,8 +113,10 @@ static void sbexec_port_init(struct sbexec_session *s, unsigned int idx,
 	p->file = file;
 	p->stream = stream;
 	p->eof = !file;
-	for (i = 0; i < SBEXEC_MAX_WAITERS; i++)
+	for (i = 0; i < SBEXEC_MAX_WAITERS; i++) {
 		p->waiters[i].sess = s;
+		p->waiters[i].port = idx;
+	}
 }
 
 static void sbexec_port_watch(struct sbexec_port *p)
@@ -100,42 +134,120 @@ static void sbexec_file_set_nonblock(struct file *file)
 	spin_unlock(&file->f_lock);
 }
 
-/*
- * Whether the ring gave room (@p); when it was short of memory, which no
- * reader will change, io_work runs again a little later. Nothing is lost
- * meanwhile: output waits in the pipe.
- */
-static bool sbexec_ring_got(struct sbexec_session *s, void *p)
+/* Wake the reader for the records this run committed so far. */
+static void sbexec_io_wake_reader(struct sbexec_session *s,
+				  struct sbexec_io_run *run)
 {
-	if (IS_ERR(p))
-		queue_delayed_work(sbexec_wq, &s->retry_work, SBEXEC_RING_RETRY);
-	return !IS_ERR_OR_NULL(p);
+	if (!run->produced)
+		return;
+	run->produced = false;
+	run->unwoken = 0;
+	wake_up_interruptible_poll(&s->rwait, EPOLLIN);
 }
 
-/* Move as much output as the ring takes; false when the ring is full. */
-static bool sbexec_drain_port(struct sbexec_session *s, struct sbexec_port *p,
-			      int *budget)
+/*
+ * The ring could not get a page (memory is short, which no reader will
+ * change): io_work runs again SBEXEC_RING_RETRY later. The wakeups seen so
+ * far are covered by that run; nothing is lost meanwhile, output waits in
+ * the pipe.
+ */
+static void sbexec_io_retry_later(struct sbexec_session *s)
 {
-	while (!p->eof && *budget > 0) {
-		size_t room;
-		loff_t pos = 0;
+	clear_bit(SBEXEC_PORT_OUT, &s->io_flags);
+	clear_bit(SBEXEC_PORT_ERR, &s->io_flags);
+	queue_delayed_work(sbexec_wq, &s->retry_work, SBEXEC_RING_RETRY);
+}
+
+/*
+ * The ring has no room for the next record (@last: the exit record, else a
+ * data record of one byte or more): have the reader requeue io_work once
+ * it consumed something. Return: false when room came in the meantime (go
+ * on).
+ */
+static bool sbexec_io_wait_room(struct sbexec_session *s, bool last)
+{
+	size_t room;
+	void *p;
+
+	/* The run the reader queues reads every port. */
+	clear_bit(SBEXEC_PORT_OUT, &s->io_flags);
+	clear_bit(SBEXEC_PORT_ERR, &s->io_flags);
+	set_bit(SBEXEC_IO_WANT_ROOM, &s->io_flags);
+	/* Pairs with smp_mb() in sbexec_io_room_made(). */
+	smp_mb__after_atomic();
+	if (last)
+		p = sbexec_ring_reserve_last(&s->ring,
+					     sizeof(struct sbexec_exit_info));
+	else
+		p = sbexec_ring_reserve(&s->ring, 1, &room);
+	if (IS_ERR(p))
+		sbexec_io_retry_later(s);
+	if (IS_ERR_OR_NULL(p))
+		return true;
+	clear_bit(SBEXEC_IO_WANT_ROOM, &s->io_flags);
+	return false;
+}
+
+/*
+ * One read of @p into @dst; a wakeup of @p from now on means data this
+ * read may have missed.
+ */
+static ssize_t sbexec_port_read(struct sbexec_session *s,
+				struct sbexec_port *p, void *dst, size_t len)
+{
+	loff_t pos = 0;
+
+	clear_bit(p - s->port, &s->io_flags);
+	/* Orders the clear before the read (the waker sets, then wakes). */
+	smp_mb__after_atomic();
+	return kernel_read(p->file, dst, len, &pos);
+}
+
+/*
+ * Move as much output as the ring takes, one record per
+ * SBEXEC_READ_CHUNK (or less when the file runs empty first). Return:
+ * false when the ring is full.
+ */
+static bool sbexec_drain_port(struct sbexec_session *s, struct sbexec_port *p,
+			      struct sbexec_io_run *run)
+{
+	/* A wakeup of a port at EOF needs no look. */
+	clear_bit(p - s->port, &s->io_flags);
+	while (!p->eof && run->budget > 0) {
+		size_t room, want, got = 0;
 		ssize_t n;
 		void *dst;
 
 		dst = sbexec_ring_reserve(&s->ring, SBEXEC_READ_CHUNK, &room);
-		if (!sbexec_ring_got(s, dst))
+		if (IS_ERR(dst)) {
+			sbexec_io_retry_later(s);
 			return false;
-		n = kernel_read(p->file, dst, min_t(size_t, room,
-						    SBEXEC_READ_CHUNK), &pos);
-		if (n > 0) {
-			sbexec_ring_commit(&s->ring, p->stream, n);
-			atomic64_add(n, &s->bytes_out);
-			atomic64_add(n, &s->stream_bytes[p->stream ==
-							 SBEXEC_STREAM_STDERR]);
-			wake_up_interruptible_poll(&s->rwait, EPOLLIN);
-			(*budget)--;
+		}
+		if (!dst) {
+			if (sbexec_io_wait_room(s, false))
+				return false;
 			continue;
 		}
+		want = min_t(size_t, room, SBEXEC_READ_CHUNK);
+		do {
+			n = sbexec_port_read(s, p, dst + got, want - got);
+			if (n > 0)
+				got += n;
+		} while (n > 0 && got < want);
+		if (got) {
+			sbexec_ring_commit(&s->ring, p->stream, got);
+			atomic64_add(got, &s->bytes_out);
+			atomic64_add(got, &s->stream_bytes[p->stream ==
+							   SBEXEC_STREAM_STDERR]);
+			run->budget--;
+			run->produced = true;
+			run->unwoken += got;
+			/* A long run lets the reader start on the ring. */
+			if (run->unwoken >= s->ring.size / 2)
+				sbexec_io_wake_reader(s, run);
+		}
+		if (n > 0)
+			continue;
 		if (n == -EAGAIN)
 			break;
 		/* 0 is EOF; -EIO is a pty whose slave side is gone. */
@@ -227,9 +339,17 @@ static bool sbexec_put_exit_record(struct sbexec_session *s, int status)
 {
 	struct sbexec_exit_info *info;
 
-	info = sbexec_ring_reserve_last(&s->ring, sizeof(*info));
-	if (!sbexec_ring_got(s, info))
-		return false;
+	for (;;) {
+		info = sbexec_ring_reserve_last(&s->ring, sizeof(*info));
+		if (IS_ERR(info)) {
+			sbexec_io_retry_later(s);
+			return false;
+		}
+		if (info)
+			break;
+		if (sbexec_io_wait_room(s, true))
+			return false;
+	}
 	sbexec_exit_info_fill(s, status, info);
 	spin_lock(&s->lock);
 	s->final = *info;
@@ -273,47 +393,56 @@ static bool sbexec_io_may_end(struct sbexec_session *s)
 	if (!s->linger_armed) {
 		s->linger_armed = true;
 		s->linger_end = jiffies + linger;
-		queue_delayed_work(sbexec_wq, &s->linger_work, linger);
+		mod_delayed_work(sbexec_wq, &s->linger_work, linger);
 		return false;
 	}
 	return time_after_eq(jiffies, s->linger_end);
 }
 
-static void sbexec_io_work(struct work_struct *work)
+/* Return: true when io_work must run again (its budget is used up). */
+static bool sbexec_io_run(struct sbexec_session *s)
 {
-	struct sbexec_session *s = container_of(work, struct sbexec_session,
-						io_work);
-	int budget = SBEXEC_IO_BUDGET;
+	struct sbexec_io_run run = { .budget = SBEXEC_IO_BUDGET };
 	bool room, done;
 
-	if (!READ_ONCE(s->state) || READ_ONCE(s->io_stopped))
-		return;
 	spin_lock(&s->lock);
 	done = s->final_queued;
 	spin_unlock(&s->lock);
-	if (done)
-		return;
+	if (!READ_ONCE(s->state) || READ_ONCE(s->io_stopped) || done) {
+		/*
+		 * Nothing is read before the start (which queues io_work
+		 * once the session runs), after the stop or after the record.
+		 */
+		clear_bit(SBEXEC_PORT_OUT, &s->io_flags);
+		clear_bit(SBEXEC_PORT_ERR, &s->io_flags);
+		clear_bit(SBEXEC_PORT_IN, &s->io_flags);
+		return false;
+	}
 
+	clear_bit(SBEXEC_PORT_IN, &s->io_flags);
+	/* Orders the clear before the write (see sbexec_port_read()). */
+	smp_mb__after_atomic();
 	sbexec_push_stdin(s);
 
-	room = sbexec_drain_port(s, &s->port[SBEXEC_PORT_OUT], &budget) &&
-	       sbexec_drain_port(s, &s->port[SBEXEC_PORT_ERR], &budget);
-	if (!budget) {
-		queue_work(sbexec_wq, &s->io_work);
-		return;
-	}
+	room = sbexec_drain_port(s, &s->port[SBEXEC_PORT_OUT], &run) &&
+	       sbexec_drain_port(s, &s->port[SBEXEC_PORT_ERR], &run);
+	sbexec_io_wake_reader(s, &run);
+	if (!run.budget)
+		return true;
 	if (!room)
-		return;	/* the reader requeues us once it made room */
+		return false;	/* the reader requeues us once it made room */
 
 	if (!sbexec_io_may_end(s) ||
 	    !sbexec_put_exit_record(s, READ_ONCE(s->exit_status)))
-		return;
+		return false;
 
 	spin_lock(&s->lock);
 	s->final_queued = true;
 	WRITE_ONCE(s->state, SBEXEC_STATE_DONE);
 	spin_unlock(&s->lock);
+	/* The final record always wakes the reader. */
 	wake_up_interruptible_poll(&s->rwait, EPOLLIN | EPOLLHUP);
+	cancel_delayed_work(&s->linger_work);
 
 	mutex_lock(&s->in_lock);
 	if (!s->in_closed)
@@ -324,6 +453,40 @@ static void sbexec_io_work(struct work_struct *work)
 	if (!(s->flags & SBEXEC_EXEC_F_KEEP_RUNNING))
 		sbexec_members_kill(s, SIGKILL);
 	sbexec_event_exited(s);
+	return false;
+}
+
+static void sbexec_io_work(struct work_struct *work)
+{
+	struct sbexec_session *s = container_of(work, struct sbexec_session,
+						io_work);
+	bool again;
+
+	set_bit(SBEXEC_IO_RUNNING, &s->io_flags);
+	/* Wakeups from here on may leave the requeue to us. */
+	smp_mb__after_atomic();
+	again = sbexec_io_run(s);
+	clear_bit(SBEXEC_IO_RUNNING, &s->io_flags);
+	/* Pairs with the barrier in sbexec_waiter_wake(). */
+	smp_mb__after_atomic();
+	if (again || (READ_ONCE(s->io_flags) & SBEXEC_IO_KICKS))
+		queue_work(sbexec_wq, &s->io_work);
+}
+
+/**
+ * sbexec_io_room_made - the reader consumed records
+ * @s: the session
+ *
+ * Requeues io_work if it stopped for want of room in the ring. Called
+ * after the consumer position moved.
+ */
+void sbexec_io_room_made(struct sbexec_session *s)
+{
+	/* Pairs with the barrier in sbexec_io_wait_room(). */
+	smp_mb();
+	if (test_bit(SBEXEC_IO_WANT_ROOM, &s->io_flags) &&
+	    test_and_clear_bit(SBEXEC_IO_WANT_ROOM, &s->io_flags))
+		queue_work(sbexec_wq, &s->io_work);
 }
 
 /**

@@ -3,8 +3,9 @@
  * The reader side of a session: the one /dev/sbexec file attached to it
  * consumes the records of its ring, by read() or through its mmap() of the
  * ring (then telling the module with SBEXEC_IOC_CONSUMED or poll()), and
- * wakes io_work whenever it made room. Consumers are serialised by the
- * session's read_lock.
+ * wakes io_work when it made room while io_work waited for some (see
+ * sbexec_io_room_made()). Consumers are serialised by the session's
+ * read_lock.
  */
 
 #include <linux/fs.h>
@@ -58,7 +59,7 @@ int sbexec_session_consumed(struct sbexec_session *s)
 	ret = sbexec_ring_adopt_user_cons(&s->ring);
 	mutex_unlock(&s->read_lock);
 	if (ret > 0)
-		queue_work(sbexec_wq, &s->io_work);
+		sbexec_io_room_made(s);
 	return ret < 0 ? ret : 0;
 }
 
@@ -123,7 +124,7 @@ ssize_t sbexec_session_read(struct sbexec_session *s, char __user *buf,
 	}
 	mutex_unlock(&s->read_lock);
 	if (n > 0)
-		queue_work(sbexec_wq, &s->io_work);
+		sbexec_io_room_made(s);
 	return n;
 }
 
@@ -147,7 +148,7 @@ __poll_t sbexec_session_poll(struct sbexec_session *s, struct file *file,
 		ret = sbexec_ring_adopt_user_cons(&s->ring);
 		mutex_unlock(&s->read_lock);
 		if (ret > 0)
-			queue_work(sbexec_wq, &s->io_work);
+			sbexec_io_room_made(s);
 		else if (ret < 0)
 			mask |= EPOLLERR;
 	}

@@ -138,6 +138,7 @@ struct sbexec_waiter {
 	wait_queue_head_t *head;
 	wait_queue_entry_t entry;
 	struct sbexec_session *sess;
+	unsigned int port;	/* SBEXEC_PORT_*, its bit in io_flags */
 };
 
 #define SBEXEC_MAX_WAITERS	2
@@ -190,6 +191,13 @@ struct sbexec_session {
 
 	struct sbexec_ring ring;
 	struct work_struct io_work;
+	/*
+	 * io.c's atomic bits: bit SBEXEC_PORT_* is a wakeup from that port's
+	 * file not yet looked at by io_work, SBEXEC_IO_RUNNING is set while
+	 * io_work runs (wakeups then leave it to io_work to requeue itself),
+	 * SBEXEC_IO_WANT_ROOM while it waits for the reader to make room.
+	 */
+	unsigned long io_flags;
 	atomic64_t bytes_out;
 	atomic64_t stream_bytes[2];	/* stdout, stderr */
 
@@ -305,6 +313,7 @@ void sbexec_io_set_files(struct sbexec_session *s, struct file *in,
 			 struct file *out, struct file *err);
 void sbexec_io_watch(struct sbexec_session *s);
 void sbexec_io_stop(struct sbexec_session *s);
+void sbexec_io_room_made(struct sbexec_session *s);
 void sbexec_io_free(struct sbexec_session *s);
 struct tty_struct *sbexec_session_tty(struct sbexec_session *s);
 int sbexec_session_write_stdin(struct sbexec_session *s, const void *data,

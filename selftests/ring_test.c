@@ -13,7 +13,8 @@
  * of written bytes (and its stdout pipe's capacity) in. With
  * RING_TEST_PACE=SIZE[xCOUNT],... it first makes those writes, each one
  * only after reading a byte from stdin, so that each becomes one record,
- * and reads one more byte before it goes on.
+ * and reads one more byte before it goes on. RING_TEST_PIPE_SZ=BYTES sets
+ * its stdout pipe's capacity first.
  *
  * Runs as root in the test guest with sbexec.ko loaded and the helper up.
  */
@@ -39,6 +40,7 @@
 
 #define GEN_ENV		"RING_TEST_GEN"
 #define PACE_ENV	"RING_TEST_PACE"
+#define PIPE_SZ_ENV	"RING_TEST_PIPE_SZ"
 #define PAT_K		0x9E3779B97F4A7C15ULL
 #define MIB		(1024ULL * 1024)
 
@@ -175,6 +177,10 @@ __attribute__((constructor)) static void gen_main(void)
 	if (!spec)
 		return;
 	if (sscanf(spec, "%llu:%llu:%4095s", &total, &seed, path) < 2)
+		_exit(2);
+	/* RING_TEST_PIPE_SZ=BYTES: a stdout pipe of that capacity. */
+	spec = getenv(PIPE_SZ_ENV);
+	if (spec && *spec && fcntl(1, F_SETPIPE_SZ, atoi(spec)) < 0)
 		_exit(2);
 	if (path[0]) {
 		fd = open(path, O_RDWR | O_CLOEXEC);
@@ -1518,6 +1524,253 @@ TEST(reader_after_first_closed)
 	EXPECT_STREQ("one\ntwo\n", o.out.data ? o.out.data : "");
 	sbexec_output_free(&o);
 	close(fd2);
+	sbexec_close(h);
+}
+
+/* ---- a record takes what the pipe holds ---- */
+
+/*
+ * The generator writes 1 MiB in writes of all sizes into a 1 MiB pipe and
+ * exits before anything is read: the 256 KiB ring is full and the rest
+ * waits in the pipe. From then on a record takes what the pipe holds up to
+ * 64 KiB: the only shorter stdout records are the one the ring's room cut
+ * at each refill (a refill needs a read) and the stream's last.
+ */
+TEST_F_TIMEOUT(ring, records_take_what_the_pipe_holds, 180)
+{
+	const uint64_t total = 1 * MIB, seed = 4242;
+	const uint32_t ring = 262144;
+	static unsigned char buf[1 << 20];
+	char env0[PATH_MAX + 64];
+	const char *env[] = { env0, PIPE_SZ_ENV "=1048576", NULL };
+	struct sbexec_exec_req req = { .cmd = self_exe(), .env = env,
+				       .ring_size = ring };
+	struct sbexec_session_info info;
+	unsigned long reads = 0, recs = 0, full = 0, longest = 0;
+	uint64_t taken;
+	int64_t deadline = mono_ms() + 150 * 1000;
+
+	ONLY();
+	self->c = checker_new(seed);
+	ASSERT_NE(NULL, self->c);
+	snprintf(env0, sizeof(env0), GEN_ENV "=%" PRIu64 ":%" PRIu64, total, seed);
+	ASSERT_EQ(0, sbexec_exec(self->h, &req, &self->res))
+		TH_LOG("exec: %s", sbexec_strerror_last(self->h));
+	self->fd = sbexec_attach(self->h, self->res.session_id);
+	ASSERT_LE(0, self->fd);
+
+	/* Everything is written (ring and pipe hold it) and the writer gone. */
+	do {
+		ASSERT_LT(mono_ms(), deadline);
+		sleep_ms(100);
+		ASSERT_EQ(0, sbexec_get(self->h, self->res.session_id, &info));
+	} while (!info.has_exit);
+	sleep_ms(300);
+	ASSERT_EQ(0, sbexec_get(self->h, self->res.session_id, &info));
+	taken = info.bytes_out;
+	/* At most a ring's worth was taken: the rest waits in the pipe. */
+	ASSERT_GE((uint64_t)ring, taken);
+
+	while (!self->c->have_exit) {
+		struct pollfd pfd = { .fd = self->fd, .events = POLLIN };
+		const struct sbexec_record *rec;
+		struct sbexec_record_iter it;
+		const void *payload;
+		ssize_t n;
+
+		ASSERT_LT(mono_ms(), deadline);
+		if (poll(&pfd, 1, 1000) <= 0)
+			continue;
+		n = sbexec_read_records(self->fd, buf, sizeof(buf));
+		ASSERT_LT(0, n);
+		sbexec_record_iter_init(&it, buf, (size_t)n);
+		while (reads && sbexec_record_next(&it, &rec, &payload) > 0) {
+			if (rec->stream != SBEXEC_STREAM_STDOUT)
+				continue;
+			recs++;
+			full += rec->len == 65536;
+			if (rec->len > longest)
+				longest = rec->len;
+		}
+		reads++;
+		ASSERT_EQ(0, check_buf(self->c, buf, (size_t)n));
+	}
+	TH_LOG("%" PRIu64 " bytes in the ring first, then %lu stdout records (%lu of 64 KiB) in %lu reads",
+	       taken, recs, full, reads - 1);
+	EXPECT_STREAM_COMPLETE(self->c, total);
+	EXPECT_EQ(65536UL, longest);
+	/* One short record per refill after the first read, and the last. */
+	EXPECT_LE(recs - full, reads);
+	EXPECT_GE((long long)full,
+		  (long long)((total - taken) / 65536) - (long long)reads);
+}
+
+/* ---- the exit record waits for room, and wakes the reader ---- */
+
+/*
+ * A 4 KiB ring that 4064 bytes of stdout fill to the brim (one record of
+ * 16 + 4064 bytes, or more records taking more room): the process has
+ * exited, but its exit record does not fit until the reader consumes.
+ * Then it must come, and wake a reader blocked in poll() (or, mapped, in
+ * sbexec_ring_wait()) without any further prompting; after it, EPOLLHUP.
+ */
+static void exit_waits_for_room(struct __test_metadata *_metadata, bool mapped)
+{
+	const char *const argv[] = { "-c", "head -c 4064 /dev/zero", NULL };
+	struct sbexec_exec_req req = { .cmd = "/bin/sh", .argv = argv,
+				       .ring_size = 4096 };
+	struct sbexec_session_info info;
+	struct sbexec_exec_result res;
+	const struct sbexec_record *rec;
+	struct sbexec_ring_map m;
+	struct sbexec_attach a;
+	struct pollfd pfd;
+	static unsigned char buf[8192];
+	uint64_t out = 0, seq = 0;
+	bool have_exit = false;
+	int64_t deadline;
+	const void *payload;
+	struct sbexec *h;
+	int fd, ret;
+
+	ASSERT_EQ(0, sbexec_open(&h));
+	ASSERT_EQ(0, sbexec_exec(h, &req, &res)) TH_LOG("%s", sbexec_strerror_last(h));
+	fd = sbexec_attach_info(h, res.session_id, &a);
+	ASSERT_LE(0, fd) TH_LOG("%s", sbexec_strerror_last(h));
+	ASSERT_EQ(4096U, a.ring_size);
+
+	/* The process exits; its output is in; the record cannot follow. */
+	deadline = mono_ms() + COLLECT_MS;
+	do {
+		ASSERT_LT(mono_ms(), deadline);
+		sleep_ms(50);
+		ASSERT_EQ(0, sbexec_get(h, res.session_id, &info));
+	} while (!info.has_exit || info.bytes_out < 4064);
+	sleep_ms(300);
+	ASSERT_EQ(0, sbexec_get(h, res.session_id, &info));
+	EXPECT_EQ(4064ULL, (unsigned long long)info.bytes_out);
+	EXPECT_EQ((uint32_t)SBEXEC_STATE_EXITED, info.state)
+		TH_LOG("the exit record was queued in a full 4 KiB ring");
+
+	/* Consume the output once: nothing else may prompt the module. */
+	if (mapped) {
+		ASSERT_EQ(0, sbexec_ring_map(fd, a.ring_size, &m));
+		while ((ret = sbexec_ring_next(&m, &rec, &payload)) > 0) {
+			ASSERT_EQ(seq++, rec->seq);
+			ASSERT_EQ(SBEXEC_STREAM_STDOUT, rec->stream);
+			out += rec->len;
+		}
+		ASSERT_EQ(0, ret);
+		ASSERT_EQ(0, sbexec_ring_release(&m));
+	} else {
+		ssize_t n = sbexec_read_records(fd, buf, sizeof(buf));
+		struct sbexec_record_iter it;
+
+		ASSERT_LT(0, n);
+		sbexec_record_iter_init(&it, buf, (size_t)n);
+		while ((ret = sbexec_record_next(&it, &rec, &payload)) > 0) {
+			ASSERT_EQ(seq++, rec->seq);
+			ASSERT_EQ(SBEXEC_STREAM_STDOUT, rec->stream);
+			out += rec->len;
+		}
+		ASSERT_EQ(0, ret);
+	}
+	ASSERT_EQ(4064ULL, (unsigned long long)out);
+
+	/* The exit record comes and wakes the waiting reader. */
+	if (mapped) {
+		while (!have_exit) {
+			ret = sbexec_ring_next(&m, &rec, &payload);
+			ASSERT_LE(0, ret);
+			if (!ret) {
+				ASSERT_LT(mono_ms(), deadline);
+				ASSERT_LE(0, sbexec_ring_wait(&m, 1000));
+				continue;
+			}
+			ASSERT_EQ(seq++, rec->seq);
+			ASSERT_EQ(SBEXEC_STREAM_EXIT, rec->stream);
+			have_exit = true;
+		}
+		ASSERT_EQ(0, sbexec_ring_release(&m));
+		EXPECT_EQ(-EPIPE, sbexec_ring_wait(&m, 1000));
+		sbexec_ring_unmap(&m);
+	} else {
+		struct sbexec_record_iter it;
+		ssize_t n;
+
+		pfd = (struct pollfd){ .fd = fd, .events = POLLIN };
+		ASSERT_EQ(1, poll(&pfd, 1, COLLECT_MS));
+		EXPECT_EQ(POLLIN, pfd.revents & (POLLIN | POLLHUP | POLLERR));
+		n = sbexec_read_records(fd, buf, sizeof(buf));
+		ASSERT_LT(0, n);
+		sbexec_record_iter_init(&it, buf, (size_t)n);
+		ASSERT_EQ(1, sbexec_record_next(&it, &rec, &payload));
+		EXPECT_EQ(seq, rec->seq);
+		EXPECT_EQ(SBEXEC_STREAM_EXIT, rec->stream);
+		EXPECT_EQ(1U, ((const struct sbexec_exit_info *)payload)->exited);
+		EXPECT_EQ(0, sbexec_record_next(&it, &rec, &payload));
+		pfd.revents = 0;
+		ASSERT_EQ(1, poll(&pfd, 1, 1000));
+		EXPECT_EQ(POLLHUP, pfd.revents & (POLLIN | POLLHUP | POLLERR));
+		EXPECT_EQ(0, sbexec_read_records(fd, buf, sizeof(buf)));
+	}
+	ASSERT_EQ(0, sbexec_get(h, res.session_id, &info));
+	EXPECT_EQ((uint32_t)SBEXEC_STATE_DONE, info.state);
+	close(fd);
+	sbexec_close(h);
+}
+
+TEST(exit_record_waits_for_room_then_wakes_poll)
+{
+	ONLY();
+	exit_waits_for_room(_metadata, false);
+}
+
+TEST(exit_record_waits_for_room_then_wakes_mapped_reader)
+{
+	ONLY();
+	exit_waits_for_room(_metadata, true);
+}
+
+/*
+ * A reader blocked in poll() before any output or exit: the exit record
+ * alone wakes it (POLLIN), then POLLHUP.
+ */
+TEST(poll_wakes_with_the_exit_record)
+{
+	const char *const argv[] = { "0.5", NULL };
+	struct sbexec_exec_req req = { .cmd = "/bin/sleep", .argv = argv };
+	struct sbexec_exec_result res;
+	const struct sbexec_record *rec;
+	struct sbexec_record_iter it;
+	static unsigned char buf[4096];
+	struct pollfd pfd;
+	const void *payload;
+	struct sbexec *h;
+	int64_t t0;
+	ssize_t n;
+	int fd;
+
+	ONLY();
+	ASSERT_EQ(0, sbexec_open(&h));
+	ASSERT_EQ(0, sbexec_exec(h, &req, &res)) TH_LOG("%s", sbexec_strerror_last(h));
+	fd = sbexec_attach(h, res.session_id);
+	ASSERT_LE(0, fd);
+	pfd = (struct pollfd){ .fd = fd, .events = POLLIN };
+	t0 = mono_ms();
+	ASSERT_EQ(1, poll(&pfd, 1, COLLECT_MS));
+	EXPECT_EQ(POLLIN, pfd.revents & (POLLIN | POLLHUP | POLLERR));
+	TH_LOG("woken after %lld ms", (long long)(mono_ms() - t0));
+	n = sbexec_read_records(fd, buf, sizeof(buf));
+	ASSERT_LT(0, n);
+	sbexec_record_iter_init(&it, buf, (size_t)n);
+	ASSERT_EQ(1, sbexec_record_next(&it, &rec, &payload));
+	EXPECT_EQ(0ULL, (unsigned long long)rec->seq);
+	EXPECT_EQ(SBEXEC_STREAM_EXIT, rec->stream);
+	pfd.revents = 0;
+	ASSERT_EQ(1, poll(&pfd, 1, 1000));
+	EXPECT_EQ(POLLHUP, pfd.revents & (POLLIN | POLLHUP | POLLERR));
+	close(fd);
 	sbexec_close(h);
 }
 

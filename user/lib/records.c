@@ -21,8 +21,12 @@
 
 #include "internal.h"
 
-/* First read buffer, and the most a single record may need. */
-#define SBX_READ_BUF		(64 * 1024)
+/*
+ * First read buffer, and the most a single record may need. The first
+ * holds a default ring's worth of records (and is above
+ * SBEXEC_BRIDGE_MAX_DATA, so a remote descriptor needs no peek first).
+ */
+#define SBX_READ_BUF		(256 * 1024)
 #define SBX_READ_BUF_MAX	(64 * 1024 * 1024)
 
 int sbexec_attach(struct sbexec *h, uint32_t id)

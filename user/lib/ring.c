@@ -106,6 +106,16 @@ int sbexec_ring_next(struct sbexec_ring_map *m, const struct sbexec_record **rec
 	return 1;
 }
 
+/* Store the consumer position; the module takes it at its next look. */
+static void sbx_ring_publish(struct sbexec_ring_map *m)
+{
+	if (m->pos == m->released)
+		return;
+	/* Pairs with the module's load-acquire of consumer.pos. */
+	__atomic_store_n(&m->consumer->pos, m->pos, __ATOMIC_RELEASE);
+	m->released = m->pos;
+}
+
 int sbexec_ring_release(struct sbexec_ring_map *m)
 {
 	if (m->pos == m->released)
@@ -184,11 +194,20 @@ int sbexec_ring_collect(int fd, uint32_t ring_size, struct sbexec_output *o,
 					goto out;
 			}
 		}
-		err = ret < 0 ? ret : sbexec_ring_release(&m);
-		if (err)
+		if (ret < 0) {
+			err = ret;
 			goto out;
-		if (o->have_exit)
+		}
+		if (o->have_exit) {
+			err = sbexec_ring_release(&m);
 			break;
+		}
+		/*
+		 * Caught up: the poll() below gives the module the position
+		 * (as SBEXEC_IOC_CONSUMED would), one system call fewer per
+		 * batch. A refused position is its POLLERR.
+		 */
+		sbx_ring_publish(&m);
 		if (hung_up) {
 			/* Everything consumed, and no exit record. */
 			err = -EPROTO;
