@@ -24,7 +24,8 @@
  *
  * Order of work. In the helper, before fork: resolve the user (passwd and
  * group lookups, supplementary groups), build the environment and the
- * exec candidates, create the stdio (three O_CLOEXEC pipes, or a pty with
+ * exec candidates, create the stdio (three O_CLOEXEC pipes, stdout's and
+ * stderr's SPAWN_PIPE_SIZE large where pipe-max-size allows, or a pty with
  * its initial window size) and an O_CLOEXEC error pipe. In the child:
  *  1. reset every signal disposition to default, then empty the signal
  *     mask (the helper blocks SIGCHLD, SIGTERM and SIGINT);
@@ -48,7 +49,10 @@
  *     running that the module does not know of);
  *  9. execve() through the candidates.
  * A failure in the child is sent over the error pipe and the child exits
- * 127; the helper reaps it and answers with a failure.
+ * 127; the helper reaps it and answers with a failure. spawn_start() ends
+ * once the child is through the gate; spawn_finish() reads its error pipe
+ * (end of file: the command executes), so the helper may serve other
+ * requests in between.
  *
  * Failures. Stage and kind: fork and pipe creation: FORK; pty creation,
  * window size, setsid/TIOCSCTTY/dup2 in tty mode: PTY (kind PTY_SETUP);
@@ -111,6 +115,35 @@ static void quote_cmd(char *buf, size_t size, const struct spawn_request *req)
 	quote_str(buf, size, req->cmd);
 }
 
+/*
+ * The output pipes' capacity: SPAWN_PIPE_SIZE, or /proc/sys/fs/pipe-max-size
+ * when that is smaller (read once). 0 when it cannot be read.
+ */
+static int output_pipe_size(void)
+{
+	static int size = -1;
+	char buf[32];
+	ssize_t n;
+	long max;
+	int fd;
+
+	if (size >= 0)
+		return size;
+	size = 0;
+	fd = open("/proc/sys/fs/pipe-max-size", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return size;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return size;
+	buf[n] = '\0';
+	max = strtol(buf, NULL, 10);
+	if (max > 0)
+		size = max < SPAWN_PIPE_SIZE ? (int)max : SPAWN_PIPE_SIZE;
+	return size;
+}
+
 static int open_pipes(const struct spawn_request *req, struct spawn_fds *s,
 		      struct spawn_failure *f)
 {
@@ -131,6 +164,13 @@ static int open_pipes(const struct spawn_request *req, struct spawn_fds *s,
 			return -1;
 		}
 	}
+	/*
+	 * Bigger output pipes: the child writes more before it waits for the
+	 * module to move its output into the ring. Best effort.
+	 */
+	if (output_pipe_size() > 0)
+		for (i = 1; i < 3; i++)
+			fcntl(p[i][0], F_SETPIPE_SZ, output_pipe_size());
 	s->child[0] = p[0][0];
 	s->res->stdin_fd = p[0][1];
 	s->child[1] = p[1][1];

@@ -11,6 +11,9 @@
 #include "failure.h"
 #include "request.h"
 
+/* Capacity asked for the stdout and stderr pipes (pipe-max-size bounds it). */
+#define SPAWN_PIPE_SIZE		(256 * 1024)
+
 /*
  * A started process and the helper's ends of its stdio. All fds are
  * O_CLOEXEC; unused ones are -1.
