@@ -281,4 +281,110 @@ TEST(loop_child_the_module_did_not_take_never_runs)
 	unlink(mark);
 }
 
+/* A request for @cmd [@arg] run in @cwd. */
+static size_t build_spawn_msg_cwd(struct msg *m, uint64_t id, const char *cmd,
+				  const char *arg, const char *cwd)
+{
+	struct sbexec_upcall_hdr hdr = { .type = SBEXEC_UP_SPAWN, .id = id };
+
+	msg_init(m);
+	attr_buf_reserve(&m->b, sizeof(hdr), NULL);
+	attr_put_str(&m->b, SBEXEC_A_CMD, cmd);
+	if (arg)
+		attr_put_str(&m->b, SBEXEC_A_ARG, arg);
+	if (cwd)
+		attr_put_str(&m->b, SBEXEC_A_CWD, cwd);
+	hdr.len = (uint32_t)m->b.len;
+	memcpy(m->buf, &hdr, sizeof(hdr));
+	return m->b.len;
+}
+
+/*
+ * Requests queued together are all served while earlier children are
+ * still on their way to execve(): each gets its SBEXEC_UP_FORKED before
+ * its reply, with the same pid, and a failing one among them still says
+ * precisely where it failed.
+ */
+TEST(loop_serves_several_requests_at_once)
+{
+	enum { NREQ = 6 };
+	static const struct {
+		const char *cmd, *arg, *cwd;
+	} rq[NREQ + 1] = {
+		[1] = { "sleep", "30", NULL },
+		[2] = { "sleep", "30", "/" },
+		[3] = { "/sbexec/none", NULL, NULL },
+		[4] = { "sleep", "30", NULL },
+		[5] = { "sleep", "30", "/sbexec/no-such-dir" },
+		[6] = { "sleep", "30", "/tmp" },
+	};
+	unsigned char buf[SBEXEC_UPCALL_MAX_REPLY];
+	pid_t forked[NREQ + 1] = { 0 }, helper;
+	bool answered[NREQ + 1] = { false };
+	struct decoded_reply d;
+	int sv[2], i, replies = 0, running = 0;
+	struct msg m;
+	size_t len;
+	ssize_t n;
+
+	ASSERT_EQ(0, prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0));
+	helper = start_loop(sv);
+	ASSERT_LT(0, helper);
+	for (i = 1; i <= NREQ; i++) {
+		len = build_spawn_msg_cwd(&m, (uint64_t)i, rq[i].cmd, rq[i].arg,
+					  rq[i].cwd);
+		ASSERT_EQ((ssize_t)len, write(sv[0], m.buf, len));
+	}
+	while (replies < NREQ) {
+		n = read(sv[0], buf, sizeof(buf));
+		ASSERT_LT(0, n);
+		ASSERT_EQ(0, decode_reply(buf, (size_t)n, &d));
+		ASSERT_LE(1U, d.hdr.id);
+		ASSERT_GE((uint64_t)NREQ, d.hdr.id);
+		i = (int)d.hdr.id;
+		ASSERT_FALSE(answered[i]);
+		if (d.hdr.type == SBEXEC_UP_FORKED) {
+			ASSERT_EQ(0, forked[i]);
+			ASSERT_TRUE(d.has_pid);
+			forked[i] = (pid_t)d.pid;
+			continue;
+		}
+		ASSERT_EQ((uint16_t)SBEXEC_UP_SPAWNED, d.hdr.type);
+		/* Every child here was forked: its FORKED came first. */
+		ASSERT_LT(0, forked[i]) TH_LOG("request %d", i);
+		answered[i] = true;
+		replies++;
+		if (i == 3) {
+			EXPECT_TRUE(d.has_failure);
+			EXPECT_EQ((uint32_t)SBEXEC_FAIL_NOT_FOUND, d.kind);
+			EXPECT_EQ((uint32_t)SBEXEC_STAGE_EXEC, d.stage);
+			EXPECT_EQ((uint32_t)ENOENT, d.errnum);
+		} else if (i == 5) {
+			EXPECT_TRUE(d.has_failure);
+			EXPECT_EQ((uint32_t)SBEXEC_FAIL_BAD_CWD, d.kind);
+			EXPECT_EQ((uint32_t)SBEXEC_STAGE_CWD, d.stage);
+			EXPECT_STREQ("chdir \"/sbexec/no-such-dir\": No such file or directory",
+				     d.message);
+		} else {
+			EXPECT_FALSE(d.has_failure) TH_LOG("%d: %s", i, d.message);
+			EXPECT_TRUE(d.has_pipes);
+			EXPECT_EQ(forked[i], (pid_t)d.pid);
+			EXPECT_EQ(helper, parent_of((pid_t)d.pid));
+			running++;
+		}
+	}
+	EXPECT_EQ(4, running);
+	/* The failed children were reaped by the helper, not left to us. */
+	EXPECT_EQ(-1, kill(forked[3], 0));
+	EXPECT_EQ(-1, kill(forked[5], 0));
+
+	ASSERT_EQ(0, kill(helper, SIGTERM));
+	EXPECT_EQ(0, wait_exit_code(helper));
+	for (i = 1; i <= NREQ; i++)
+		if (i != 3 && i != 5)
+			EXPECT_EQ(0, kill(forked[i], SIGKILL));
+	EXPECT_EQ(4, reap_all());
+	close(sv[0]);
+}
+
 TEST_HARNESS_MAIN

@@ -2,13 +2,22 @@
 /*
  * helper.c - talk to /dev/sbexec: register, then answer spawn upcalls.
  *
- * One request at a time: read() one SBEXEC_UP_SPAWN, spawn, write() one
- * SBEXEC_UP_SPAWNED, close our copies of the session's fds. Children are
- * reaped only from the SIGCHLD signalfd, between requests, so no child is
- * ever reaped before the module has been told its pid (the module reads
- * the exit status itself). If the reply cannot be delivered (the client
- * went away and the request was cancelled) the new child's process group
- * is killed.
+ * Several requests at once: a request is read and its child started
+ * (through the gate: SBEXEC_UP_FORKED is written before the child may
+ * execute anything), and while that child executes, the helper reads and
+ * starts the next ones. Each child's error pipe is polled; its end of file
+ * (execve() succeeded) or its failure report completes the request: one
+ * SBEXEC_UP_SPAWNED is written and our copies of the session's fds are
+ * closed. At most HELPER_MAX_INFLIGHT children are in that state; beyond,
+ * the device is not read until one completes.
+ *
+ * Children are reaped only from the SIGCHLD signalfd, and never one whose
+ * request is still in flight, so no child is ever reaped before the
+ * module has been told its pid (the module reads the exit status itself).
+ * If the reply cannot be delivered (the client went away and the request
+ * was cancelled) the new child's process group is killed. When the loop
+ * ends (SIGTERM, the channel shut down) the requests in flight are
+ * completed first.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -120,21 +129,56 @@ out:
 	return rc;
 }
 
-static void reap_children(void)
+/* The requests in flight: started, their child not executing yet. */
+struct inflight_tab {
+	struct upcall_inflight *v[HELPER_MAX_INFLIGHT];
+	size_t n;
+	bool reap_deferred;	/* a zombie waits behind an in-flight child */
+};
+
+static bool tab_has_pid(const struct inflight_tab *t, pid_t pid)
 {
-	while (waitpid(-1, NULL, WNOHANG) > 0)
-		;
+	size_t i;
+
+	for (i = 0; i < t->n; i++)
+		if (upcall_inflight_pid(t->v[i]) == pid)
+			return true;
+	return false;
+}
+
+/*
+ * Reap every exited child, oldest first, but none whose request is in
+ * flight: the first such zombie stops the scan until its request is done.
+ */
+static void reap_children(struct inflight_tab *t)
+{
+	siginfo_t si;
+
+	t->reap_deferred = false;
+	for (;;) {
+		memset(&si, 0, sizeof(si));
+		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) ||
+		    !si.si_pid)
+			return;
+		if (tab_has_pid(t, si.si_pid)) {
+			t->reap_deferred = true;
+			return;
+		}
+		if (waitpid(si.si_pid, NULL, WNOHANG) <= 0)
+			return;
+	}
 }
 
 /* Drain the signalfd; returns 1 when asked to stop, 0 otherwise. */
-static int handle_signals(int sigfd, const struct helper_opts *o)
+static int handle_signals(int sigfd, struct inflight_tab *t,
+			  const struct helper_opts *o)
 {
 	struct signalfd_siginfo si;
 	int stop = 0;
 
 	while (read(sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		if (si.ssi_signo == SIGCHLD) {
-			reap_children();
+			reap_children(t);
 		} else {
 			if (o->verbose)
 				hlog("signal %u: exiting", si.ssi_signo);
@@ -187,17 +231,42 @@ static void send_reply(int devfd, struct upcall_outcome *out)
 	spawn_result_close(&out->res);
 }
 
-/* Read and answer one message: 0 go on, 1 clean stop, -1 fatal. */
-static int handle_device(int devfd, unsigned char *buf,
+/* Complete in-flight request @i of @t and answer it. */
+static void finish_one(int devfd, struct inflight_tab *t, size_t i,
+		       struct upcall_outcome *out, const struct helper_opts *o)
+{
+	struct upcall_inflight *in = t->v[i];
+	uint64_t id = upcall_inflight_id(in);
+
+	if (upcall_finish(in, out)) {
+		/* Nothing was left running. */
+		hlog("request %llu: no reply could be encoded",
+		     (unsigned long long)id);
+	} else {
+		log_outcome(out, o);
+		send_reply(devfd, out);
+	}
+	/* Off the table only now: the reply went before it may be reaped. */
+	t->v[i] = t->v[--t->n];
+	if (t->reap_deferred)
+		reap_children(t);
+}
+
+/*
+ * Read and start one message: 0 go on (also when nothing was there),
+ * 1 clean stop, -1 fatal, 2 nothing to read.
+ */
+static int handle_device(int devfd, unsigned char *buf, struct inflight_tab *t,
 			 struct upcall_outcome *out,
 			 const struct helper_opts *o)
 {
+	struct upcall_inflight *in;
 	ssize_t n;
 
 	n = read(devfd, buf, SBEXEC_UPCALL_MAX_MSG);
 	if (n < 0) {
 		if (errno == EINTR || errno == EAGAIN)
-			return 0;
+			return 2;
 		if (errno == ENODEV) {
 			hlog("%s: the module shut the channel down", o->device);
 			return 1;
@@ -210,8 +279,12 @@ static int handle_device(int devfd, unsigned char *buf,
 		     o->device);
 		return 1;
 	}
-	if (upcall_handle(buf, (size_t)n, o->default_user, devfd, out)) {
+	if (upcall_start(buf, (size_t)n, o->default_user, devfd, out, &in)) {
 		hlog("ignoring a %zd-byte message without a usable header", n);
+		return 0;
+	}
+	if (in) {
+		t->v[t->n++] = in;
 		return 0;
 	}
 	log_outcome(out, o);
@@ -219,47 +292,84 @@ static int handle_device(int devfd, unsigned char *buf,
 	return 0;
 }
 
+/* Serve until a stop; 0 clean, 1 fatal. Leaves requests in flight. */
+static int serve(int devfd, int sigfd, unsigned char *buf,
+		 struct inflight_tab *t, struct upcall_outcome *out,
+		 const struct helper_opts *o)
+{
+	struct pollfd pfd[2 + HELPER_MAX_INFLIGHT];
+	size_t i, k;
+	int r;
+
+	for (;;) {
+		size_t n = t->n;
+
+		pfd[0] = (struct pollfd){ .fd = sigfd, .events = POLLIN };
+		/* A full table: no new request until one completes. */
+		pfd[1] = (struct pollfd){ .fd = n < HELPER_MAX_INFLIGHT ? devfd : -1,
+					  .events = POLLIN };
+		for (i = 0; i < n; i++)
+			pfd[2 + i] = (struct pollfd){
+				.fd = upcall_inflight_fd(t->v[i]),
+				.events = POLLIN,
+			};
+		if (poll(pfd, 2 + n, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			hlog("poll: %s", strerror(errno));
+			return 1;
+		}
+		if ((pfd[0].revents & POLLIN) && handle_signals(sigfd, t, o))
+			return 0;
+		/* Completions first, from the back: finish_one() moves the last. */
+		for (k = n; k-- > 0;)
+			if (pfd[2 + k].revents)
+				finish_one(devfd, t, k, out, o);
+		if (pfd[1].revents & POLLIN) {
+			/* Take what is queued, while there is room. */
+			for (k = 0; k < HELPER_BATCH && t->n < HELPER_MAX_INFLIGHT;
+			     k++) {
+				r = handle_device(devfd, buf, t, out, o);
+				if (r == 2)
+					break;
+				if (r)
+					return r > 0 ? 0 : 1;
+			}
+		} else if (pfd[1].revents & (POLLHUP | POLLERR | POLLNVAL)) {
+			hlog("%s: the module shut the channel down",
+			     o->device);
+			return 0;
+		}
+	}
+}
+
 int helper_run(int devfd, int sigfd, const struct helper_opts *o)
 {
 	unsigned char *buf = malloc(SBEXEC_UPCALL_MAX_MSG);
 	struct upcall_outcome *out = malloc(sizeof(*out));
-	int rc = 1;
+	struct inflight_tab *t = calloc(1, sizeof(*t));
+	int rc = 1, fl;
 
-	if (!buf || !out) {
+	if (!buf || !out || !t) {
 		hlog("%s", strerror(ENOMEM));
 		goto out;
 	}
-	for (;;) {
-		struct pollfd pfd[2] = {
-			{ .fd = devfd, .events = POLLIN },
-			{ .fd = sigfd, .events = POLLIN },
-		};
-		int r;
-
-		if (poll(pfd, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			hlog("poll: %s", strerror(errno));
-			break;
-		}
-		if ((pfd[1].revents & POLLIN) && handle_signals(sigfd, o)) {
-			rc = 0;
-			break;
-		}
-		if (pfd[0].revents & POLLIN) {
-			r = handle_device(devfd, buf, out, o);
-			if (r) {
-				rc = r > 0 ? 0 : 1;
-				break;
-			}
-		} else if (pfd[0].revents & (POLLHUP | POLLERR | POLLNVAL)) {
-			hlog("%s: the module shut the channel down",
-			     o->device);
-			rc = 0;
-			break;
-		}
+	/*
+	 * Reads go on until EAGAIN (helper_register() opens the device so;
+	 * a caller's socket stand-in may not be).
+	 */
+	fl = fcntl(devfd, F_GETFL);
+	if (fl < 0 || (!(fl & O_NONBLOCK) &&
+		       fcntl(devfd, F_SETFL, fl | O_NONBLOCK))) {
+		hlog("%s: O_NONBLOCK: %s", o->device, strerror(errno));
+		goto out;
 	}
+	rc = serve(devfd, sigfd, buf, t, out, o);
+	/* Their children are at or past the gate: answer for each. */
+	while (t->n)
+		finish_one(devfd, t, t->n - 1, out, o);
 out:
+	free(t);
 	free(out);
 	free(buf);
 	return rc;

@@ -10,6 +10,13 @@
 
 #define HELPER_DEFAULT_DEVICE	"/dev/sbexec"
 
+/*
+ * Spawns the helper runs at once (started, their child not executing yet;
+ * each holds four or five fds), and requests it reads per wake-up.
+ */
+#define HELPER_MAX_INFLIGHT	64
+#define HELPER_BATCH		8
+
 struct helper_opts {
 	const char *device;
 	const char *pidfile;		/* NULL: none */

@@ -24,7 +24,8 @@
  *
  * Order of work. In the helper, before fork: resolve the user (passwd and
  * group lookups, supplementary groups), build the environment and the
- * exec candidates, create the stdio (three O_CLOEXEC pipes, or a pty with
+ * exec candidates, create the stdio (three O_CLOEXEC pipes, stdout's and
+ * stderr's SPAWN_PIPE_SIZE large where pipe-max-size allows, or a pty with
  * its initial window size) and an O_CLOEXEC error pipe. In the child:
  *  1. reset every signal disposition to default, then empty the signal
  *     mask (the helper blocks SIGCHLD, SIGTERM and SIGINT);
@@ -48,7 +49,10 @@
  *     running that the module does not know of);
  *  9. execve() through the candidates.
  * A failure in the child is sent over the error pipe and the child exits
- * 127; the helper reaps it and answers with a failure.
+ * 127; the helper reaps it and answers with a failure. spawn_start() ends
+ * once the child is through the gate; spawn_finish() reads its error pipe
+ * (end of file: the command executes), so the helper may serve other
+ * requests in between.
  *
  * Failures. Stage and kind: fork and pipe creation: FORK; pty creation,
  * window size, setsid/TIOCSCTTY/dup2 in tty mode: PTY (kind PTY_SETUP);
@@ -111,6 +115,35 @@ static void quote_cmd(char *buf, size_t size, const struct spawn_request *req)
 	quote_str(buf, size, req->cmd);
 }
 
+/*
+ * The output pipes' capacity: SPAWN_PIPE_SIZE, or /proc/sys/fs/pipe-max-size
+ * when that is smaller (read once). 0 when it cannot be read.
+ */
+static int output_pipe_size(void)
+{
+	static int size = -1;
+	char buf[32];
+	ssize_t n;
+	long max;
+	int fd;
+
+	if (size >= 0)
+		return size;
+	size = 0;
+	fd = open("/proc/sys/fs/pipe-max-size", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return size;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return size;
+	buf[n] = '\0';
+	max = strtol(buf, NULL, 10);
+	if (max > 0)
+		size = max < SPAWN_PIPE_SIZE ? (int)max : SPAWN_PIPE_SIZE;
+	return size;
+}
+
 static int open_pipes(const struct spawn_request *req, struct spawn_fds *s,
 		      struct spawn_failure *f)
 {
@@ -131,6 +164,13 @@ static int open_pipes(const struct spawn_request *req, struct spawn_fds *s,
 			return -1;
 		}
 	}
+	/*
+	 * Bigger output pipes: the child writes more before it waits for the
+	 * module to move its output into the ring. Best effort.
+	 */
+	if (output_pipe_size() > 0)
+		for (i = 1; i < 3; i++)
+			fcntl(p[i][0], F_SETPIPE_SZ, output_pipe_size());
 	s->child[0] = p[0][0];
 	s->res->stdin_fd = p[0][1];
 	s->child[1] = p[1][1];
@@ -317,17 +357,15 @@ static int pass_gate(const struct spawn_plan *plan, const struct spawn_hook *hoo
 }
 
 /*
- * Fork, run the child, and wait for exec or failure. The error pipe's read
- * end sees EOF once execve() succeeds (O_CLOEXEC), or a spawn_report.
+ * Fork and run the child up to its gate (and through it, once the hook
+ * took the child). On success @p holds the child and the read end of its
+ * error pipe; the child's outcome is read by spawn_finish().
  */
-static int fork_and_exec(const struct spawn_plan *plan,
-			 const struct spawn_hook *hook, int errp[2], int gate[2],
-			 struct spawn_result *res, struct spawn_failure *f)
+static int fork_child(const struct spawn_plan *plan,
+		      const struct spawn_hook *hook, int errp[2], int gate[2],
+		      struct spawn_pending *p, struct spawn_failure *f)
 {
-	const struct spawn_request *req = plan->req;
-	struct spawn_report r;
 	char q[256];
-	ssize_t n;
 	pid_t pid;
 	int err;
 
@@ -338,31 +376,52 @@ static int fork_and_exec(const struct spawn_plan *plan,
 	/* Our copy of the write end must go, or EOF never comes. */
 	close_fd(&errp[1]);
 	if (pid < 0) {
-		quote_cmd(q, sizeof(q), req);
+		quote_cmd(q, sizeof(q), plan->req);
 		failure_set(f, SBEXEC_STAGE_FORK, err, "spawn %s: fork: %s", q,
 			    strerror(err));
 		return -1;
 	}
 	if (hook && pass_gate(plan, hook, gate, pid, f))
 		return -1;
+	p->pid = pid;
+	p->err_fd = errp[0];
+	errp[0] = -1;
+	return 0;
+}
+
+/*
+ * The error pipe's read end sees EOF once execve() succeeds (O_CLOEXEC),
+ * or a spawn_report.
+ */
+int spawn_finish(const struct spawn_request *req, struct spawn_pending *p,
+		 struct spawn_result *res, struct spawn_failure *f)
+{
+	struct spawn_report r;
+	char q[256];
+	ssize_t n;
+	int err;
+
 	do {
-		n = read(errp[0], &r, sizeof(r));
+		n = read(p->err_fd, &r, sizeof(r));
 	} while (n < 0 && errno == EINTR);
+	err = n < 0 ? errno : EPROTO;
+	close_fd(&p->err_fd);
 	if (n == 0) {
-		res->pid = pid;
+		*res = p->res;
+		res->pid = p->pid;
 		return 0;
 	}
+	spawn_result_close(&p->res);
 	if (n != (ssize_t)sizeof(r)) {
-		err = n < 0 ? errno : EPROTO;
-		kill(pid, SIGKILL);
-		reap(pid);
+		kill(p->pid, SIGKILL);
+		reap(p->pid);
 		quote_cmd(q, sizeof(q), req);
 		failure_set(f, SBEXEC_STAGE_FORK, err,
 			    "spawn %s: lost track of the child: %s", q,
 			    strerror(err));
 		return -1;
 	}
-	reap(pid);
+	reap(p->pid);
 	report_failure(req, &r, f);
 	return -1;
 }
@@ -419,15 +478,30 @@ int spawn_session_hooked(const struct spawn_request *req,
 			 const struct spawn_hook *hook,
 			 struct spawn_result *res, struct spawn_failure *f)
 {
+	struct spawn_pending p;
+
+	*res = (struct spawn_result){ .pid = -1, .stdin_fd = -1,
+		.stdout_fd = -1, .stderr_fd = -1, .pty_fd = -1 };
+	if (spawn_start(req, default_user, hook, &p, f))
+		return -1;
+	return spawn_finish(req, &p, res, f);
+}
+
+int spawn_start(const struct spawn_request *req, const char *default_user,
+		const struct spawn_hook *hook, struct spawn_pending *p,
+		struct spawn_failure *f)
+{
 	struct spawn_plan plan = { .req = req, .ctty = -1, .err_fd = -1,
 				   .gate_fd = -1, .gate_peer = -1 };
 	struct spawn_fds s = { .child = { -1, -1, -1 }, .slave = -1 };
 	struct resolved_user user;
 	int have_user, errp[2] = { -1, -1 }, gate[2] = { -1, -1 }, rc = -1, i;
 
-	*res = (struct spawn_result){ .pid = -1, .stdin_fd = -1,
+	p->pid = -1;
+	p->err_fd = -1;
+	p->res = (struct spawn_result){ .pid = -1, .stdin_fd = -1,
 		.stdout_fd = -1, .stderr_fd = -1, .pty_fd = -1 };
-	s.res = res;
+	s.res = &p->res;
 	have_user = resolve_requested_user(req->user, default_user, &user, f);
 	if (have_user < 0)
 		return -1;
@@ -448,7 +522,7 @@ int spawn_session_hooked(const struct spawn_request *req,
 		goto out;
 	plan.gate_fd = gate[0];
 	plan.gate_peer = gate[1];
-	rc = fork_and_exec(&plan, hook, errp, gate, res, f);
+	rc = fork_child(&plan, hook, errp, gate, p, f);
 out:
 	close_fd(&gate[0]);
 	close_fd(&gate[1]);
@@ -458,7 +532,7 @@ out:
 		close_fd(&s.child[i]);
 	close_fd(&s.slave);
 	if (rc)
-		spawn_result_close(res);
+		spawn_result_close(&p->res);
 	env_free(plan.envp);
 	cmd_candidates_free(plan.cands);
 	if (have_user > 0)

@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -138,13 +139,33 @@ int upcall_encode_failure(void *buf, size_t cap, uint64_t id,
 	return 0;
 }
 
-static int handle_spawn(const struct sbexec_upcall_hdr *hdr, const void *msg,
-			const char *default_user, int devfd,
-			struct upcall_outcome *out)
+/* A spawn whose child executes or fails while the helper goes on. */
+struct upcall_inflight {
+	uint64_t id;
+	void *msg;			/* a copy: @req points into it */
+	struct spawn_request req;
+	struct spawn_pending sp;
+};
+
+static void inflight_free(struct upcall_inflight *in)
+{
+	spawn_request_free(&in->req);
+	free(in->msg);
+	free(in);
+}
+
+/*
+ * Parse and start the spawn of @hdr's request. 0 with *@inflight set, or
+ * -1 with out->failure filled.
+ */
+static int start_spawn(const struct sbexec_upcall_hdr *hdr, const void *msg,
+		       const char *default_user, int devfd,
+		       struct upcall_outcome *out,
+		       struct upcall_inflight **inflight)
 {
 	struct forked_ctx ctx = { .devfd = devfd, .id = hdr->id };
 	struct spawn_hook hook = { .forked = send_forked, .arg = &ctx };
-	struct spawn_request req;
+	struct upcall_inflight *in;
 
 	if (hdr->type != SBEXEC_UP_SPAWN) {
 		failure_set(&out->failure, SBEXEC_STAGE_UPCALL, EINVAL,
@@ -152,37 +173,39 @@ static int handle_spawn(const struct sbexec_upcall_hdr *hdr, const void *msg,
 			    hdr->type);
 		return -1;
 	}
-	if (spawn_request_parse(&req, (const unsigned char *)msg + sizeof(*hdr),
-				hdr->len - sizeof(*hdr), &out->failure))
-		return -1;
-	if (spawn_session_hooked(&req, default_user, devfd >= 0 ? &hook : NULL,
-				 &out->res, &out->failure)) {
-		spawn_request_free(&req);
+	in = calloc(1, sizeof(*in));
+	if (in)
+		in->msg = malloc(hdr->len);
+	if (!in || !in->msg) {
+		free(in);
+		failure_set(&out->failure, SBEXEC_STAGE_UPCALL, ENOMEM,
+			    "spawn request: %s", strerror(ENOMEM));
 		return -1;
 	}
-	spawn_request_free(&req);
+	memcpy(in->msg, msg, hdr->len);
+	in->id = hdr->id;
+	if (spawn_request_parse(&in->req,
+				(const unsigned char *)in->msg + sizeof(*hdr),
+				hdr->len - sizeof(*hdr), &out->failure)) {
+		free(in->msg);
+		free(in);
+		return -1;
+	}
+	if (spawn_start(&in->req, default_user, devfd >= 0 ? &hook : NULL,
+			&in->sp, &out->failure)) {
+		inflight_free(in);
+		return -1;
+	}
+	*inflight = in;
 	return 0;
 }
 
-int upcall_handle(const void *msg, size_t n, const char *default_user,
-		  int devfd, struct upcall_outcome *out)
+/* Encode @out's reply: success if out->spawned, else its failure. */
+static int encode_outcome(struct upcall_outcome *out)
 {
-	struct sbexec_upcall_hdr hdr;
 	int rc;
 
-	memset(out, 0, sizeof(*out));
-	out->res = (struct spawn_result){ .pid = -1, .stdin_fd = -1,
-		.stdout_fd = -1, .stderr_fd = -1, .pty_fd = -1 };
-	if (n < sizeof(hdr))
-		return -1;
-	memcpy(&hdr, msg, sizeof(hdr));
-	out->id = hdr.id;
-	if (hdr.len != n) {
-		failure_set(&out->failure, SBEXEC_STAGE_UPCALL, EINVAL,
-			    "bad spawn request: length %u, read %zu",
-			    hdr.len, n);
-	} else if (handle_spawn(&hdr, msg, default_user, devfd, out) == 0) {
-		out->spawned = true;
+	if (out->spawned) {
 		rc = upcall_encode_spawned(out->reply, sizeof(out->reply),
 					   out->id, &out->res,
 					   &out->reply_len);
@@ -198,4 +221,79 @@ int upcall_handle(const void *msg, size_t n, const char *default_user,
 	rc = upcall_encode_failure(out->reply, sizeof(out->reply), out->id,
 				   &out->failure, &out->reply_len);
 	return rc ? -1 : 0;
+}
+
+static void outcome_init(struct upcall_outcome *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->res = (struct spawn_result){ .pid = -1, .stdin_fd = -1,
+		.stdout_fd = -1, .stderr_fd = -1, .pty_fd = -1 };
+}
+
+int upcall_start(const void *msg, size_t n, const char *default_user,
+		 int devfd, struct upcall_outcome *out,
+		 struct upcall_inflight **inflight)
+{
+	struct sbexec_upcall_hdr hdr;
+
+	*inflight = NULL;
+	outcome_init(out);
+	if (n < sizeof(hdr))
+		return -1;
+	memcpy(&hdr, msg, sizeof(hdr));
+	out->id = hdr.id;
+	if (hdr.len != n) {
+		failure_set(&out->failure, SBEXEC_STAGE_UPCALL, EINVAL,
+			    "bad spawn request: length %u, read %zu",
+			    hdr.len, n);
+	} else if (start_spawn(&hdr, msg, default_user, devfd, out,
+			       inflight) == 0) {
+		return 0;
+	}
+	return encode_outcome(out);
+}
+
+int upcall_inflight_fd(const struct upcall_inflight *in)
+{
+	return in->sp.err_fd;
+}
+
+pid_t upcall_inflight_pid(const struct upcall_inflight *in)
+{
+	return in->sp.pid;
+}
+
+uint64_t upcall_inflight_id(const struct upcall_inflight *in)
+{
+	return in->id;
+}
+
+int upcall_finish(struct upcall_inflight *in, struct upcall_outcome *out)
+{
+	int rc;
+
+	outcome_init(out);
+	out->id = in->id;
+	out->spawned = !spawn_finish(&in->req, &in->sp, &out->res,
+				     &out->failure);
+	inflight_free(in);
+	rc = encode_outcome(out);
+	if (rc && out->spawned) {
+		kill(-out->res.pid, SIGKILL);
+		spawn_result_close(&out->res);
+		out->spawned = false;
+	}
+	return rc;
+}
+
+int upcall_handle(const void *msg, size_t n, const char *default_user,
+		  int devfd, struct upcall_outcome *out)
+{
+	struct upcall_inflight *in;
+	int rc;
+
+	rc = upcall_start(msg, n, default_user, devfd, out, &in);
+	if (rc || !in)
+		return rc;
+	return upcall_finish(in, out);
 }

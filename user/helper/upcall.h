@@ -57,4 +57,26 @@ int upcall_encode_forked(void *buf, size_t cap, uint64_t id, pid_t pid,
 int upcall_handle(const void *msg, size_t n, const char *default_user,
 		  int devfd, struct upcall_outcome *out);
 
+/*
+ * upcall_handle() in two halves, for a helper that serves several requests
+ * at once: upcall_start() parses the request and starts its child (through
+ * the gate). Returns -1 as upcall_handle() does; 0 with *@inflight NULL
+ * when @out holds a (failure) reply already; 0 with *@inflight set when the
+ * child runs towards its execve(). Then, once upcall_inflight_fd() polls
+ * readable (or at any time: it then blocks), upcall_finish() frees
+ * @inflight and encodes @out's reply as upcall_handle() would (0, or -1
+ * when no reply could be encoded: nothing is left running then).
+ * Until upcall_finish(), the child upcall_inflight_pid() must not be
+ * reaped: the module resolves its pid when the success reply arrives.
+ */
+struct upcall_inflight;
+
+int upcall_start(const void *msg, size_t n, const char *default_user,
+		 int devfd, struct upcall_outcome *out,
+		 struct upcall_inflight **inflight);
+int upcall_inflight_fd(const struct upcall_inflight *in);
+pid_t upcall_inflight_pid(const struct upcall_inflight *in);
+uint64_t upcall_inflight_id(const struct upcall_inflight *in);
+int upcall_finish(struct upcall_inflight *in, struct upcall_outcome *out);
+
 #endif /* SBEXEC_HELPER_UPCALL_H */
