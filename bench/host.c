@@ -63,7 +63,7 @@ void hb_progress(const char *fmt, ...)
 /* ---- round trips ---- */
 
 enum { RT_SBX, RT_QGA, RT_N };
-static const char *const rt_name[RT_N] = { "sbexec", "qemu-ga" };
+static const char *const rt_name[RT_N] = { "sbexec", "qga" };
 static const char *const rt_label[RT_N] = {
 	"sbexec: exec + attach + read, via the bridge",
 	"qemu-guest-agent: guest-exec + status poll",
