@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "host.h"
 
@@ -654,10 +655,22 @@ int main(int argc, char **argv)
 	/* the links */
 	if (!o.bridge || !*o.bridge) {
 		hb_reason(m[RT_SBX].reason, "SBEXEC_CONNECT not set (run through scripts/vm --host)");
-	} else if (!hb_sbx_open(o.bridge, why)) {
-		m[RT_SBX].available = true;
 	} else {
-		hb_reason(m[RT_SBX].reason, "%s", why);
+		/*
+		 * Up to 3 tries, 1 s apart: a guest that sees the first bytes
+		 * of a new connection before the port's "host connected"
+		 * event loses them (the bridge drops what a port holds while
+		 * it says hang-up), and the HELLO then goes unanswered.
+		 */
+		for (int i = 0; i < 3 && !m[RT_SBX].available; i++) {
+			if (i) {
+				hb_progress("sbexec-bridge: %s; connecting again", why);
+				sleep(1);
+			}
+			m[RT_SBX].available = !hb_sbx_open(o.bridge, why);
+		}
+		if (!m[RT_SBX].available)
+			hb_reason(m[RT_SBX].reason, "%s", why);
 	}
 	if (!o.qga || !*o.qga) {
 		hb_reason(m[RT_QGA].reason, "SBEXEC_QGA_SOCK not set (scripts/vm --host gives it)");
