@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "host.h"
 
@@ -63,7 +64,7 @@ void hb_progress(const char *fmt, ...)
 /* ---- round trips ---- */
 
 enum { RT_SBX, RT_QGA, RT_N };
-static const char *const rt_name[RT_N] = { "sbexec", "qemu-ga" };
+static const char *const rt_name[RT_N] = { "sbexec", "qga" };
 static const char *const rt_label[RT_N] = {
 	"sbexec: exec + attach + read, via the bridge",
 	"qemu-guest-agent: guest-exec + status poll",
@@ -654,10 +655,22 @@ int main(int argc, char **argv)
 	/* the links */
 	if (!o.bridge || !*o.bridge) {
 		hb_reason(m[RT_SBX].reason, "SBEXEC_CONNECT not set (run through scripts/vm --host)");
-	} else if (!hb_sbx_open(o.bridge, why)) {
-		m[RT_SBX].available = true;
 	} else {
-		hb_reason(m[RT_SBX].reason, "%s", why);
+		/*
+		 * Up to 3 tries, 1 s apart: a guest that sees the first bytes
+		 * of a new connection before the port's "host connected"
+		 * event loses them (the bridge drops what a port holds while
+		 * it says hang-up), and the HELLO then goes unanswered.
+		 */
+		for (int i = 0; i < 3 && !m[RT_SBX].available; i++) {
+			if (i) {
+				hb_progress("sbexec-bridge: %s; connecting again", why);
+				sleep(1);
+			}
+			m[RT_SBX].available = !hb_sbx_open(o.bridge, why);
+		}
+		if (!m[RT_SBX].available)
+			hb_reason(m[RT_SBX].reason, "%s", why);
 	}
 	if (!o.qga || !*o.qga) {
 		hb_reason(m[RT_QGA].reason, "SBEXEC_QGA_SOCK not set (scripts/vm --host gives it)");

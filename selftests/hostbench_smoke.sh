@@ -81,7 +81,7 @@ path, nbytes, cap = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 with open(path) as f:
     j = json.load(f)
 bad = []
-for name in ("sbexec", "qemu-ga"):
+for name in ("sbexec", "qga"):
     r = j["roundtrip"][name]
     if not r["ok"] or r["runs"] < 2 or not r["p50_us"] > 0 or r["p99_us"] < r["p50_us"]:
         bad.append("roundtrip %s: %s" % (name, r))
