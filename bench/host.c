@@ -656,19 +656,7 @@ int main(int argc, char **argv)
 	if (!o.bridge || !*o.bridge) {
 		hb_reason(m[RT_SBX].reason, "SBEXEC_CONNECT not set (run through scripts/vm --host)");
 	} else {
-		/*
-		 * Up to 3 tries, 1 s apart: a guest that sees the first bytes
-		 * of a new connection before the port's "host connected"
-		 * event loses them (the bridge drops what a port holds while
-		 * it says hang-up), and the HELLO then goes unanswered.
-		 */
-		for (int i = 0; i < 3 && !m[RT_SBX].available; i++) {
-			if (i) {
-				hb_progress("sbexec-bridge: %s; connecting again", why);
-				sleep(1);
-			}
-			m[RT_SBX].available = !hb_sbx_open(o.bridge, why);
-		}
+		m[RT_SBX].available = !hb_sbx_open(o.bridge, why);
 		if (!m[RT_SBX].available)
 			hb_reason(m[RT_SBX].reason, "%s", why);
 	}

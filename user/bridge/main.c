@@ -218,32 +218,20 @@ static void accept_vsock(struct bridge *b)
 	blog("link %s: connected", name);
 }
 
-/* Read and drop what a port holds; whether it said end of file. */
-static bool port_discard(struct link *l)
-{
-	ssize_t n;
-
-	do
-		n = read(l->fd, l->in, sizeof(l->in));
-	while (n > 0 || (n < 0 && errno == EINTR));
-	return n == 0;
-}
-
 /*
- * A port whose host side was gone: is it back? Bytes left over from the
- * old conversation are dropped while it is away.
+ * A port whose host side was gone: is it back? Bytes that arrive while
+ * the port still says hang-up stay where they are. They are most likely
+ * the next host's first bytes: its data and the "host connected" event
+ * travel on different virtqueues, so the data can come first. Leftovers
+ * of the old conversation are harmless there: the link hunts for the next
+ * host's sync tag (protocol step 0) before it reads a frame.
  */
 static void check_port(struct link *l)
 {
 	struct pollfd p = { .fd = l->fd, .events = POLLIN };
 
-	if (poll(&p, 1, 0) < 0)
+	if (poll(&p, 1, 0) < 0 || (p.revents & (POLLHUP | POLLERR | POLLNVAL)))
 		return;
-	if (p.revents & (POLLHUP | POLLERR | POLLNVAL)) {
-		if (p.revents & POLLIN)
-			port_discard(l);
-		return;
-	}
 	l->connected = true;
 	blog("link %s: host connected", l->name);
 }
