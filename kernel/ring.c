@@ -11,7 +11,7 @@
  * their direct-map addresses.
  *
  * A ring is paid for as it fills. At creation it gets its two meta pages
- * and data page 0 only; every other data page is allocated the first time
+ * only, and no kernel view; every data page is allocated the first time
  * the producer needs it (or a mapped reader touches it, see
  * sbexec_ring_vm_fault()). Slots without a page are mapped in the kernel
  * view to the producer page as a filler, which nothing reads or writes
@@ -27,12 +27,12 @@
  * reader's mapping to agree that a slot is empty, and a drained ring fills
  * again at the next burst.
  *
- * The exit record never waits for memory: after every data record the
- * pages that the largest exit record would take (SBEXEC_RING_TAIL bytes
- * at the producer position) are already there, page 0 serves a ring that
- * never had output, and the exit record is the last record of a ring.
- * Any other record that finds no memory is like a full ring: the caller
- * tries again later; nothing is dropped.
+ * After every data record the pages that the largest exit record would
+ * take (SBEXEC_RING_TAIL bytes at the producer position) are already
+ * there, so the exit record of a ring that had output never waits for
+ * memory. A ring without output gets its first page (and view) for the
+ * exit record. Any record that finds no memory is like a full ring: the
+ * caller tries again later; nothing is dropped.
  *
  * Pages are charged (__GFP_ACCOUNT) to the memory cgroup of the task that
  * created the ring, wherever they are allocated (the session's io_work, a
@@ -160,8 +160,8 @@ static int sbexec_ring_remap(struct sbexec_ring *r)
  * @r: ring to set up
  * @size: requested data size in bytes, rounded up to a power of two pages
  *
- * Allocates the consumer and producer pages and data page 0; the other
- * data pages come as the ring fills. Pages are zeroed (they are mapped
+ * Allocates the consumer and producer pages; the data pages and the
+ * kernel view of them come with the first record. Pages are zeroed (they are mapped
  * into readers) and charged to the caller's memory cgroup, now and later.
  *
  * Return: 0 or -ENOMEM.
@@ -178,19 +178,17 @@ int sbexec_ring_init(struct sbexec_ring *r, size_t size)
 		return -ENOMEM;
 	r->kmapped = (unsigned long *)(r->pages + nr_meta_data);
 	r->nr_pages = nr;
-	r->nr_present = 1;
+	r->nr_present = 0;
 	r->data = NULL;
 	mutex_init(&r->pop_lock);
 	mutex_init(&r->map_lock);
 	r->memcg = get_mem_cgroup_from_mm(current->mm);
 
-	for (i = 0; i <= SBEXEC_RING_META; i++) {
+	for (i = 0; i < SBEXEC_RING_META; i++) {
 		r->pages[i] = sbexec_ring_alloc_page(r, GFP_KERNEL);
 		if (!r->pages[i])
 			goto err_free_pages;
 	}
-	if (sbexec_ring_remap(r))
-		goto err_free_pages;
 
 	r->cpage = page_address(r->pages[0]);
 	r->ppage = page_address(r->pages[1]);
@@ -336,12 +334,13 @@ void *sbexec_ring_reserve(struct sbexec_ring *r, size_t max, size_t *room)
  * @r: the ring (producer only)
  * @len: its payload, at most sizeof(struct sbexec_exit_info)
  *
- * The pages it takes are always there (see sbexec_ring_reserve()); no
- * record may follow it.
+ * After output the pages it takes are always there (see
+ * sbexec_ring_reserve()); a ring without output gets its first page here.
+ * No record may follow it.
  *
  * Return: where the payload goes, NULL when the ring has no room for it
- * yet (the consumer makes room), or ERR_PTR(-ENOMEM) (not expected: then
- * try again later).
+ * yet (the consumer makes room), or ERR_PTR(-ENOMEM) when that first page
+ * cannot be had (then try again later).
  */
 void *sbexec_ring_reserve_last(struct sbexec_ring *r, size_t len)
 {
