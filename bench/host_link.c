@@ -31,6 +31,7 @@
 #include <sbexec.h>
 
 #include "host.h"
+#include "qga_json.h"
 
 #define CMD_TRUE	"/bin/true"
 #define CMD_HEAD	"/usr/bin/head"
@@ -366,27 +367,6 @@ static ssize_t qga_transact(const char *cmd, uint64_t end)
 	return qga_line(end);
 }
 
-/* The value after "key": in @json (whitespace skipped), or NULL. */
-static const char *json_value(const char *json, const char *key)
-{
-	char pat[64];
-	const char *p;
-
-	snprintf(pat, sizeof(pat), "\"%s\"", key);
-	p = strstr(json, pat);
-	if (!p)
-		return NULL;
-	p += strlen(pat);
-	while (*p == ' ' || *p == '\t')
-		p++;
-	if (*p != ':')
-		return NULL;
-	p++;
-	while (*p == ' ' || *p == '\t')
-		p++;
-	return p;
-}
-
 static void qga_error(char *reason, const char *what)
 {
 	const char *d = json_value(qbuf, "desc");
@@ -556,50 +536,6 @@ int hb_qga_true_once(uint64_t *ns, char *reason)
 	rc = qga_wait(pid, 0, 60, reason);
 	*ns = hb_now_ns() - t0;
 	return rc ? rc : qga_exit0(reason);
-}
-
-static int b64val(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-/* Decode the base64 string at @s (to the closing quote): byte count, or -1. */
-static int64_t b64_count(const char *s, bool *nonzero)
-{
-	uint32_t acc = 0;
-	int bits = 0;
-	int64_t n = 0;
-
-	*nonzero = false;
-	for (; *s && *s != '"'; s++) {
-		int v;
-
-		if (*s == '=' || *s == '\\')
-			continue;
-		v = b64val((unsigned char)*s);
-		if (v < 0)
-			return -1;
-		acc = (acc << 6) | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			if ((acc >> bits) & 0xff)
-				*nonzero = true;
-			n++;
-			acc &= (1u << bits) - 1;
-		}
-	}
-	return n;
 }
 
 void hb_qga_xfer(struct hb_xfer *x, uint64_t bytes, double timeout_s)

@@ -25,6 +25,7 @@
 
 #include "bench.h"
 #include "cmds.h"
+#include "qga_json.h"
 
 #define QGA_SOCK	"/tmp/qga.sock"
 #define QGA_STATE	"/tmp/qga-state"
@@ -100,27 +101,6 @@ static ssize_t transact(const char *cmd)
 			return -ECONNRESET;
 		rlen += (size_t)r;
 	}
-}
-
-/* The value after "key": in @json (whitespace skipped), or NULL. */
-static const char *json_value(const char *json, const char *key)
-{
-	char pat[64];
-	const char *p;
-
-	snprintf(pat, sizeof(pat), "\"%s\"", key);
-	p = strstr(json, pat);
-	if (!p)
-		return NULL;
-	p += strlen(pat);
-	while (*p == ' ' || *p == '\t')
-		p++;
-	if (*p != ':')
-		return NULL;
-	p++;
-	while (*p == ' ' || *p == '\t')
-		p++;
-	return p;
 }
 
 static void error_reason(char *reason, const char *what)
@@ -385,53 +365,6 @@ int qga_true_once(uint64_t *ns, char *reason)
 	rc = qga_wait(pid, 0, 60, reason);
 	*ns = now_ns() - t0;
 	return rc ? rc : check_exitcode(reason);
-}
-
-static int b64val(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-/*
- * Decode the base64 string at @s (up to the closing quote) and count its
- * bytes; *nonzero is set if any decoded byte is not 0.
- */
-static int64_t b64_count(const char *s, bool *nonzero)
-{
-	uint32_t acc = 0;
-	int bits = 0;
-	int64_t n = 0;
-
-	*nonzero = false;
-	for (; *s && *s != '"'; s++) {
-		int v;
-
-		if (*s == '=' || *s == '\\')
-			continue;
-		v = b64val((unsigned char)*s);
-		if (v < 0)
-			return -1;
-		acc = (acc << 6) | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			if ((acc >> bits) & 0xff)
-				*nonzero = true;
-			n++;
-			acc &= (1u << bits) - 1;
-		}
-	}
-	return n;
 }
 
 void qga_throughput(struct xfer *x, uint64_t bytes, double timeout_s)
