@@ -38,8 +38,9 @@ static pid_t start_loop(int sv[2])
 	return start_loop_log(sv, -1);
 }
 
-static size_t build_spawn_msg(struct msg *m, uint64_t id, const char *cmd,
-			      const char *arg)
+/* A request for @cmd [@arg] run in @cwd. */
+static size_t build_spawn_msg_cwd(struct msg *m, uint64_t id, const char *cmd,
+				  const char *arg, const char *cwd)
 {
 	struct sbexec_upcall_hdr hdr = { .type = SBEXEC_UP_SPAWN, .id = id };
 
@@ -48,9 +49,17 @@ static size_t build_spawn_msg(struct msg *m, uint64_t id, const char *cmd,
 	attr_put_str(&m->b, SBEXEC_A_CMD, cmd);
 	if (arg)
 		attr_put_str(&m->b, SBEXEC_A_ARG, arg);
+	if (cwd)
+		attr_put_str(&m->b, SBEXEC_A_CWD, cwd);
 	hdr.len = (uint32_t)m->b.len;
 	memcpy(m->buf, &hdr, sizeof(hdr));
 	return m->b.len;
+}
+
+static size_t build_spawn_msg(struct msg *m, uint64_t id, const char *cmd,
+			      const char *arg)
+{
+	return build_spawn_msg_cwd(m, id, cmd, arg, NULL);
 }
 
 /*
@@ -307,24 +316,6 @@ TEST(loop_child_the_module_did_not_take_never_runs)
 		TH_LOG("%s", log);
 	EXPECT_NE(0, access(mark, F_OK));
 	unlink(mark);
-}
-
-/* A request for @cmd [@arg] run in @cwd. */
-static size_t build_spawn_msg_cwd(struct msg *m, uint64_t id, const char *cmd,
-				  const char *arg, const char *cwd)
-{
-	struct sbexec_upcall_hdr hdr = { .type = SBEXEC_UP_SPAWN, .id = id };
-
-	msg_init(m);
-	attr_buf_reserve(&m->b, sizeof(hdr), NULL);
-	attr_put_str(&m->b, SBEXEC_A_CMD, cmd);
-	if (arg)
-		attr_put_str(&m->b, SBEXEC_A_ARG, arg);
-	if (cwd)
-		attr_put_str(&m->b, SBEXEC_A_CWD, cwd);
-	hdr.len = (uint32_t)m->b.len;
-	memcpy(m->buf, &hdr, sizeof(hdr));
-	return m->b.len;
 }
 
 /*
