@@ -158,6 +158,18 @@ static long sbexec_ioc_attach(struct sbexec_devfile *df, void __user *argp)
 	return 0;
 }
 
+static long sbexec_ioc_output_fd(struct sbexec_devfile *df,
+				 struct sbexec_output_fd __user *argp)
+{
+	struct sbexec_output_fd arg;
+
+	if (sbexec_dev_role(df) != SBEXEC_ROLE_HELPER)
+		return -EBADFD;
+	if (copy_from_user(&arg, argp, sizeof(arg)))
+		return -EFAULT;
+	return sbexec_helper_output_fd(df->helper, &arg);
+}
+
 static long sbexec_dev_ioctl(struct file *file, unsigned int cmd,
 			     unsigned long arg)
 {
@@ -169,6 +181,8 @@ static long sbexec_dev_ioctl(struct file *file, unsigned int cmd,
 			return -EBADFD;
 		return sbexec_session_consumed(df->sess);
 	}
+	if (cmd == SBEXEC_IOC_OUTPUT_FD)
+		return sbexec_ioc_output_fd(df, (void __user *)arg);
 	if (cmd != SBEXEC_IOC_HELPER_REGISTER && cmd != SBEXEC_IOC_ATTACH)
 		return -ENOTTY;
 	/* Choosing a role: the caller's privilege, not the opener's. */

@@ -74,6 +74,7 @@ static bool sbexec_forwarded(int type)
 	case SBEXEC_A_ROWS:
 	case SBEXEC_A_COLS:
 	case SBEXEC_A_RLIMIT:
+	case SBEXEC_A_FLAGS:
 		return true;
 	}
 	return false;

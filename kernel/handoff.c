@@ -92,6 +92,28 @@ struct pid *sbexec_helper_child(struct nlattr *attr)
 	return pid;
 }
 
+/*
+ * The read ends of the stdout and stderr pipes a pipe-mode reply names; a
+ * session with output files (DIRECT_OUTPUT) takes neither, and a reply
+ * naming one is invalid.
+ */
+static int sbexec_get_output_fds(struct sbexec_session *s, struct nlattr **tb,
+				 struct file **out, struct file **err)
+{
+	if (s->flags & SBEXEC_EXEC_F_DIRECT_OUTPUT)
+		return tb[SBEXEC_UA_STDOUT_FD] || tb[SBEXEC_UA_STDERR_FD] ?
+		       -EINVAL : 0;
+	*out = sbexec_get_fd(tb[SBEXEC_UA_STDOUT_FD], FMODE_READ, false);
+	if (IS_ERR(*out))
+		return PTR_ERR(*out);
+	*err = sbexec_get_fd(tb[SBEXEC_UA_STDERR_FD], FMODE_READ, false);
+	if (IS_ERR(*err)) {
+		fput(*out);
+		return PTR_ERR(*err);
+	}
+	return 0;
+}
+
 /**
  * sbexec_handoff - take over the process of a success reply
  * @s: the session being started
@@ -143,22 +165,13 @@ int sbexec_handoff(struct sbexec_session *s, struct pid *forked,
 			ret = PTR_ERR(in);
 			goto err_kill;
 		}
-		out = sbexec_get_fd(tb[SBEXEC_UA_STDOUT_FD], FMODE_READ, false);
-		if (IS_ERR(out)) {
-			ret = PTR_ERR(out);
+		ret = sbexec_get_output_fds(s, tb, &out, &err);
+		if (ret)
 			goto err_put_in;
-		}
-		err = sbexec_get_fd(tb[SBEXEC_UA_STDERR_FD], FMODE_READ, false);
-		if (IS_ERR(err)) {
-			ret = PTR_ERR(err);
-			goto err_put_out;
-		}
 	}
 	sbexec_session_start(s, pid, in, out, err);
 	return 0;
 
-err_put_out:
-	fput(out);
 err_put_in:
 	fput(in);
 err_kill:

@@ -27,6 +27,13 @@
  * keep-running session waits for its last member first; a kill-on-close
  * session's remaining members are killed after the record. Nothing is read
  * after the record.
+ *
+ * Output files (SBEXEC_EXEC_F_DIRECT_OUTPUT, sink.c) take the place of the
+ * stdout and stderr pipes: their writers put records into the ring
+ * themselves (sbexec_io_write()), under prod_lock like io_work's exit
+ * record, and wait for room as a pipe's writer would. Such a port is at
+ * end of file once the file has no open file left; the record closes the
+ * files' side (output_closed) so that nothing is taken after it.
  */
 
 #include <linux/file.h>
@@ -105,14 +112,16 @@ static void sbexec_port_qproc(struct file *file, wait_queue_head_t *head,
 }
 
 static void sbexec_port_init(struct sbexec_session *s, unsigned int idx,
-			     struct file *file, u16 stream)
+			     struct file *file, struct sbexec_sink *sink,
+			     u16 stream)
 {
 	struct sbexec_port *p = &s->port[idx];
 	unsigned int i;
 
 	p->file = file;
+	p->sink = sink;
 	p->stream = stream;
-	p->eof = !file;
+	p->eof = !file && !sink;
 	for (i = 0; i < SBEXEC_MAX_WAITERS; i++) {
 		p->waiters[i].sess = s;
 		p->waiters[i].port = idx;
@@ -188,6 +197,13 @@ static bool sbexec_io_wait_room(struct sbexec_session *s, bool last)
 	return false;
 }
 
+static void sbexec_io_account(struct sbexec_session *s, u16 stream,
+			      size_t len)
+{
+	atomic64_add(len, &s->bytes_out);
+	atomic64_add(len, &s->stream_bytes[stream == SBEXEC_STREAM_STDERR]);
+}
+
 /*
  * One read of @p into @dst; a wakeup of @p from now on means data this
  * read may have missed.
@@ -213,6 +229,12 @@ static bool sbexec_drain_port(struct sbexec_session *s, struct sbexec_port *p,
 {
 	/* A wakeup of a port at EOF needs no look. */
 	clear_bit(p - s->port, &s->io_flags);
+	if (p->sink) {
+		/* Its writers fill the ring; the last one's close is EOF. */
+		if (!atomic_read(&p->sink->writers))
+			p->eof = true;
+		return true;
+	}
 	while (!p->eof && run->budget > 0) {
 		size_t room, want, got = 0;
 		ssize_t n;
@@ -236,9 +258,7 @@ static bool sbexec_drain_port(struct sbexec_session *s, struct sbexec_port *p,
 		} while (n > 0 && got < want);
 		if (got) {
 			sbexec_ring_commit(&s->ring, p->stream, got);
-			atomic64_add(got, &s->bytes_out);
-			atomic64_add(got, &s->stream_bytes[p->stream ==
-							   SBEXEC_STREAM_STDERR]);
+			sbexec_io_account(s, p->stream, got);
 			run->budget--;
 			run->produced = true;
 			run->unwoken += got;
@@ -335,26 +355,40 @@ static void sbexec_push_stdin(struct sbexec_session *s)
 	mutex_unlock(&s->in_lock);
 }
 
+/* Wake the output files' writers and pollers (room, or the end). */
+static void sbexec_io_wake_writers(struct sbexec_session *s)
+{
+	sbexec_sink_wake(s->sink[0]);
+	sbexec_sink_wake(s->sink[1]);
+}
+
 static bool sbexec_put_exit_record(struct sbexec_session *s, int status)
 {
 	struct sbexec_exit_info *info;
 
+	mutex_lock(&s->prod_lock);
 	for (;;) {
 		info = sbexec_ring_reserve_last(&s->ring, sizeof(*info));
 		if (IS_ERR(info)) {
+			mutex_unlock(&s->prod_lock);
 			sbexec_io_retry_later(s);
 			return false;
 		}
 		if (info)
 			break;
-		if (sbexec_io_wait_room(s, true))
+		if (sbexec_io_wait_room(s, true)) {
+			mutex_unlock(&s->prod_lock);
 			return false;
+		}
 	}
 	sbexec_exit_info_fill(s, status, info);
 	spin_lock(&s->lock);
 	s->final = *info;
 	spin_unlock(&s->lock);
 	sbexec_ring_commit(&s->ring, SBEXEC_STREAM_EXIT, sizeof(*info));
+	s->output_closed = true;
+	mutex_unlock(&s->prod_lock);
+	sbexec_io_wake_writers(s);
 	return true;
 }
 
@@ -487,6 +521,116 @@ void sbexec_io_room_made(struct sbexec_session *s)
 	if (test_bit(SBEXEC_IO_WANT_ROOM, &s->io_flags) &&
 	    test_and_clear_bit(SBEXEC_IO_WANT_ROOM, &s->io_flags))
 		queue_work(sbexec_wq, &s->io_work);
+	sbexec_io_wake_writers(s);
+}
+
+/* Room for a record of @len payload bytes, or no more room to wait for. */
+static bool sbexec_io_write_may_go(struct sbexec_session *s, size_t len)
+{
+	return READ_ONCE(s->output_closed) || sbexec_ring_room(&s->ring) >= len;
+}
+
+/**
+ * sbexec_io_write - write() into an output file: records into the ring
+ * @s: the file's session, referenced by the caller
+ * @k: the file's sink
+ * @from: the bytes
+ * @nonblock: O_NONBLOCK (or IOCB_NOWAIT): -EAGAIN instead of waiting
+ *
+ * Copies @from into records of at most SBEXEC_READ_CHUNK bytes, waiting
+ * (interruptibly) for the reader to make room when the ring is full. A
+ * write of up to PIPE_BUF bytes goes into one record, whole: it waits for
+ * room for all of it. A longer one may be split, and may return short on a
+ * signal, like a pipe's.
+ *
+ * Return: bytes taken, or -EAGAIN, -EPIPE (output_closed: nothing after
+ * the exit record), -ERESTARTSYS, -EFAULT, -ENOMEM when nothing was.
+ */
+ssize_t sbexec_io_write(struct sbexec_session *s, struct sbexec_sink *k,
+			struct iov_iter *from, bool nonblock)
+{
+	size_t total = iov_iter_count(from), done = 0;
+	bool whole = total <= PIPE_BUF;
+	ssize_t ret = 0;
+
+	if (mutex_lock_interruptible(&s->prod_lock))
+		return -ERESTARTSYS;
+	while (done < total) {
+		size_t want = min_t(size_t, total - done, SBEXEC_READ_CHUNK);
+		size_t room, n;
+		void *dst;
+
+		if (s->output_closed) {
+			ret = -EPIPE;
+			break;
+		}
+		dst = sbexec_ring_reserve(&s->ring, want, &room);
+		if (IS_ERR(dst)) {
+			ret = PTR_ERR(dst);
+			break;
+		}
+		if (dst && whole && room < want &&
+		    sbexec_ring_room(&s->ring) >= want) {
+			ret = -ENOMEM;	/* the space is there, its pages not */
+			break;
+		}
+		if (!dst || (whole && room < want)) {
+			ret = -EAGAIN;
+			if (nonblock)
+				break;
+			mutex_unlock(&s->prod_lock);
+			/* Have the reader's next room wake us. */
+			ret = wait_event_interruptible(k->wait,
+					sbexec_io_write_may_go(s, whole ? want : 1));
+			if (ret || mutex_lock_interruptible(&s->prod_lock))
+				return done ?: -ERESTARTSYS;
+			continue;
+		}
+		n = copy_from_iter(dst, room, from);
+		if (n) {
+			sbexec_ring_commit(&s->ring, k->stream, n);
+			sbexec_io_account(s, k->stream, n);
+			done += n;
+			if (wq_has_sleeper(&s->rwait))
+				wake_up_interruptible_poll(&s->rwait, EPOLLIN);
+		}
+		if (n < room) {
+			ret = -EFAULT;
+			break;
+		}
+	}
+	mutex_unlock(&s->prod_lock);
+	return done ?: ret;
+}
+
+/**
+ * sbexec_io_write_poll - poll() of an output file
+ * @s: its session, referenced by the caller
+ *
+ * Return: EPOLLOUT while a PIPE_BUF write would not wait, EPOLLERR once
+ * nothing more is taken.
+ */
+__poll_t sbexec_io_write_poll(struct sbexec_session *s)
+{
+	if (READ_ONCE(s->output_closed))
+		return EPOLLERR;
+	return sbexec_ring_room(&s->ring) >= PIPE_BUF ?
+	       EPOLLOUT | EPOLLWRNORM : 0;
+}
+
+/**
+ * sbexec_io_close_output - the session takes no more output
+ * @s: the session, leaving the table
+ *
+ * Its output files' writers get -EPIPE from now on (pipes' get it once
+ * the session is freed).
+ */
+void sbexec_io_close_output(struct sbexec_session *s)
+{
+	mutex_lock(&s->prod_lock);
+	s->output_closed = true;
+	mutex_unlock(&s->prod_lock);
+	sbexec_io_wake_writers(s);
 }
 
 /**
@@ -589,6 +733,7 @@ void sbexec_io_init(struct sbexec_session *s)
 	INIT_DELAYED_WORK(&s->linger_work, sbexec_linger_work);
 	INIT_DELAYED_WORK(&s->retry_work, sbexec_retry_work);
 	mutex_init(&s->in_lock);
+	mutex_init(&s->prod_lock);
 	init_waitqueue_head(&s->in_wait);
 }
 
@@ -596,7 +741,8 @@ void sbexec_io_init(struct sbexec_session *s)
  * sbexec_io_set_files - give a starting session its process's files
  * @s: the session, not running yet
  * @in: stdin pipe write end (pipe mode) or NULL; reference taken over
- * @out: stdout pipe read end or pty master; reference taken over
+ * @out: stdout pipe read end or pty master, or NULL with output files;
+ *	reference taken over
  * @err: stderr pipe read end (pipe mode) or NULL; reference taken over
  *
  * The files are made non-blocking: only io_work uses them.
@@ -604,14 +750,17 @@ void sbexec_io_init(struct sbexec_session *s)
 void sbexec_io_set_files(struct sbexec_session *s, struct file *in,
 			 struct file *out, struct file *err)
 {
-	sbexec_port_init(s, SBEXEC_PORT_OUT, out, SBEXEC_STREAM_STDOUT);
-	sbexec_port_init(s, SBEXEC_PORT_ERR, err, SBEXEC_STREAM_STDERR);
-	sbexec_port_init(s, SBEXEC_PORT_IN, in, 0);
-	sbexec_file_set_nonblock(out);
-	if (err)
-		sbexec_file_set_nonblock(err);
-	if (in)
-		sbexec_file_set_nonblock(in);
+	struct file *files[] = { out, err, in };
+	unsigned int i;
+
+	sbexec_port_init(s, SBEXEC_PORT_OUT, out, s->sink[0],
+			 SBEXEC_STREAM_STDOUT);
+	sbexec_port_init(s, SBEXEC_PORT_ERR, err, s->sink[1],
+			 SBEXEC_STREAM_STDERR);
+	sbexec_port_init(s, SBEXEC_PORT_IN, in, NULL, 0);
+	for (i = 0; i < ARRAY_SIZE(files); i++)
+		if (files[i])
+			sbexec_file_set_nonblock(files[i]);
 	s->in_closed = !in && !s->tty;
 }
 

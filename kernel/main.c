@@ -95,9 +95,12 @@ static int __init sbexec_init(void)
 	err = sbexec_sessions_init();
 	if (err)
 		goto err_members;
-	err = sbexec_dev_init();
+	err = sbexec_sinks_init();
 	if (err)
 		goto err_sessions;
+	err = sbexec_dev_init();
+	if (err)
+		goto err_sinks;
 	err = sbexec_genl_init();
 	if (err)
 		goto err_dev;
@@ -105,6 +108,8 @@ static int __init sbexec_init(void)
 
 err_dev:
 	sbexec_dev_exit();
+err_sinks:
+	sbexec_sinks_exit();
 err_sessions:
 	sbexec_sessions_exit();
 err_members:
@@ -119,6 +124,7 @@ static void __exit sbexec_exit(void)
 	sbexec_events_stop();
 	sbexec_genl_exit();
 	sbexec_dev_exit();
+	sbexec_sinks_exit();
 	sbexec_sessions_exit();
 	sbexec_members_exit();
 	destroy_workqueue(sbexec_wq);

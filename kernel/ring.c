@@ -382,6 +382,25 @@ void sbexec_ring_commit(struct sbexec_ring *r, u16 stream, u32 len)
 }
 
 /**
+ * sbexec_ring_room - the largest payload one record could take now
+ * @r: the ring
+ *
+ * Without the producer's lock this is a hint (for a writer deciding to
+ * wait, or poll()): the reserve that follows decides.
+ *
+ * Return: payload bytes, 0 when not even a record header fits.
+ */
+u64 sbexec_ring_room(struct sbexec_ring *r)
+{
+	/* Pairs with smp_store_release() of cons by the consumer. */
+	u64 cons = smp_load_acquire(&r->cons);
+	u64 free = r->size - (READ_ONCE(r->prod) - cons);
+
+	return free >= SBEXEC_REC_HDR + SBEXEC_RECORD_ALIGN ?
+	       free - SBEXEC_REC_HDR : 0;
+}
+
+/**
  * sbexec_ring_empty - whether every committed record has been consumed
  * @r: the ring
  *

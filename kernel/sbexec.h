@@ -18,17 +18,20 @@
  *               the child
  *   reader.c    the reader side: consuming a session's ring
  *   ring.c      the per-session output ring (data plane)
+ *   sink.c      output files that write straight into the ring
  *   members.c   a session's processes: the fork and exit probes that keep
  *               them, exit statuses and resource usage, tree kill
  */
 #ifndef _SBEXEC_H
 #define _SBEXEC_H
 
+#include <linux/atomic.h>
 #include <linux/kref.h>
 #include <linux/mutex.h>
 #include <linux/poll.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/uio.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 #include <net/genetlink.h>
@@ -80,8 +83,9 @@ int sbexec_failure_nla_put(struct sk_buff *skb, int attr,
  * map and the data through @data, a view of them vmap()ed twice in a row,
  * so that a record never wraps; a reader's mmap() shows
  * [consumer][producer][data][data]. Positions are free-running u64 byte
- * counters. There is one producer (the session's io_work) and one
- * consumer (the attached reader, serialised by the session's read_lock).
+ * counters. Producers (the session's io_work, the writers of its output
+ * files) are serialised by the session's prod_lock; there is one consumer
+ * (the attached reader, serialised by the session's read_lock).
  *
  * @prod is published with smp_store_release() after a record is complete
  * (and copied to the producer page) and read with smp_load_acquire() by
@@ -130,6 +134,7 @@ void *sbexec_ring_reserve(struct sbexec_ring *r, size_t max, size_t *room);
 void *sbexec_ring_reserve_last(struct sbexec_ring *r, size_t len);
 void sbexec_ring_commit(struct sbexec_ring *r, u16 stream, u32 len);
 bool sbexec_ring_empty(struct sbexec_ring *r);
+u64 sbexec_ring_room(struct sbexec_ring *r);
 ssize_t sbexec_ring_read_user(struct sbexec_ring *r, char __user *buf,
 			      size_t count);
 
@@ -143,8 +148,26 @@ struct sbexec_waiter {
 
 #define SBEXEC_MAX_WAITERS	2
 
+/*
+ * A session's output file (SBEXEC_EXEC_F_DIRECT_OUTPUT; sink.c). Referenced
+ * by the session until it is released and by each open file. @lock
+ * protects @sess, which the session clears as it goes. @wait: writers
+ * waiting for room, and poll(); woken when the reader made room and when
+ * the session's output ends.
+ */
+struct sbexec_sink {
+	struct kref ref;
+	spinlock_t lock;
+	struct sbexec_session *sess;
+	wait_queue_head_t wait;
+	atomic_t writers;	/* open files */
+	u16 stream;
+	bool handed;		/* under the helper channel's lock */
+};
+
 struct sbexec_port {
 	struct file *file;
+	struct sbexec_sink *sink;	/* instead of @file: an output file */
 	poll_table pt;
 	unsigned int nr_waiters;
 	struct sbexec_waiter waiters[SBEXEC_MAX_WAITERS];
@@ -215,6 +238,17 @@ struct sbexec_session {
 
 	/* Ports are set up by sbexec_session_start() and used by io_work. */
 	struct sbexec_port port[SBEXEC_NR_PORTS];
+	/* DIRECT_OUTPUT: stdout's and stderr's files, from creation on. */
+	struct sbexec_sink *sink[2];
+
+	/*
+	 * prod_lock serialises the ring's producers (io_work, the output
+	 * files' writers) and protects output_closed: set with the exit
+	 * record or when the session leaves the table, after which an
+	 * output file's write() fails with -EPIPE.
+	 */
+	struct mutex prod_lock;
+	bool output_closed;
 
 	/*
 	 * The leader's exit status as wait(2) would report it, -1 until
@@ -320,6 +354,18 @@ int sbexec_session_write_stdin(struct sbexec_session *s, const void *data,
 			       size_t len, struct netlink_ext_ack *extack);
 int sbexec_session_close_stdin(struct sbexec_session *s,
 			       struct netlink_ext_ack *extack);
+ssize_t sbexec_io_write(struct sbexec_session *s, struct sbexec_sink *k,
+			struct iov_iter *from, bool nonblock);
+__poll_t sbexec_io_write_poll(struct sbexec_session *s);
+void sbexec_io_close_output(struct sbexec_session *s);
+
+/* sink.c: output files */
+int sbexec_sinks_init(void);
+void sbexec_sinks_exit(void);
+struct sbexec_sink *sbexec_sink_new(struct sbexec_session *s, u16 stream);
+void sbexec_sink_detach(struct sbexec_sink *k);
+int sbexec_sink_install(struct sbexec_sink *k);
+void sbexec_sink_wake(struct sbexec_sink *k);
 
 /* reader.c: the reader side */
 int sbexec_session_attach(struct sbexec_session *s, struct sbexec_attach *arg);
@@ -348,6 +394,8 @@ int sbexec_upcall_spawn(struct sbexec_session *s, void *msg, size_t len,
 			struct sbexec_failure *fail);
 struct sbexec_helper;
 int sbexec_helper_register(struct sbexec_helper **out);
+int sbexec_helper_output_fd(struct sbexec_helper *h,
+			    const struct sbexec_output_fd *arg);
 void sbexec_helper_unregister(struct sbexec_helper *h);
 ssize_t sbexec_helper_read(struct sbexec_helper *h, char __user *buf,
 			   size_t count, bool nonblock);

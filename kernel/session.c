@@ -122,9 +122,17 @@ struct sbexec_session *sbexec_session_new(const struct sbexec_params *p,
 			goto err_free_cmd;
 		}
 	}
+	if (p->flags & SBEXEC_EXEC_F_DIRECT_OUTPUT) {
+		s->sink[0] = sbexec_sink_new(s, SBEXEC_STREAM_STDOUT);
+		s->sink[1] = sbexec_sink_new(s, SBEXEC_STREAM_STDERR);
+		if (!s->sink[0] || !s->sink[1]) {
+			err = -ENOMEM;
+			goto err_free_sinks;
+		}
+	}
 	err = sbexec_ring_init(&s->ring, p->ring_size);
 	if (err)
-		goto err_free_user;
+		goto err_free_sinks;
 
 	kref_init(&s->ref);
 	kref_get(&s->ref);	/* the table's */
@@ -154,7 +162,9 @@ struct sbexec_session *sbexec_session_new(const struct sbexec_params *p,
 
 err_free_ring:
 	sbexec_ring_destroy(&s->ring);
-err_free_user:
+err_free_sinks:
+	sbexec_sink_detach(s->sink[0]);
+	sbexec_sink_detach(s->sink[1]);
 	kfree(s->user);
 err_free_cmd:
 	kfree(s->cmd);
@@ -196,6 +206,9 @@ static void sbexec_session_release(struct kref *ref)
 	 * freed.
 	 */
 	cancel_delayed_work_sync(&s->deadline_work);
+	/* Its output files' writers find no session from now on. */
+	sbexec_sink_detach(s->sink[0]);
+	sbexec_sink_detach(s->sink[1]);
 	sbexec_io_stop(s);
 	sbexec_members_release(s);
 	INIT_RCU_WORK(&s->free_rwork, sbexec_session_free_rwork);
@@ -268,6 +281,7 @@ void sbexec_session_remove(struct sbexec_session *s)
 	if (!was)
 		return;
 	xa_erase(&sbexec_sessions, s->id);
+	sbexec_io_close_output(s);
 	/* Counts against max_sessions while in the table; its ring memory
 	 * counts until it is freed.
 	 */

@@ -270,6 +270,57 @@ int sbexec_helper_register(struct sbexec_helper **out)
 }
 
 /**
+ * sbexec_helper_output_fd - SBEXEC_IOC_OUTPUT_FD: an output file for a child
+ * @h: the helper
+ * @arg: the in-flight request's id and the stream
+ *
+ * Called in the helper's ioctl() context: the fd goes into its table.
+ *
+ * Return: the fd, or -EINVAL, -ENOENT, -EEXIST, -EMFILE, -ENFILE, -ENOMEM
+ * (see the uapi header).
+ */
+int sbexec_helper_output_fd(struct sbexec_helper *h,
+			    const struct sbexec_output_fd *arg)
+{
+	struct sbexec_session *sess = NULL;
+	struct sbexec_sink *k = NULL;
+	struct sbexec_upcall *it;
+	int ret = -ENOENT;
+
+	if (arg->flags || (arg->stream != SBEXEC_STREAM_STDOUT &&
+			   arg->stream != SBEXEC_STREAM_STDERR))
+		return -EINVAL;
+	spin_lock(&sbexec_chan_lock);
+	list_for_each_entry(it, &h->inflight, node) {
+		if (it->id != arg->id)
+			continue;
+		k = it->sess->sink[arg->stream != SBEXEC_STREAM_STDOUT];
+		if (!k) {
+			ret = -EINVAL;	/* not a DIRECT_OUTPUT session */
+		} else if (k->handed) {
+			ret = -EEXIST;
+		} else {
+			k->handed = true;
+			sess = it->sess;
+			kref_get(&sess->ref);	/* keeps @k */
+			ret = 0;
+		}
+		break;
+	}
+	spin_unlock(&sbexec_chan_lock);
+	if (ret)
+		return ret;
+	ret = sbexec_sink_install(k);
+	if (ret < 0) {
+		spin_lock(&sbexec_chan_lock);
+		k->handed = false;
+		spin_unlock(&sbexec_chan_lock);
+	}
+	sbexec_session_put(sess);
+	return ret;
+}
+
+/**
  * sbexec_helper_unregister - the helper's file is released
  * @h: the helper
  *

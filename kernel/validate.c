@@ -257,5 +257,12 @@ int sbexec_exec_validate(struct genl_info *info)
 			return -E2BIG;
 		}
 	}
+	if (info->attrs[SBEXEC_A_FLAGS] && info->attrs[SBEXEC_A_TTY] &&
+	    (nla_get_u32(info->attrs[SBEXEC_A_FLAGS]) &
+	     SBEXEC_EXEC_F_DIRECT_OUTPUT)) {
+		NL_SET_ERR_MSG_ATTR(extack, info->attrs[SBEXEC_A_FLAGS],
+				    "DIRECT_OUTPUT is for pipe mode: a TTY session's output is its terminal");
+		return -EINVAL;
+	}
 	return 0;
 }

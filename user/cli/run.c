@@ -456,6 +456,7 @@ void usage_run(FILE *f)
 	fprintf(f,
 "usage: sbexec run [-t] [-i] [-d] [-u USER[:GROUP]] [-w DIR] [-e K=V]...\n"
 "                  [--rlimit NAME=SOFT[:HARD]]... [--ring-size BYTES]\n"
+"                  [--direct-output]\n"
 "                  [--] CMD [ARG]...\n"
 "\n"
 "Run CMD in a new sbexec session and stream its output: the session's\n"
@@ -490,6 +491,10 @@ void usage_run(FILE *f)
 "      --max-procs N    live processes the session may have at once; a\n"
 "                       fork past it is killed (default: the module's\n"
 "                       max_members)\n"
+"      --direct-output  the command's stdout and stderr are the module's\n"
+"                       output files (one copy into the ring) instead of\n"
+"                       pipes; fstat() shows a fifo, F_GETPIPE_SZ fails\n"
+"                       (README: Direct output). Not with -t.\n"
 "      --exit-json FILE write the exit record to FILE as JSON: code,\n"
 "                       signal, core_dumped, timed_out, oom_killed,\n"
 "                       cpu_user_ns, cpu_sys_ns, max_rss_kb, members,\n"
@@ -580,6 +585,7 @@ static int parse_run(int argc, char **argv, struct run_args *a)
 		{ "grace", required_argument, NULL, 'G' },
 		{ "max-procs", required_argument, NULL, 'M' },
 		{ "exit-json", required_argument, NULL, 'J' },
+		{ "direct-output", no_argument, NULL, 'O' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -660,6 +666,9 @@ static int parse_run(int argc, char **argv, struct run_args *a)
 		case 'J':
 			a->exit_json = optarg;
 			break;
+		case 'O':
+			a->req.flags |= SBEXEC_EXEC_F_DIRECT_OUTPUT;
+			break;
 		case 'h':
 			usage_run(stdout);
 			return 1;
@@ -678,6 +687,10 @@ static int parse_run(int argc, char **argv, struct run_args *a)
 	}
 	if (a->detach && a->exit_json) {
 		errmsg("run: -d cannot be combined with --exit-json (nothing waits for the exit)");
+		return -1;
+	}
+	if ((a->req.flags & SBEXEC_EXEC_F_DIRECT_OUTPUT) && a->req.tty) {
+		errmsg("run: --direct-output cannot be combined with -t (a terminal session's output is its terminal)");
 		return -1;
 	}
 	if (a->req.grace_ms && !a->req.timeout_ms) {

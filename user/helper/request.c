@@ -184,6 +184,8 @@ static int parse_pass1(struct spawn_request *req, const void *data,
 			if (flags & ~(uint32_t)SBEXEC_EXEC_F_ALL)
 				return reject(f, EINVAL, "unknown flags 0x%x",
 					      flags);
+			req->direct_output =
+				flags & SBEXEC_EXEC_F_DIRECT_OUTPUT;
 			break;
 		default:	/* SBEXEC_A_PAD and attributes of no concern */
 			break;
@@ -195,6 +197,8 @@ static int parse_pass1(struct spawn_request *req, const void *data,
 		return reject(f, EINVAL, "malformed attributes");
 	if (!req->cmd)
 		return reject(f, EINVAL, "no command");
+	if (req->tty && req->direct_output)
+		return reject(f, EINVAL, "direct output needs pipe mode");
 	return 0;
 }
 

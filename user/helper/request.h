@@ -37,6 +37,7 @@ struct spawn_request {
 	const char *cwd;	/* NULL: not given */
 	const char *user;	/* NULL: not given */
 	bool tty;
+	bool direct_output;	/* SBEXEC_EXEC_F_DIRECT_OUTPUT (pipe mode) */
 	uint16_t rows;		/* SPAWN_DEFAULT_ROWS when absent or 0 */
 	uint16_t cols;		/* SPAWN_DEFAULT_COLS when absent or 0 */
 	struct spawn_rlimit rlimits[SBEXEC_MAX_RLIMITS];

@@ -144,13 +144,44 @@ static int output_pipe_size(void)
 	return size;
 }
 
-static int open_pipes(const struct spawn_request *req, struct spawn_fds *s,
+/*
+ * The module's output files as the child's stdout and stderr (the helper
+ * keeps no end of them): p[i][1] set, p[i][0] -1.
+ */
+static int open_output_files(const struct spawn_request *req,
+			     const struct spawn_hook *hook, int p[3][2],
+			     struct spawn_failure *f)
+{
+	char q[256];
+	int i, fd;
+
+	for (i = 1; i < 3; i++) {
+		fd = hook->output_fd(hook->arg, i == 1 ? SBEXEC_STREAM_STDOUT :
+							 SBEXEC_STREAM_STDERR);
+		if (fd < 0) {
+			while (--i)
+				close(p[i][1]);
+			quote_cmd(q, sizeof(q), req);
+			failure_set(f, SBEXEC_STAGE_FORK, -fd,
+				    "spawn %s: output file: %s", q,
+				    strerror(-fd));
+			return -1;
+		}
+		p[i][0] = -1;
+		p[i][1] = fd;
+	}
+	return 0;
+}
+
+static int open_pipes(const struct spawn_request *req,
+		      const struct spawn_hook *hook, struct spawn_fds *s,
 		      struct spawn_failure *f)
 {
-	int p[3][2], i;
+	bool direct = req->direct_output && hook && hook->output_fd;
+	int p[3][2], i, n = direct ? 1 : 3;
 	char q[256];
 
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < n; i++) {
 		if (pipe2(p[i], O_CLOEXEC)) {
 			int err = errno;
 
@@ -164,11 +195,16 @@ static int open_pipes(const struct spawn_request *req, struct spawn_fds *s,
 			return -1;
 		}
 	}
+	if (direct && open_output_files(req, hook, p, f)) {
+		close(p[0][0]);
+		close(p[0][1]);
+		return -1;
+	}
 	/*
 	 * Bigger output pipes: the child writes more before it waits for the
 	 * module to move its output into the ring. Best effort.
 	 */
-	if (output_pipe_size() > 0)
+	if (!direct && output_pipe_size() > 0)
 		for (i = 1; i < 3; i++)
 			fcntl(p[i][0], F_SETPIPE_SZ, output_pipe_size());
 	s->child[0] = p[0][0];
@@ -510,7 +546,7 @@ int spawn_start(const struct spawn_request *req, const char *default_user,
 	plan.user = have_user ? &user : NULL;
 	if (prepare_exec(req, plan.user, &plan, f))
 		goto out;
-	if (req->tty ? open_pty(req, &s, f) : open_pipes(req, &s, f))
+	if (req->tty ? open_pty(req, &s, f) : open_pipes(req, hook, &s, f))
 		goto out;
 	for (i = 0; i < 3; i++)
 		plan.stdio[i] = req->tty ? s.slave : s.child[i];

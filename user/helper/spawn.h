@@ -43,6 +43,12 @@ int spawn_session(const struct spawn_request *req, const char *default_user,
  */
 struct spawn_hook {
 	int (*forked)(void *arg, pid_t pid);
+	/*
+	 * For a request with direct_output: an fd of the module's output
+	 * file for @stream (SBEXEC_STREAM_STDOUT or _STDERR), made the
+	 * child's fd 1 or 2 instead of a pipe; or -errno. NULL: pipes.
+	 */
+	int (*output_fd)(void *arg, unsigned int stream);
 	void *arg;
 };
 

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "attr.h"
@@ -76,6 +77,17 @@ static int send_forked(void *arg, pid_t pid)
 	return (size_t)n == len ? 0 : -EIO;
 }
 
+/* spawn_hook: the module's output file for @stream of this request. */
+static int get_output_fd(void *arg, unsigned int stream)
+{
+	const struct forked_ctx *c = arg;
+	struct sbexec_output_fd req = { .id = c->id, .stream = stream };
+	int fd;
+
+	fd = ioctl(c->devfd, SBEXEC_IOC_OUTPUT_FD, &req);
+	return fd < 0 ? -errno : fd;
+}
+
 int upcall_encode_spawned(void *buf, size_t cap, uint64_t id,
 			  const struct spawn_result *res, size_t *len)
 {
@@ -90,10 +102,11 @@ int upcall_encode_spawned(void *buf, size_t cap, uint64_t id,
 	} else if (!rc) {
 		rc = attr_put_u32(&b, SBEXEC_UA_STDIN_FD,
 				  (uint32_t)res->stdin_fd);
-		if (!rc)
+		/* None with the module's output files (direct output). */
+		if (!rc && res->stdout_fd >= 0)
 			rc = attr_put_u32(&b, SBEXEC_UA_STDOUT_FD,
 					  (uint32_t)res->stdout_fd);
-		if (!rc)
+		if (!rc && res->stderr_fd >= 0)
 			rc = attr_put_u32(&b, SBEXEC_UA_STDERR_FD,
 					  (uint32_t)res->stderr_fd);
 	}
@@ -164,7 +177,8 @@ static int start_spawn(const struct sbexec_upcall_hdr *hdr, const void *msg,
 		       struct upcall_inflight **inflight)
 {
 	struct forked_ctx ctx = { .devfd = devfd, .id = hdr->id };
-	struct spawn_hook hook = { .forked = send_forked, .arg = &ctx };
+	struct spawn_hook hook = { .forked = send_forked,
+				   .output_fd = get_output_fd, .arg = &ctx };
 	struct upcall_inflight *in;
 
 	if (hdr->type != SBEXEC_UP_SPAWN) {

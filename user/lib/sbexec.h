@@ -202,6 +202,9 @@ struct sbexec_rlimit {
  *	SBEXEC_EXEC_F_KEEP_RUNNING the session is killed when this handle is
  *	closed (or its process exits); with it, the session stays until a
  *	reader has read its final record, so another process may attach.
+ *	SBEXEC_EXEC_F_DIRECT_OUTPUT (pipe mode only): the command writes its
+ *	stdout and stderr into the module's output files, which copy straight
+ *	into the ring, instead of into pipes (see the README).
  * @ring_size: output ring bytes for this session (sent when non-zero)
  * @max_members: live processes the session may have at once (sent when
  *	non-zero; the module's max_members parameter is the default and the

@@ -131,6 +131,17 @@
  *	helper dies first, the child sees the gate close and exits without
  *	executing the command. A later SPAWNED must name the same pid.
  *
+ * SBEXEC_IOC_OUTPUT_FD (helper's file, ioctl): for an in-flight request
+ *	whose SBEXEC_A_FLAGS has SBEXEC_EXEC_F_DIRECT_OUTPUT, a new O_WRONLY,
+ *	O_CLOEXEC fd of the module's output file for @stream (stdout or
+ *	stderr), once per stream, before SPAWNED; the helper makes it the
+ *	child's fd 1 or 2 in place of a pipe and sends no SBEXEC_UA_STDOUT_FD
+ *	or SBEXEC_UA_STDERR_FD. Errors: -EINVAL (a flag or stream not 0, a
+ *	stream other than stdout or stderr, a request without the flag),
+ *	-ENOENT (no in-flight request of this helper has @id), -EEXIST (that
+ *	stream's file was handed out already), -EBADFD (not the helper's file),
+ *	-EMFILE, -ENOMEM.
+ *
  * A read() buffer smaller than the next message gets -EMSGSIZE and the
  * message stays queued; SBEXEC_UPCALL_MAX_MSG always suffices.
  * A reply write() longer than SBEXEC_UPCALL_MAX_REPLY gets -EINVAL.
@@ -143,6 +154,18 @@ struct sbexec_upcall_hdr {
 	__u16 type;
 	__u16 flags;
 	__u64 id;
+};
+
+/**
+ * struct sbexec_output_fd - argument of SBEXEC_IOC_OUTPUT_FD
+ * @id: the request's id (struct sbexec_upcall_hdr)
+ * @stream: SBEXEC_STREAM_STDOUT or SBEXEC_STREAM_STDERR
+ * @flags: must be 0
+ */
+struct sbexec_output_fd {
+	__u64 id;
+	__u32 stream;
+	__u32 flags;
 };
 
 enum sbexec_upcall_type {
@@ -249,6 +272,7 @@ struct sbexec_ring_producer {
 #define SBEXEC_IOC_HELPER_REGISTER	_IO(SBEXEC_IOC_MAGIC, 0x01)
 #define SBEXEC_IOC_ATTACH		_IOWR(SBEXEC_IOC_MAGIC, 0x02, struct sbexec_attach)
 #define SBEXEC_IOC_CONSUMED		_IO(SBEXEC_IOC_MAGIC, 0x03)
+#define SBEXEC_IOC_OUTPUT_FD		_IOW(SBEXEC_IOC_MAGIC, 0x04, struct sbexec_output_fd)
 
 /**
  * enum sbexec_stream - what a record carries
