@@ -524,6 +524,15 @@ void sbexec_io_room_made(struct sbexec_session *s)
 	sbexec_io_wake_writers(s);
 }
 
+/*
+ * The largest write an output file takes whole (never split, never
+ * interleaved with another writer's): PIPE_BUF, or half of a smaller ring.
+ */
+static size_t sbexec_io_whole_max(struct sbexec_session *s)
+{
+	return min_t(size_t, PIPE_BUF, s->ring.size / 2);
+}
+
 /* Room for a record of @len payload bytes, or no more room to wait for. */
 static bool sbexec_io_write_may_go(struct sbexec_session *s, size_t len)
 {
@@ -539,9 +548,9 @@ static bool sbexec_io_write_may_go(struct sbexec_session *s, size_t len)
  *
  * Copies @from into records of at most SBEXEC_READ_CHUNK bytes, waiting
  * (interruptibly) for the reader to make room when the ring is full. A
- * write of up to PIPE_BUF bytes goes into one record, whole: it waits for
- * room for all of it. A longer one may be split, and may return short on a
- * signal, like a pipe's.
+ * write of up to PIPE_BUF bytes (half the ring, if that is less) goes into
+ * one record, whole: it waits for room for all of it. A longer one may be
+ * split, and may return short on a signal, like a pipe's.
  *
  * Return: bytes taken, or -EAGAIN, -EPIPE (output_closed: nothing after
  * the exit record), -ERESTARTSYS, -EFAULT, -ENOMEM when nothing was.
@@ -550,14 +559,14 @@ ssize_t sbexec_io_write(struct sbexec_session *s, struct sbexec_sink *k,
 			struct iov_iter *from, bool nonblock)
 {
 	size_t total = iov_iter_count(from), done = 0;
-	bool whole = total <= PIPE_BUF;
+	bool whole = total <= sbexec_io_whole_max(s);
 	ssize_t ret = 0;
 
 	if (mutex_lock_interruptible(&s->prod_lock))
 		return -ERESTARTSYS;
 	while (done < total) {
 		size_t want = min_t(size_t, total - done, SBEXEC_READ_CHUNK);
-		size_t room, n;
+		size_t room, need, n;
 		void *dst;
 
 		if (s->output_closed) {
@@ -579,9 +588,10 @@ ssize_t sbexec_io_write(struct sbexec_session *s, struct sbexec_sink *k,
 			if (nonblock)
 				break;
 			mutex_unlock(&s->prod_lock);
-			/* Have the reader's next room wake us. */
+			/* The reader's next room wakes us. */
+			need = whole ? want : 1;
 			ret = wait_event_interruptible(k->wait,
-					sbexec_io_write_may_go(s, whole ? want : 1));
+						       sbexec_io_write_may_go(s, need));
 			if (ret || mutex_lock_interruptible(&s->prod_lock))
 				return done ?: -ERESTARTSYS;
 			continue;
@@ -607,14 +617,14 @@ ssize_t sbexec_io_write(struct sbexec_session *s, struct sbexec_sink *k,
  * sbexec_io_write_poll - poll() of an output file
  * @s: its session, referenced by the caller
  *
- * Return: EPOLLOUT while a PIPE_BUF write would not wait, EPOLLERR once
- * nothing more is taken.
+ * Return: EPOLLOUT while a write of PIPE_BUF bytes (or whatever the ring
+ * takes whole) would not wait, EPOLLERR once nothing more is taken.
  */
 __poll_t sbexec_io_write_poll(struct sbexec_session *s)
 {
 	if (READ_ONCE(s->output_closed))
 		return EPOLLERR;
-	return sbexec_ring_room(&s->ring) >= PIPE_BUF ?
+	return sbexec_ring_room(&s->ring) >= sbexec_io_whole_max(s) ?
 	       EPOLLOUT | EPOLLWRNORM : 0;
 }
 

@@ -157,7 +157,7 @@ struct sbexec_waiter {
  */
 struct sbexec_sink {
 	struct kref ref;
-	spinlock_t lock;
+	spinlock_t lock;	/* @sess */
 	struct sbexec_session *sess;
 	wait_queue_head_t wait;
 	atomic_t writers;	/* open files */

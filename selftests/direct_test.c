@@ -257,6 +257,30 @@ TEST_F(direct, pipe_buf_writes_stay_whole)
 	EXPECT_EQ(300U, nb);
 }
 
+/*
+ * A ring of one page cannot hold a PIPE_BUF write in one record: such
+ * writes are split (the whole-write promise shrinks to half the ring)
+ * instead of waiting forever, and poll() still reports room.
+ */
+TEST_F(direct, one_page_ring_takes_page_writes)
+{
+	char cmd[4300];
+	const char *argv[] = { SH, "-c", cmd, NULL };
+	size_t i;
+
+	snprintf(cmd, sizeof(cmd), "'%s' blocks z 64 && '%s' fill",
+		 probe_path(), probe_path());
+	self->req.ring_size = 4096;
+	ASSERT_EQ(0, run_direct(self->h, &self->req, argv, &self->res,
+				&self->out)) TH_LOG("%s", self->res.extack);
+	EXPECT_EQ(0U, self->out.exit.code);
+	ASSERT_LE(64UL * PIPE_BUF, self->out.out.len);
+	for (i = 0; i < 64UL * PIPE_BUF; i++)
+		if (self->out.out.data[i] != 'z')
+			break;
+	EXPECT_EQ(64UL * PIPE_BUF, i);
+}
+
 /* 24 MiB in writes of many sizes, through the default ring: byte-exact. */
 TEST_F(direct, large_output_byte_exact)
 {
