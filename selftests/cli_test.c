@@ -374,6 +374,8 @@ TEST_F(cli, refusals_name_the_culprit)
 		{ { "run", "-e", "NOEQUALS", "--", "true" }, "'NOEQUALS'" },
 		{ { "run", "-e", "=v", "--", "true" }, "'=v'" },
 		{ { "run", "--ring-size", "12Q", "--", "true" }, "'12Q'" },
+		{ { "run", "-t", "--direct-output", "--", "true" },
+		  "--direct-output cannot be combined with -t" },
 		{ { "run", "--no-such-option", "--", "true" }, "'--no-such-option'" },
 		{ { "kill", "x1" }, "bad session id 'x1'" },
 		{ { "kill", "1", "65" }, "unknown signal '65'" },
@@ -398,6 +400,15 @@ TEST_F(cli, refusals_name_the_culprit)
 	EXPECT_EQ(1U, count_lines(&self->r.err)) TH_LOG("stderr: %s", ERR());
 	EXPECT_NE(NULL, strstr(ERR(), "max_ring_size")) TH_LOG("stderr: %s", ERR());
 	EXPECT_NE(NULL, strstr(ERR(), "--ring-size 1073741824")) TH_LOG("stderr: %s", ERR());
+}
+
+TEST_F(cli, direct_output_streams_both)
+{
+	SBEXEC("run", "--direct-output", "--", "sh", "-c",
+	       "echo out; echo err >&2; test -p /dev/stdout && exit 4");
+	EXPECT_EQ(4, EXIT_CODE()) TH_LOG("stderr: %s", ERR());
+	EXPECT_STREQ("out\n", OUT());
+	EXPECT_STREQ("err\n", ERR());
 }
 
 TEST_F(cli, rlimit_nofile_applies)
