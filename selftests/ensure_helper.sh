@@ -14,6 +14,8 @@ sbexec_ensure_helper() {
 	local pidfile=/run/sbexec-helper.pid pid stat state bin log=/dev/null
 
 	[[ ${SBEXEC_ENSURE_HELPER:-} == 1 && $EUID == 0 ]] || return 0
+	# The program's start in the kernel log, for scripts/check's times.
+	[[ -w /dev/kmsg ]] && echo "sbexec-selftest: start ${0##*/}" >/dev/kmsg 2>/dev/null
 	pid=$(cat "$pidfile" 2>/dev/null)
 	if [[ $pid =~ ^[0-9]+$ ]] && read -r stat 2>/dev/null <"/proc/$pid/stat"; then
 		state=${stat##*) }
