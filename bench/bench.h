@@ -170,6 +170,9 @@ long long sbx_param(const char *name);
 int sbx_true_once(uint64_t *ns, char *reason);
 void sbx_throughput_read(struct xfer *x, uint64_t bytes);
 void sbx_throughput_mmap(struct xfer *x, uint64_t bytes);
+/* The same with EXEC flag SBEXEC_EXEC_F_DIRECT_OUTPUT (no pipes). */
+void sbx_throughput_read_direct(struct xfer *x, uint64_t bytes);
+void sbx_throughput_mmap_direct(struct xfer *x, uint64_t bytes);
 void sbx_burst(struct burst *b, size_t n, unsigned int threads);
 /* @ring_size 0: the module default (not sent). */
 void sbx_idle(struct memcost *c, size_t n, uint32_t ring_size);
@@ -259,6 +262,7 @@ struct results {
 
 	/* stdout throughput */
 	struct xfer tp_floor, tp_read, tp_mmap, tp_qga;
+	struct xfer tp_read_direct, tp_mmap_direct;	/* EXEC DIRECT_OUTPUT */
 	struct xfer tp_qga_cap, tp_floor_cap;	/* at what qga can hold */
 
 	/* sessions at once */

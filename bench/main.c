@@ -460,10 +460,10 @@ static void environment(struct results *r)
 static void mark_all_sbx(struct results *r, const char *why)
 {
 	struct latency *l = &r->rt_sbx;
-	struct xfer *x[] = { &r->tp_read, &r->tp_mmap };
+	struct xfer *x[] = { &r->tp_read, &r->tp_mmap, &r->tp_read_direct, &r->tp_mmap_direct };
 
 	set_reason(l->reason, "%s", why);
-	for (size_t i = 0; i < 2; i++)
+	for (size_t i = 0; i < 4; i++)
 		set_reason(x[i]->reason, "%s", why);
 	set_reason(r->burst_sbx.reason, "%s", why);
 	set_reason(r->mem_sbx.reason, "%s", why);
@@ -503,6 +503,8 @@ static void skip_phase(struct results *r, const char *phase, const char *why)
 		skip_xfer(&r->tp_floor, why);
 		skip_xfer(&r->tp_read, why);
 		skip_xfer(&r->tp_mmap, why);
+		skip_xfer(&r->tp_read_direct, why);
+		skip_xfer(&r->tp_mmap_direct, why);
 		skip_xfer(&r->tp_qga, why);
 	} else if (!strcmp(phase, "forks")) {
 		for (size_t w = 0; w < FORK_NWORK; w++)
@@ -628,22 +630,31 @@ static void qga_xfers(struct results *r, const struct opts *o)
 }
 
 /*
- * 3. stdout throughput: one round of floor, read() and mmap(), then
- * qemu-ga, then more rounds while --tp-budget and the time limit allow.
+ * 3. stdout throughput: one round of floor, read() and mmap(), the same
+ * two with direct output (EXEC DIRECT_OUTPUT: no pipes), then qemu-ga,
+ * then more rounds while --tp-budget and the time limit allow.
  */
 static void do_throughput(struct results *r, const struct opts *o, bool have_sbx,
 			  bool have_qga)
 {
-	struct xfer *out[] = { &r->tp_floor, &r->tp_read, &r->tp_mmap };
+	struct xfer *out[] = {
+		&r->tp_floor, &r->tp_read, &r->tp_mmap, &r->tp_read_direct, &r->tp_mmap_direct,
+	};
 	void (*fn[])(struct xfer *, uint64_t) = {
 		floor_throughput,
 		have_sbx ? sbx_throughput_read : NULL,
 		have_sbx ? sbx_throughput_mmap : NULL,
+		have_sbx ? sbx_throughput_read_direct : NULL,
+		have_sbx ? sbx_throughput_mmap_direct : NULL,
 	};
-	const char *names[] = { "floor pipe", "sbexec read()", "sbexec mmap()" };
+	const char *names[] = {
+		"floor pipe", "sbexec read()", "sbexec mmap()",
+		"sbexec read(), direct output", "sbexec mmap(), direct output",
+	};
+	const size_t nm = sizeof(out) / sizeof(out[0]);
 
 	r->tp_qga.bytes_asked = o->bytes;
-	run_xfers(out, fn, names, 3, o->reps, o->bytes, o->tp_budget, o->limit - 10,
+	run_xfers(out, fn, names, nm, o->reps, o->bytes, o->tp_budget, o->limit - 10,
 		  have_qga ? qga_xfers : NULL, r, o);
 }
 
@@ -683,31 +694,34 @@ static bool failed(bool ok, const char *reason)
  * or failing in one for another reason than the time limit (a peer's
  * figures may fail).
  */
+#define NFIGS 13	/* the figures run_failed() looks at */
+
 static bool run_failed(const struct results *rep, unsigned int n, const struct opts *o)
 {
-	bool any[11] = { false };
+	bool any[NFIGS] = { false };
 
 	for (unsigned int k = 0; k < n; k++) {
 		const struct results *r = &rep[k];
-		const bool ok[11] = {
+		const bool ok[NFIGS] = {
 			r->rt_floor.ok, r->tp_floor.ok, r->burst_floor.ok, r->mem_floor.ok,
-			r->rt_sbx.ok, r->tp_read.ok, r->tp_mmap.ok, r->burst_sbx.ok,
-			r->mem_sbx.ok, r->mem_sbx_small.ok, forks_ok(r, o),
+			r->rt_sbx.ok, r->tp_read.ok, r->tp_mmap.ok, r->tp_read_direct.ok,
+			r->tp_mmap_direct.ok, r->burst_sbx.ok, r->mem_sbx.ok,
+			r->mem_sbx_small.ok, forks_ok(r, o),
 		};
-		const char *why[11] = {
+		const char *why[NFIGS] = {
 			r->rt_floor.reason, r->tp_floor.reason, r->burst_floor.reason,
 			r->mem_floor.reason, r->rt_sbx.reason, r->tp_read.reason,
-			r->tp_mmap.reason, r->burst_sbx.reason, r->mem_sbx.reason,
-			r->mem_sbx_small.reason, "",
+			r->tp_mmap.reason, r->tp_read_direct.reason, r->tp_mmap_direct.reason,
+			r->burst_sbx.reason, r->mem_sbx.reason, r->mem_sbx_small.reason, "",
 		};
 
-		for (size_t i = 0; i < 11; i++) {
+		for (size_t i = 0; i < NFIGS; i++) {
 			if (failed(ok[i], why[i]))
 				return true;
 			any[i] |= ok[i];
 		}
 	}
-	for (size_t i = 0; i < 11; i++)
+	for (size_t i = 0; i < NFIGS; i++)
 		if (!any[i])
 			return true;
 	return false;

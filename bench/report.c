@@ -537,6 +537,8 @@ void report_table(const struct results *rep, unsigned int nrep)
 	xfer_row("floor: pipe into the reader (posix_spawn)", &r->tp_floor, &r->tp_floor);
 	xfer_row("sbexec: read()", &r->tp_read, &r->tp_floor);
 	xfer_row("sbexec: mmap()", &r->tp_mmap, &r->tp_floor);
+	xfer_row("sbexec: read(), direct output", &r->tp_read_direct, &r->tp_floor);
+	xfer_row("sbexec: mmap(), direct output", &r->tp_mmap_direct, &r->tp_floor);
 	xfer_row("qemu-guest-agent: captured output", &r->tp_qga, &r->tp_floor);
 	if (cap >= 0) {
 		snprintf(lbl, sizeof(lbl), "at qemu-ga's cap, %.2f MiB: floor pipe",
@@ -1120,6 +1122,8 @@ void report_json(const struct results *rep, unsigned int nrep)
 	jxfer("floor_pipe", &r->tp_floor, &r->tp_floor);
 	jxfer("sbexec_read", &r->tp_read, &r->tp_floor);
 	jxfer("sbexec_mmap", &r->tp_mmap, &r->tp_floor);
+	jxfer("sbexec_read_direct_output", &r->tp_read_direct, &r->tp_floor);
+	jxfer("sbexec_mmap_direct_output", &r->tp_mmap_direct, &r->tp_floor);
 	jxfer("qemu_guest_agent", &r->tp_qga, &r->tp_floor);
 	if (cap >= 0) {
 		jxfer("floor_pipe_at_qga_cap", &r->tp_floor_cap, &r->tp_floor_cap);

@@ -3,7 +3,8 @@
  * sbx.c - the sbexec cases.
  *
  * Everything goes through libsbexec: sbexec_exec (with ring_size for the
- * small-ring memory case), sbexec_attach / sbexec_read_records /
+ * small-ring memory case, with flags SBEXEC_EXEC_F_DIRECT_OUTPUT for the
+ * direct-output throughput rows), sbexec_attach / sbexec_read_records /
  * sbexec_record_next for read(), and the mapped reader (sbexec_ring_map,
  * sbexec_ring_next, sbexec_ring_release, sbexec_ring_wait) for mmap().
  */
@@ -161,11 +162,11 @@ int sbx_true_once(uint64_t *ns, char *reason)
 	return rc ? rc : check_exit(&d, reason);
 }
 
-static int exec_head(struct xfer *x, uint64_t bytes, uint32_t *id)
+static int exec_head(struct xfer *x, uint64_t bytes, uint32_t flags, uint32_t *id)
 {
 	char count[32];
 	const char *argv[] = { "-c", count, "/dev/zero", NULL };
-	struct sbexec_exec_req req = { .cmd = CMD_HEAD, .argv = argv };
+	struct sbexec_exec_req req = { .cmd = CMD_HEAD, .argv = argv, .flags = flags };
 	struct sbexec_exec_result res;
 	int rc;
 
@@ -277,10 +278,11 @@ out:
 }
 
 /*
- * One throughput run of @bytes into @x: exec the producer, attach, and
- * drain to the exit through read() or, when @mapped, the mapped ring.
+ * One throughput run of @bytes into @x: exec the producer (with EXEC
+ * @flags), attach, and drain to the exit through read() or, when @mapped,
+ * the mapped ring.
  */
-static void throughput(struct xfer *x, uint64_t bytes, bool mapped)
+static void throughput(struct xfer *x, uint64_t bytes, bool mapped, uint32_t flags)
 {
 	struct sbexec_attach a;
 	struct drain d;
@@ -291,7 +293,7 @@ static void throughput(struct xfer *x, uint64_t bytes, bool mapped)
 	memset(x, 0, sizeof(*x));
 	x->bytes_asked = bytes;
 	t0 = now_ns();
-	if (exec_head(x, bytes, &id))
+	if (exec_head(x, bytes, flags, &id))
 		return;
 	fd = sbexec_attach_info(H, id, &a);
 	if (fd < 0) {
@@ -319,12 +321,22 @@ static void throughput(struct xfer *x, uint64_t bytes, bool mapped)
 
 void sbx_throughput_read(struct xfer *x, uint64_t bytes)
 {
-	throughput(x, bytes, false);
+	throughput(x, bytes, false, 0);
 }
 
 void sbx_throughput_mmap(struct xfer *x, uint64_t bytes)
 {
-	throughput(x, bytes, true);
+	throughput(x, bytes, true, 0);
+}
+
+void sbx_throughput_read_direct(struct xfer *x, uint64_t bytes)
+{
+	throughput(x, bytes, false, SBEXEC_EXEC_F_DIRECT_OUTPUT);
+}
+
+void sbx_throughput_mmap_direct(struct xfer *x, uint64_t bytes)
+{
+	throughput(x, bytes, true, SBEXEC_EXEC_F_DIRECT_OUTPUT);
 }
 
 /* ---- many sessions at once ---- */
