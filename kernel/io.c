@@ -386,7 +386,7 @@ static bool sbexec_put_exit_record(struct sbexec_session *s, int status)
 	s->final = *info;
 	spin_unlock(&s->lock);
 	sbexec_ring_commit(&s->ring, SBEXEC_STREAM_EXIT, sizeof(*info));
-	s->output_closed = true;
+	WRITE_ONCE(s->output_closed, true);
 	mutex_unlock(&s->prod_lock);
 	sbexec_io_wake_writers(s);
 	return true;
@@ -638,7 +638,7 @@ __poll_t sbexec_io_write_poll(struct sbexec_session *s)
 void sbexec_io_close_output(struct sbexec_session *s)
 {
 	mutex_lock(&s->prod_lock);
-	s->output_closed = true;
+	WRITE_ONCE(s->output_closed, true);
 	mutex_unlock(&s->prod_lock);
 	sbexec_io_wake_writers(s);
 }

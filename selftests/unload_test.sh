@@ -185,6 +185,38 @@ else
 	not_ok rings_allocated "MemFree fell by $used KiB with five $RING rings alive"
 fi
 
+# --- a direct-output session's files hold the module ------------------------
+# While its process lives, the refcount counts its two output files and
+# rmmod fails (EBUSY); once the session is killed they are gone and the
+# module is free again (README: Module unload).
+rc0=$(refcnt)
+dsid=$(timeout 30 "$cli" run -d --direct-output -- sleep 1000 2>&1)
+if [[ $dsid =~ ^[0-9]+$ ]]; then
+	dpid=$(timeout 30 "$cli" ps 2>/dev/null | awk -v id="$dsid" '$1 == id { print $2 }')
+	rc1=$(refcnt)
+	msg=$(timeout 60 rmmod sbexec 2>&1)
+	rrc=$?
+	if ((rrc != 0)) && [[ -d /sys/module/sbexec && $rc1 == $((rc0 + 2)) ]]; then
+		ok direct_output_files_hold_the_module
+	else
+		not_ok direct_output_files_hold_the_module \
+			"refcnt $rc0 before, $rc1 with the session; rmmod status $rrc: $msg"
+		[[ -d /sys/module/sbexec ]] || timeout 60 modprobe sbexec
+	fi
+	timeout 30 "$cli" kill "$dsid" KILL >/dev/null 2>&1
+	for ((i = 0; i < 50; i++)); do
+		[[ $(refcnt) == "$rc0" ]] && break
+		sleep 0.1
+	done
+	if [[ -n $dpid ]] && wait_dead "$dpid" 10 && [[ $(refcnt) == "$rc0" ]]; then
+		ok direct_output_kill_lets_go
+	else
+		not_ok direct_output_kill_lets_go "pid '$dpid', refcnt $(refcnt), want $rc0"
+	fi
+else
+	not_ok direct_output_files_hold_the_module "sbexec run -d --direct-output: $dsid"
+fi
+
 # --- no reader, no helper: nothing holds the module ------------------------
 hpid=$(helper_pid)
 kill -TERM "$hpid"
