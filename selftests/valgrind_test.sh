@@ -4,7 +4,7 @@
 # valgrind_test.sh: the CLI and the helper under valgrind, against the real
 # module: no memory error and no definite or indirect leak.
 #
-# CLI: `sbexec run` (pipes, exit status, a spawn failure), `run -d`,
+# CLI: `sbexec run` (pipes, direct output, exit status, a spawn failure), `run -d`,
 # `attach`, `ps`, `ps --json` and `kill`, each under valgrind --leak-check=full; its
 # exit status must be the command's (valgrind's own error status is 99).
 #
@@ -17,7 +17,7 @@
 #
 # Helper: the daemon is stopped and `sbexec-helper` runs in the foreground
 # under valgrind; sessions go through it (pipes, pty, a missing command, a
-# bad cwd, another user, an rlimit); then SIGTERM, and it must exit 0 with a
+# bad cwd, another user, an rlimit, direct output); then SIGTERM, and it must exit 0 with a
 # clean valgrind log. The children it forks run under valgrind until they
 # exec (--child-silent-after-fork: their reports would be the parent's
 # heap, seen from a process that never frees it). The daemon is restarted
@@ -96,6 +96,7 @@ fi
 
 # --- the CLI -------------------------------------------------------------
 vg_cli run_pipes 3 out run -- sh -c 'echo out; echo err >&2; exit 3'
+vg_cli run_direct 3 out run --direct-output -- sh -c 'echo out; echo err >&2; exit 3'
 vg_cli run_not_found 127 "" run -- /sbexec/no/such/command
 id=$(timeout 60 "$cli" run -d -- sh -c 'echo detached; exec sleep 1000')
 if [[ $id =~ ^[0-9]+$ ]]; then
@@ -189,6 +190,7 @@ run_through 127 "" run -- /sbexec/no/such/command
 run_through 126 "" run -w /sbexec/no/such/dir -- true
 run_through 0 65534 run -u 65534 -- id -u
 run_through 0 0 run --rlimit core=0 -- sh -c 'ulimit -c'
+run_through 5 direct run --direct-output -- sh -c 'echo direct; exit 5'
 if ((${#bad[@]})); then
 	not_ok helper_sessions "${bad[@]}" "$(tail -c 500 "$logs/through.err")"
 else
