@@ -205,6 +205,34 @@ static uint64_t wait_held(struct sbexec *h, uint32_t id, uint64_t min)
 }
 
 /*
+ * Start @argv with a ring of @ring bytes and wait until its writer is held
+ * by the full ring (wait_held(): half of it at least). 0, or -1.
+ */
+static int start_held(struct sbexec *h, struct sbexec_exec_req *req,
+		      const char *const *argv, uint32_t ring,
+		      struct sbexec_exec_result *res)
+{
+	req->ring_size = ring;
+	req->cmd = argv[0];
+	req->argv = &argv[1];
+	if (sbexec_exec(h, req, res))
+		return -1;
+	return wait_held(h, res->session_id, ring / 2) >= ring / 2 ? 0 : -1;
+}
+
+/* Attach to session @id and collect everything: sbexec_collect()'s result. */
+static int attach_collect(struct sbexec *h, uint32_t id, struct sbexec_output *o)
+{
+	int fd = sbexec_attach(h, id), rc;
+
+	if (fd < 0)
+		return fd;
+	rc = sbexec_collect(fd, o, COLLECT_MS);
+	close(fd);
+	return rc;
+}
+
+/*
  * A full ring holds the writer: O_NONBLOCK gets EAGAIN and poll() no
  * POLLOUT; once the reader drains it, poll() says POLLOUT and the rest
  * arrives. Nothing is lost: every byte the writer was told it wrote is
@@ -217,20 +245,11 @@ static void fill_then_drain(struct __test_metadata *_metadata,
 	unsigned long n = 0;
 	const char *end;
 	size_t i;
-	int fd;
 
-	self->req.ring_size = ring_size;
-	self->req.cmd = argv[0];
-	self->req.argv = &argv[1];
-	ASSERT_EQ(0, sbexec_exec(self->h, &self->req, &self->res))
-		TH_LOG("%s", self->res.extack);
 	/* The probe fills the ring and polls before anyone reads. */
-	ASSERT_LE((uint64_t)ring_size / 2,
-		  wait_held(self->h, self->res.session_id, ring_size / 2));
-	fd = sbexec_attach(self->h, self->res.session_id);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, sbexec_collect(fd, &self->out, COLLECT_MS));
-	close(fd);
+	ASSERT_EQ(0, start_held(self->h, &self->req, argv, ring_size,
+				&self->res)) TH_LOG("%s", self->res.extack);
+	ASSERT_EQ(0, attach_collect(self->h, self->res.session_id, &self->out));
 	ASSERT_TRUE(self->out.have_exit);
 	ASSERT_EQ(0U, self->out.exit.code)
 		TH_LOG("probe exit %u (2: POLLOUT on a full ring, 3: no POLLOUT after the reader drained it)",
@@ -353,7 +372,7 @@ TEST_F(direct, epipe_after_the_exit_record)
 	const char *argv[] = { SH, "-c", "sleep 1", NULL };
 	struct pollfd pfd = { .events = POLLOUT };
 	char path[64];
-	int fd, rfd;
+	int fd;
 
 	signal(SIGPIPE, SIG_IGN);
 	self->req.linger_ms = 100;
@@ -365,10 +384,7 @@ TEST_F(direct, epipe_after_the_exit_record)
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	ASSERT_LE(0, fd) TH_LOG("open %s: %s", path, strerror(errno));
 	ASSERT_EQ(8, write(fd, "outside\n", 8));
-	rfd = sbexec_attach(self->h, self->res.session_id);
-	ASSERT_LE(0, rfd);
-	ASSERT_EQ(0, sbexec_collect(rfd, &self->out, COLLECT_MS));
-	close(rfd);
+	ASSERT_EQ(0, attach_collect(self->h, self->res.session_id, &self->out));
 	EXPECT_EQ(0U, self->out.exit.code);
 	EXPECT_STREQ("outside\n", self->out.out.data);
 	errno = 0;
@@ -385,20 +401,11 @@ TEST_F(direct, epipe_after_the_exit_record)
 TEST_F(direct, kill_releases_a_held_writer)
 {
 	const char *argv[] = { SH, "-c", "exec cat /dev/zero", NULL };
-	int fd;
 
-	self->req.ring_size = SMALL_RING;
-	self->req.cmd = argv[0];
-	self->req.argv = &argv[1];
-	ASSERT_EQ(0, sbexec_exec(self->h, &self->req, &self->res))
-		TH_LOG("%s", self->res.extack);
-	ASSERT_LE((uint64_t)SMALL_RING / 2,
-		  wait_held(self->h, self->res.session_id, SMALL_RING / 2));
+	ASSERT_EQ(0, start_held(self->h, &self->req, argv, SMALL_RING,
+				&self->res)) TH_LOG("%s", self->res.extack);
 	ASSERT_EQ(0, sbexec_signal(self->h, self->res.session_id, SIGKILL));
-	fd = sbexec_attach(self->h, self->res.session_id);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, sbexec_collect(fd, &self->out, COLLECT_MS));
-	close(fd);
+	ASSERT_EQ(0, attach_collect(self->h, self->res.session_id, &self->out));
 	EXPECT_EQ(SIGKILL, (int)self->out.exit.signal);
 	EXPECT_GE(self->out.out.len, (size_t)SMALL_RING / 2);
 }
