@@ -358,8 +358,12 @@ static void sbexec_push_stdin(struct sbexec_session *s)
 /* Wake the output files' writers and pollers (room, or the end). */
 static void sbexec_io_wake_writers(struct sbexec_session *s)
 {
-	sbexec_sink_wake(s->sink[0]);
-	sbexec_sink_wake(s->sink[1]);
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(s->sink); i++)
+		if (s->sink[i] && wq_has_sleeper(&s->sink[i]->wait))
+			wake_up_interruptible_poll(&s->sink[i]->wait,
+						   EPOLLOUT | EPOLLWRNORM);
 }
 
 static bool sbexec_put_exit_record(struct sbexec_session *s, int status)
@@ -731,6 +735,91 @@ int sbexec_session_close_stdin(struct sbexec_session *s,
 	mutex_unlock(&s->in_lock);
 	queue_work(sbexec_wq, &s->io_work);
 	return ret;
+}
+
+static void sbexec_sink_free(struct kref *ref)
+{
+	kfree(container_of(ref, struct sbexec_sink, ref));
+}
+
+/**
+ * sbexec_io_sink_put - drop a reference to an output file's state
+ * @k: the sink
+ */
+void sbexec_io_sink_put(struct sbexec_sink *k)
+{
+	kref_put(&k->ref, sbexec_sink_free);
+}
+
+/**
+ * sbexec_io_sink_session - an output file's session, for one write
+ * @k: the sink
+ *
+ * Return: the session with a reference, or NULL once it is going.
+ */
+struct sbexec_session *sbexec_io_sink_session(struct sbexec_sink *k)
+{
+	struct sbexec_session *s;
+
+	spin_lock(&k->lock);
+	s = k->sess;
+	if (s && !kref_get_unless_zero(&s->ref))
+		s = NULL;
+	spin_unlock(&k->lock);
+	return s;
+}
+
+/**
+ * sbexec_io_sinks_new - a DIRECT_OUTPUT session's output files' state
+ * @s: the session, being created
+ *
+ * The files themselves are made when the helper asks (sink.c).
+ *
+ * Return: 0 or -ENOMEM (then sbexec_io_sinks_detach() frees what there is).
+ */
+int sbexec_io_sinks_new(struct sbexec_session *s)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(s->sink); i++) {
+		struct sbexec_sink *k = kzalloc(sizeof(*k), GFP_KERNEL_ACCOUNT);
+
+		if (!k)
+			return -ENOMEM;
+		kref_init(&k->ref);
+		spin_lock_init(&k->lock);
+		init_waitqueue_head(&k->wait);
+		atomic_set(&k->writers, 0);
+		k->sess = s;
+		k->stream = i ? SBEXEC_STREAM_STDERR : SBEXEC_STREAM_STDOUT;
+		s->sink[i] = k;
+	}
+	return 0;
+}
+
+/**
+ * sbexec_io_sinks_detach - the session goes: its files stop taking output
+ * @s: the session, its last reference gone (or never started)
+ *
+ * Drops the session's references to its sinks; their open files find no
+ * session from now on (-EPIPE, EPOLLERR).
+ */
+void sbexec_io_sinks_detach(struct sbexec_session *s)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(s->sink); i++) {
+		struct sbexec_sink *k = s->sink[i];
+
+		if (!k)
+			continue;
+		spin_lock(&k->lock);
+		k->sess = NULL;
+		spin_unlock(&k->lock);
+		wake_up_interruptible_poll(&k->wait, EPOLLERR);
+		sbexec_io_sink_put(k);
+		s->sink[i] = NULL;
+	}
 }
 
 /**

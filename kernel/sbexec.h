@@ -149,7 +149,8 @@ struct sbexec_waiter {
 #define SBEXEC_MAX_WAITERS	2
 
 /*
- * A session's output file (SBEXEC_EXEC_F_DIRECT_OUTPUT; sink.c). Referenced
+ * A session's output file (SBEXEC_EXEC_F_DIRECT_OUTPUT): its state, made
+ * and detached with the session by io.c; the files are sink.c's. Referenced
  * by the session until it is released and by each open file. @lock
  * protects @sess, which the session clears as it goes. @wait: writers
  * waiting for room, and poll(); woken when the reader made room and when
@@ -358,14 +359,15 @@ ssize_t sbexec_io_write(struct sbexec_session *s, struct sbexec_sink *k,
 			struct iov_iter *from, bool nonblock);
 __poll_t sbexec_io_write_poll(struct sbexec_session *s);
 void sbexec_io_close_output(struct sbexec_session *s);
+int sbexec_io_sinks_new(struct sbexec_session *s);
+void sbexec_io_sinks_detach(struct sbexec_session *s);
+struct sbexec_session *sbexec_io_sink_session(struct sbexec_sink *k);
+void sbexec_io_sink_put(struct sbexec_sink *k);
 
 /* sink.c: output files */
 int sbexec_sinks_init(void);
 void sbexec_sinks_exit(void);
-struct sbexec_sink *sbexec_sink_new(struct sbexec_session *s, u16 stream);
-void sbexec_sink_detach(struct sbexec_sink *k);
 int sbexec_sink_install(struct sbexec_sink *k);
-void sbexec_sink_wake(struct sbexec_sink *k);
 
 /* reader.c: the reader side */
 int sbexec_session_attach(struct sbexec_session *s, struct sbexec_attach *arg);

@@ -123,12 +123,9 @@ struct sbexec_session *sbexec_session_new(const struct sbexec_params *p,
 		}
 	}
 	if (p->flags & SBEXEC_EXEC_F_DIRECT_OUTPUT) {
-		s->sink[0] = sbexec_sink_new(s, SBEXEC_STREAM_STDOUT);
-		s->sink[1] = sbexec_sink_new(s, SBEXEC_STREAM_STDERR);
-		if (!s->sink[0] || !s->sink[1]) {
-			err = -ENOMEM;
+		err = sbexec_io_sinks_new(s);
+		if (err)
 			goto err_free_sinks;
-		}
 	}
 	err = sbexec_ring_init(&s->ring, p->ring_size);
 	if (err)
@@ -163,8 +160,7 @@ struct sbexec_session *sbexec_session_new(const struct sbexec_params *p,
 err_free_ring:
 	sbexec_ring_destroy(&s->ring);
 err_free_sinks:
-	sbexec_sink_detach(s->sink[0]);
-	sbexec_sink_detach(s->sink[1]);
+	sbexec_io_sinks_detach(s);
 	kfree(s->user);
 err_free_cmd:
 	kfree(s->cmd);
@@ -206,10 +202,12 @@ static void sbexec_session_release(struct kref *ref)
 	 * freed.
 	 */
 	cancel_delayed_work_sync(&s->deadline_work);
-	/* Its output files' writers find no session from now on. */
-	sbexec_sink_detach(s->sink[0]);
-	sbexec_sink_detach(s->sink[1]);
 	sbexec_io_stop(s);
+	/*
+	 * Its output files' writers find no session from now on; io_work,
+	 * which wakes them, does nothing any more.
+	 */
+	sbexec_io_sinks_detach(s);
 	sbexec_members_release(s);
 	INIT_RCU_WORK(&s->free_rwork, sbexec_session_free_rwork);
 	queue_rcu_work(sbexec_wq, &s->free_rwork);

@@ -22,10 +22,11 @@
  *    same. (A pipe would still take up to its size after the exit record,
  *    bytes nobody would ever read.)
  *
- * Lifetime: a struct sbexec_sink is referenced by its session (until the
- * session is released) and by each open file. Writers reach the session
- * through sink->sess under sink->lock, taking a session reference for the
- * length of one write.
+ * Lifetime: a struct sbexec_sink (made and released by io.c with its
+ * session) is referenced by its session (until the session is released)
+ * and by each open file. Writers reach the session through sink->sess
+ * under sink->lock (sbexec_io_sink_session()), taking a session reference
+ * for the length of one write. This file is the files' side only.
  */
 
 #include <linux/file.h>
@@ -42,66 +43,6 @@
 #define SBEXEC_SINK_MAGIC	0x53425853	/* "SBXS" */
 
 static struct vfsmount *sbexec_sink_mnt;
-
-static void sbexec_sink_free(struct kref *ref)
-{
-	kfree(container_of(ref, struct sbexec_sink, ref));
-}
-
-static void sbexec_sink_put(struct sbexec_sink *k)
-{
-	kref_put(&k->ref, sbexec_sink_free);
-}
-
-/**
- * sbexec_sink_new - an output file's state for a new session
- * @s: the session (not referenced: the session detaches it when released)
- * @stream: SBEXEC_STREAM_STDOUT or SBEXEC_STREAM_STDERR
- *
- * Return: the sink, with the session's reference, or NULL.
- */
-struct sbexec_sink *sbexec_sink_new(struct sbexec_session *s, u16 stream)
-{
-	struct sbexec_sink *k = kzalloc(sizeof(*k), GFP_KERNEL_ACCOUNT);
-
-	if (!k)
-		return NULL;
-	kref_init(&k->ref);
-	spin_lock_init(&k->lock);
-	init_waitqueue_head(&k->wait);
-	atomic_set(&k->writers, 0);
-	k->sess = s;
-	k->stream = stream;
-	return k;
-}
-
-/**
- * sbexec_sink_detach - the session goes: its files stop taking output
- * @k: the sink (may be NULL); the session's reference is dropped
- */
-void sbexec_sink_detach(struct sbexec_sink *k)
-{
-	if (!k)
-		return;
-	spin_lock(&k->lock);
-	k->sess = NULL;
-	spin_unlock(&k->lock);
-	wake_up_interruptible_poll(&k->wait, EPOLLERR);
-	sbexec_sink_put(k);
-}
-
-/* The sink's session with a reference, or NULL once it is going. */
-static struct sbexec_session *sbexec_sink_session(struct sbexec_sink *k)
-{
-	struct sbexec_session *s;
-
-	spin_lock(&k->lock);
-	s = k->sess;
-	if (s && !kref_get_unless_zero(&s->ref))
-		s = NULL;
-	spin_unlock(&k->lock);
-	return s;
-}
 
 static void sbexec_sink_open_one(struct sbexec_sink *k, struct inode *inode,
 				 struct file *file)
@@ -128,13 +69,13 @@ static int sbexec_sink_release(struct inode *inode, struct file *file)
 
 	if (atomic_dec_and_test(&k->writers)) {
 		/* The stream's end of file: io_work may write the record. */
-		s = sbexec_sink_session(k);
+		s = sbexec_io_sink_session(k);
 		if (s) {
 			queue_work(sbexec_wq, &s->io_work);
 			sbexec_session_put(s);
 		}
 	}
-	sbexec_sink_put(k);
+	sbexec_io_sink_put(k);
 	return 0;
 }
 
@@ -150,7 +91,7 @@ static ssize_t sbexec_sink_write_iter(struct kiocb *iocb,
 
 	if (!iov_iter_count(from))
 		return 0;
-	s = sbexec_sink_session(k);
+	s = sbexec_io_sink_session(k);
 	ret = s ? sbexec_io_write(s, k, from, nonblock) : -EPIPE;
 	sbexec_session_put(s);
 	if (ret == -EPIPE)
@@ -165,7 +106,7 @@ static __poll_t sbexec_sink_poll(struct file *file, poll_table *wait)
 	__poll_t mask;
 
 	poll_wait(file, &k->wait, wait);
-	s = sbexec_sink_session(k);
+	s = sbexec_io_sink_session(k);
 	mask = s ? sbexec_io_write_poll(s) : EPOLLERR;
 	sbexec_session_put(s);
 	return mask;
@@ -227,16 +168,6 @@ err_module_put:
 err_put_fd:
 	put_unused_fd(fd);
 	return ret;
-}
-
-/**
- * sbexec_sink_wake - room in the ring, or the session's output ended
- * @k: the sink (may be NULL)
- */
-void sbexec_sink_wake(struct sbexec_sink *k)
-{
-	if (k && wq_has_sleeper(&k->wait))
-		wake_up_interruptible_poll(&k->wait, EPOLLOUT | EPOLLWRNORM);
 }
 
 /* /proc/PID/fd/N shows "sbexec-stdout:[INO]", as a pipe "pipe:[INO]". */
