@@ -40,6 +40,7 @@
 #include <linux/fs.h>
 #include <linux/jiffies.h>
 #include <linux/poll.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/tty.h>
 #include <linux/wait.h>
@@ -556,8 +557,11 @@ static bool sbexec_io_write_may_go(struct sbexec_session *s, size_t len)
  * one record, whole: it waits for room for all of it. A longer one may be
  * split, and may return short on a signal, like a pipe's.
  *
+ * Pages the ring cannot get count as a full ring: the writer tries again
+ * SBEXEC_RING_RETRY later.
+ *
  * Return: bytes taken, or -EAGAIN, -EPIPE (output_closed: nothing after
- * the exit record), -ERESTARTSYS, -EFAULT, -ENOMEM when nothing was.
+ * the exit record), -ERESTARTSYS, -EFAULT when nothing was.
  */
 ssize_t sbexec_io_write(struct sbexec_session *s, struct sbexec_sink *k,
 			struct iov_iter *from, bool nonblock)
@@ -578,14 +582,22 @@ ssize_t sbexec_io_write(struct sbexec_session *s, struct sbexec_sink *k,
 			break;
 		}
 		dst = sbexec_ring_reserve(&s->ring, want, &room);
-		if (IS_ERR(dst)) {
-			ret = PTR_ERR(dst);
-			break;
-		}
-		if (dst && whole && room < want &&
-		    sbexec_ring_room(&s->ring) >= want) {
-			ret = -ENOMEM;	/* the space is there, its pages not */
-			break;
+		if (IS_ERR(dst) || (dst && whole && room < want &&
+				    sbexec_ring_room(&s->ring) >= want)) {
+			/*
+			 * The space is there but not its pages: as io_work
+			 * does, wait a little and try again; nothing is
+			 * dropped and the writer gets no error for it.
+			 */
+			ret = -EAGAIN;
+			if (nonblock)
+				break;
+			mutex_unlock(&s->prod_lock);
+			schedule_timeout_interruptible(SBEXEC_RING_RETRY);
+			if (signal_pending(current) ||
+			    mutex_lock_interruptible(&s->prod_lock))
+				return done ?: -ERESTARTSYS;
+			continue;
 		}
 		if (!dst || (whole && room < want)) {
 			ret = -EAGAIN;
